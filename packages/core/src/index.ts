@@ -1,0 +1,50 @@
+export {
+  DuplicateKeyIdError,
+  InvalidOptionsError,
+  KeyNotFoundError,
+  KeywardError,
+  StoreUnavailableError,
+  VersionConflictError,
+} from './errors.js';
+export { REJECTIONS } from './http/problem.js';
+export type { HeaderBag } from './key/extract.js';
+export type { KeyEnvironment, ParsedKey } from './key/format.js';
+export { parseKey, redactKey } from './key/format.js';
+export type { FoundKey } from './key/scan.js';
+export { scanForKeys } from './key/scan.js';
+export type { KeywardOptions } from './keyward.js';
+export { createKeyward, Keyward } from './keyward.js';
+export { IssuedKey } from './lifecycle.js';
+export type { Quota, QuotaPeriod, QuotaState } from './limits/quota.js';
+export { countQuota, quotaWindow } from './limits/quota.js';
+export type { BucketState, LimitResult, RateLimit } from './limits/token-bucket.js';
+export { takeToken } from './limits/token-bucket.js';
+export type { IpAllowList } from './policy/ip-allow-list.js';
+export { compileIpAllowList } from './policy/ip-allow-list.js';
+export type { ReferrerAllowList } from './policy/referrer.js';
+export { compileReferrerAllowList } from './policy/referrer.js';
+export { MemoryStore } from './stores/memory-store.js';
+export type {
+  InvalidationChannel,
+  KeyListQuery,
+  KeyPage,
+  KeyRecord,
+  KeyStore,
+  LimitStore,
+  MaybePromise,
+} from './stores/types.js';
+export type {
+  CreateKeyOptions,
+  KeyInfo,
+  KeywardEvent,
+  ListKeysOptions,
+  ProblemDetails,
+  RejectionCode,
+  ResponseHeaders,
+  UpdateKeyOptions,
+  VerifyOptions,
+  VerifyRejection,
+  VerifyRequest,
+  VerifyResult,
+  VerifySuccess,
+} from './types.js';

@@ -1,0 +1,41 @@
+import { redactKey } from './key/format.js';
+import type { KeyRecord } from './stores/types.js';
+import type { KeyInfo } from './types.js';
+
+function date(ms: number | undefined): Date | undefined {
+  return ms === undefined || ms === null ? undefined : new Date(ms);
+}
+
+function frozen<T>(value: T | undefined | null): T | undefined {
+  if (value === undefined || value === null) return undefined;
+  return Object.freeze(Array.isArray(value) ? [...value] : { ...value }) as T;
+}
+
+/** The public view of a record: no hash, frozen, with Dates. */
+export function toKeyInfo(prefix: string, record: KeyRecord): KeyInfo {
+  const info: { -readonly [K in keyof KeyInfo]: KeyInfo[K] } = {
+    id: record.id,
+    environment: record.environment,
+    name: record.name,
+    redacted: redactKey(prefix, record.environment, record.id),
+    scopes: Object.freeze([...record.scopes]),
+    disabled: record.disabled === true,
+    createdAt: new Date(record.createdAt),
+    updatedAt: new Date(record.updatedAt),
+    version: record.version,
+  };
+  if (record.ownerId != null) info.ownerId = record.ownerId;
+  if (record.ips != null) info.ips = frozen(record.ips);
+  if (record.referrers != null) info.referrers = frozen(record.referrers);
+  if (record.rateLimit != null) info.rateLimit = frozen(record.rateLimit);
+  if (record.quota != null) info.quota = frozen(record.quota);
+  if (record.expiresAt != null) info.expiresAt = date(record.expiresAt);
+  if (record.revokedAt != null) info.revokedAt = date(record.revokedAt);
+  if (record.revokedReason != null) info.revokedReason = record.revokedReason;
+  if (record.metadata != null) info.metadata = frozen(record.metadata);
+  if (record.rotatedAt != null) info.rotatedAt = date(record.rotatedAt);
+  if (record.previousHash != null && record.previousHashExpiresAt != null) {
+    info.previousSecretExpiresAt = date(record.previousHashExpiresAt);
+  }
+  return Object.freeze(info);
+}

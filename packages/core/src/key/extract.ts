@@ -1,0 +1,101 @@
+/** Node-style headers: lower-case names, string or string[] values. */
+export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
+
+/** What the request carried in the configured key headers. */
+export type Extraction =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'one'; readonly value: string }
+  | { readonly kind: 'ambiguous' };
+
+/** Header values longer than this cannot hold a key and are not split or scanned further. */
+const MAX_HEADER_VALUE = 1024;
+const NONE: Extraction = Object.freeze({ kind: 'none' });
+const AMBIGUOUS: Extraction = Object.freeze({ kind: 'ambiguous' });
+const OVERSIZED = '\u0000oversized';
+
+function isBlank(code: number): boolean {
+  return code === 32 || code === 9;
+}
+
+function trim(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isBlank(text.charCodeAt(start))) start++;
+  while (end > start && isBlank(text.charCodeAt(end - 1))) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
+/** The credentials of a `Bearer` Authorization value, or undefined for another scheme. */
+function bearerToken(value: string): string | undefined {
+  const text = trim(value);
+  if (text.length < 6) return undefined;
+  const scheme = text.slice(0, 6);
+  if (scheme !== 'Bearer' && scheme.toLowerCase() !== 'bearer') return undefined;
+  if (text.length === 6) return '';
+  if (!isBlank(text.charCodeAt(6))) return undefined;
+  return trim(text.slice(7));
+}
+
+class Collector {
+  first: string | undefined = undefined;
+  ambiguous = false;
+
+  add(token: string): void {
+    if (this.first === undefined) this.first = token;
+    else if (this.first !== token) this.ambiguous = true;
+  }
+
+  addValue(header: string, value: string): void {
+    if (value.length > MAX_HEADER_VALUE) {
+      this.add(OVERSIZED);
+      return;
+    }
+    let credentials: string | undefined = value;
+    if (header === 'authorization') {
+      credentials = bearerToken(value);
+      if (credentials === undefined) return;
+    }
+    if (credentials.indexOf(',') === -1) {
+      this.add(trim(credentials));
+      return;
+    }
+    for (const part of credentials.split(',')) {
+      const token = header === 'authorization' ? (bearerToken(part) ?? part) : part;
+      this.add(trim(token));
+    }
+  }
+}
+
+/**
+ * Finds the API key in the configured headers. Identical copies count once; two different values
+ * (two headers, repeated headers, or a comma-joined header) are ambiguous. When `rawHeaders` is
+ * given it is used instead of `headers`, because Node keeps only the first of repeated
+ * `Authorization` headers in `headers`.
+ */
+export function extractKey(
+  headers: HeaderBag,
+  keyHeaders: readonly string[],
+  rawHeaders?: readonly string[],
+): Extraction {
+  const collector = new Collector();
+  if (rawHeaders !== undefined) {
+    for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+      const name = rawHeaders[i]!;
+      for (const header of keyHeaders) {
+        if (name.length === header.length && name.toLowerCase() === header) {
+          collector.addValue(header, rawHeaders[i + 1]!);
+        }
+      }
+    }
+  } else {
+    for (const header of keyHeaders) {
+      const value = headers[header];
+      if (value === undefined) continue;
+      if (typeof value === 'string') collector.addValue(header, value);
+      else for (const item of value) collector.addValue(header, String(item));
+    }
+  }
+  if (collector.ambiguous) return AMBIGUOUS;
+  if (collector.first === undefined) return NONE;
+  return { kind: 'one', value: collector.first };
+}

@@ -1,0 +1,97 @@
+import { randomBase62 } from './base62.js';
+import { CHECKSUM_LENGTH, checksum } from './checksum.js';
+
+/** The environments a key can belong to. */
+export type KeyEnvironment = 'live' | 'test';
+
+export const ENVIRONMENTS: readonly KeyEnvironment[] = ['live', 'test'];
+export const ID_LENGTH = 12;
+export const SECRET_LENGTH = 43;
+export const MAX_KEY_LENGTH = 100;
+export const PREFIX_PATTERN = /^[a-z][a-z0-9]{1,15}$/;
+export const KEY_ID_PATTERN = /^[0-9A-Za-z]{12}$/;
+
+/** Length of everything after the prefix: `_env_id_` + secret + checksum. */
+const SUFFIX_LENGTH = 1 + 4 + 1 + ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH;
+
+/** A key split into its parts. `secret` never leaves the verifier. */
+export interface ParsedKey {
+  readonly environment: KeyEnvironment;
+  readonly id: string;
+  readonly secret: string;
+}
+
+export type ParseFailure = 'malformed';
+
+export function newKeyId(): string {
+  return randomBase62(ID_LENGTH);
+}
+
+export function newSecret(): string {
+  return randomBase62(SECRET_LENGTH);
+}
+
+/** Assembles `<prefix>_<env>_<id>_<secret><checksum>`. */
+export function formatKey(
+  prefix: string,
+  environment: KeyEnvironment,
+  id: string,
+  secret: string,
+): string {
+  const body = `${prefix}_${environment}_${id}_${secret}`;
+  return body + checksum(body);
+}
+
+function isKeyChar(code: number): boolean {
+  return (
+    (code >= 48 && code <= 57) || // 0-9
+    (code >= 65 && code <= 90) || // A-Z
+    (code >= 97 && code <= 122) || // a-z
+    code === 95 // _
+  );
+}
+
+function isBase62(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 95 || !isKeyChar(code)) return false;
+  }
+  return true;
+}
+
+/**
+ * Parses a presented key for a deployment's `prefix`. Checks the length before anything else,
+ * then the charset, the layout and the checksum; never throws and never normalises.
+ */
+export function parseKey(input: unknown, prefix: string): ParsedKey | undefined {
+  if (typeof input !== 'string') return undefined;
+  const length = input.length;
+  if (length > MAX_KEY_LENGTH || length !== prefix.length + SUFFIX_LENGTH) return undefined;
+  for (let i = 0; i < length; i++) {
+    if (!isKeyChar(input.charCodeAt(i))) return undefined;
+  }
+  if (!input.startsWith(prefix) || input.charCodeAt(prefix.length) !== 95) return undefined;
+  const envStart = prefix.length + 1;
+  const environment = input.slice(envStart, envStart + 4);
+  if (environment !== 'live' && environment !== 'test') return undefined;
+  const idStart = envStart + 5;
+  const secretStart = idStart + ID_LENGTH + 1;
+  const checksumStart = secretStart + SECRET_LENGTH;
+  if (input.charCodeAt(envStart + 4) !== 95 || input.charCodeAt(secretStart - 1) !== 95) {
+    return undefined;
+  }
+  if (!isBase62(input, idStart, secretStart - 1) || !isBase62(input, secretStart, length)) {
+    return undefined;
+  }
+  if (checksum(input, checksumStart) !== input.slice(checksumStart)) return undefined;
+  return {
+    environment,
+    id: input.slice(idStart, secretStart - 1),
+    secret: input.slice(secretStart, checksumStart),
+  };
+}
+
+/** A key with its secret replaced, safe for logs: `acme_live_4GhT9xQ2mPz1_…`. */
+export function redactKey(prefix: string, environment: KeyEnvironment, id: string): string {
+  return `${prefix}_${environment}_${id}_…`;
+}

@@ -1,0 +1,125 @@
+import { hmac } from '@noble/hashes/hmac.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { asciiInto, fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+
+export const DIGEST_LENGTH = 32;
+
+/** Pepper configuration after normalisation: the version new hashes use and every known one. */
+export interface PepperSet {
+  readonly current: string | undefined;
+  readonly peppers: ReadonlyMap<string, Uint8Array>;
+}
+
+/** A stored hash after parsing: which algorithm and pepper produced it, and its digest. */
+export interface StoredDigest {
+  readonly pepperVersion: string | undefined;
+  readonly digest: Uint8Array;
+}
+
+type Hasher = { update(data: Uint8Array): Hasher; digestInto(out: Uint8Array): void };
+type Clonable = Hasher & { _cloneInto(to?: never): Clonable };
+
+/**
+ * Hashes 43-char secrets with SHA-256 or HMAC-SHA256(pepper). Keyed states are prepared once and
+ * cloned per secret into a reused scratch state, so hashing allocates nothing on the hot path.
+ */
+export class SecretHasher {
+  readonly #pepperStates = new Map<string | undefined, Clonable>();
+  readonly #scratch = new Map<string | undefined, Clonable>();
+  readonly #input = new Uint8Array(64);
+  readonly current: string | undefined;
+
+  constructor(peppers: PepperSet) {
+    this.current = peppers.current;
+    this.#pepperStates.set(undefined, sha256.create() as unknown as Clonable);
+    for (const [version, pepper] of peppers.peppers) {
+      this.#pepperStates.set(version, hmac.create(sha256, pepper) as unknown as Clonable);
+    }
+  }
+
+  /** Whether a stored hash's pepper version is still configured. */
+  knows(version: string | undefined): boolean {
+    return this.#pepperStates.has(version);
+  }
+
+  /** Writes the digest of `secret` under `version` (undefined = plain SHA-256) into `out`. */
+  digestInto(secret: string, version: string | undefined, out: Uint8Array): boolean {
+    const base = this.#pepperStates.get(version);
+    if (base === undefined) return false;
+    const state = base._cloneInto(this.#scratch.get(version) as never);
+    this.#scratch.set(version, state);
+    state.update(
+      asciiInto(secret, secret.length <= 64 ? this.#input : new Uint8Array(secret.length)),
+    );
+    state.digestInto(out);
+    return true;
+  }
+
+  /** The tagged hash stored for a new secret: `sha256:<b64url>` or `hmac-sha256:<v>:<b64url>`. */
+  hashForStorage(secret: string): string {
+    const digest = new Uint8Array(DIGEST_LENGTH);
+    this.digestInto(secret, this.current, digest);
+    return this.current === undefined
+      ? `sha256:${toBase64Url(digest)}`
+      : `hmac-sha256:${this.current}:${toBase64Url(digest)}`;
+  }
+}
+
+/** Parses a tagged hash; `undefined` when it is not one keyward wrote. */
+export function parseStoredHash(tagged: string): StoredDigest | undefined {
+  let pepperVersion: string | undefined;
+  let encoded: string;
+  if (tagged.startsWith('sha256:')) {
+    encoded = tagged.slice(7);
+  } else if (tagged.startsWith('hmac-sha256:')) {
+    const rest = tagged.slice(12);
+    const colon = rest.indexOf(':');
+    if (colon <= 0) return undefined;
+    pepperVersion = rest.slice(0, colon);
+    encoded = rest.slice(colon + 1);
+  } else {
+    return undefined;
+  }
+  const digest = fromBase64Url(encoded);
+  if (digest === undefined || digest.length !== DIGEST_LENGTH) return undefined;
+  return { pepperVersion, digest };
+}
+
+/** Compares two 32-byte digests in time independent of where they differ. */
+export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let diff = a.length ^ DIGEST_LENGTH;
+  for (let i = 0; i < DIGEST_LENGTH; i++) diff |= (a[i]! ^ b[i]!) & 0xff;
+  return diff === 0;
+}
+
+/** Normalises the `pepper` option; throws a TypeError naming what is wrong. */
+export function normalizePeppers(
+  option: string | { current: string; peppers: Record<string, string> } | undefined,
+): PepperSet {
+  if (option === undefined) return { current: undefined, peppers: new Map() };
+  if (typeof option === 'string') {
+    checkPepper('pepper', option);
+    return { current: 'v1', peppers: new Map([['v1', utf8(option)]]) };
+  }
+  if (typeof option !== 'object' || option === null || typeof option.peppers !== 'object') {
+    throw new TypeError('pepper must be a string or { current, peppers }');
+  }
+  const peppers = new Map<string, Uint8Array>();
+  for (const [version, value] of Object.entries(option.peppers)) {
+    if (!/^[A-Za-z0-9]{1,16}$/.test(version)) {
+      throw new TypeError(`pepper.peppers: version "${version}" must be 1-16 letters or digits`);
+    }
+    checkPepper(`pepper.peppers.${version}`, value);
+    peppers.set(version, utf8(value));
+  }
+  if (!peppers.has(option.current)) {
+    throw new TypeError(`pepper.current "${String(option.current)}" is not in pepper.peppers`);
+  }
+  return { current: option.current, peppers };
+}
+
+function checkPepper(name: string, value: unknown): void {
+  if (typeof value !== 'string' || value.length < 16) {
+    throw new TypeError(`${name} must be a string of at least 16 characters`);
+  }
+}

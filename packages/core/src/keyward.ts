@@ -1,0 +1,392 @@
+import { ENVIRONMENTS, type KeyEnvironment, PREFIX_PATTERN } from './key/format.js';
+import { normalizePeppers, SecretHasher } from './key/hash.js';
+import { type IssuedKey, KeyLifecycle } from './lifecycle.js';
+import { FailedAttempts } from './limits/failed-attempts.js';
+import type { RateLimit } from './limits/token-bucket.js';
+import { RecordCache } from './record-cache.js';
+import { MemoryStore } from './stores/memory-store.js';
+import type { InvalidationChannel, KeyStore, LimitStore, MaybePromise } from './stores/types.js';
+import type {
+  CreateKeyOptions,
+  KeyInfo,
+  KeywardEvent,
+  ListKeysOptions,
+  UpdateKeyOptions,
+  VerifyOptions,
+  VerifyRequest,
+  VerifyResult,
+} from './types.js';
+import { compileVerifyOptions, Verifier } from './verify.js';
+
+/**
+ * Options of {@link createKeyward}. Only `prefix` is required.
+ *
+ * @example
+ * ```ts
+ * const options: KeywardOptions = { prefix: 'acme', environments: ['live'], pepper: process.env.KEYWARD_PEPPER };
+ * ```
+ */
+export interface KeywardOptions {
+  /** What every key starts with: `[a-z][a-z0-9]{1,15}`. */
+  prefix: string;
+  /** Environments this deployment accepts; default `['live', 'test']`. */
+  environments?: readonly KeyEnvironment[] | undefined;
+  /** One store for keys and limits (default: a new {@link MemoryStore}). */
+  store?: (KeyStore & LimitStore) | undefined;
+  keyStore?: KeyStore | undefined;
+  limitStore?: LimitStore | undefined;
+  /**
+   * Cross-process cache invalidation. Default: `store`, `keyStore` or `limitStore` when it
+   * implements {@link InvalidationChannel} (as `RedisStore` does).
+   */
+  invalidation?: InvalidationChannel | false | undefined;
+  /** HMAC pepper (at least 16 chars), or versions of it for rotation. */
+  pepper?: string | { current: string; peppers: Record<string, string> } | undefined;
+  /** Record cache: default `{ max: 10_000, ttlMs: 30_000, negativeTtlMs: 5_000 }`; max 0 disables. */
+  cache?: { max?: number; ttlMs?: number; negativeTtlMs?: number } | undefined;
+  /** Headers searched for a key; default `['authorization', 'x-api-key']` (Authorization: Bearer). */
+  keyHeaders?: readonly string[] | undefined;
+  /** Per client IP throttling of bad keys; default `{ capacity: 20, refillPerSecond: 1 }`. */
+  failedAttempts?: RateLimit | false | undefined;
+  /** What to do when the limit store fails: `'closed'` (503, default) or `'open'` (allow). */
+  limitStoreFailure?: 'closed' | 'open' | undefined;
+  /** How long a store may take before a request gets `store_unavailable`; default 1000 ms. */
+  storeTimeoutMs?: number | undefined;
+  /** The `realm` of `WWW-Authenticate`; default `api`. */
+  realm?: string | undefined;
+  /** Milliseconds since the epoch; for tests. */
+  clock?: (() => number) | undefined;
+  onEvent?: ((event: KeywardEvent) => void) | undefined;
+}
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+function nonNegative(value: unknown, option: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new TypeError(`${option} must be a non-negative number`);
+  }
+  return value;
+}
+
+function isInvalidationChannel(value: unknown): value is InvalidationChannel {
+  return (
+    typeof (value as InvalidationChannel | undefined)?.publishInvalidation === 'function' &&
+    typeof (value as InvalidationChannel | undefined)?.subscribeInvalidations === 'function'
+  );
+}
+
+function checkStore(value: unknown, option: string, methods: readonly string[]): void {
+  for (const method of methods) {
+    if (typeof (value as Record<string, unknown> | null)?.[method] !== 'function') {
+      throw new TypeError(`${option} must implement ${method}()`);
+    }
+  }
+}
+
+/**
+ * A configured keyward instance: issue and manage keys, and verify them on every request.
+ * Create it with {@link createKeyward}.
+ *
+ * @example
+ * ```ts
+ * const result = keyward.verify({ headers: req.headers, ip: req.ip }, { scopes: ['invoices:read'] });
+ * ```
+ */
+export class Keyward {
+  readonly prefix: string;
+  readonly environments: readonly KeyEnvironment[];
+  readonly #verifier: Verifier;
+  readonly #lifecycle: KeyLifecycle;
+  readonly #cache: RecordCache;
+  readonly #unsubscribe: (() => void) | undefined;
+
+  /** @internal Use {@link createKeyward}. */
+  constructor(options: KeywardOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('createKeyward() needs an options object with a prefix');
+    }
+    const { prefix } = options;
+    if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
+      throw new TypeError('prefix must match [a-z][a-z0-9]{1,15}, e.g. "acme"');
+    }
+    const environments = options.environments ?? ENVIRONMENTS;
+    if (
+      !Array.isArray(environments) ||
+      environments.length === 0 ||
+      environments.some((env) => !ENVIRONMENTS.includes(env))
+    ) {
+      throw new TypeError('environments must be a non-empty array of "live" and/or "test"');
+    }
+    const store =
+      options.store ?? (options.keyStore && options.limitStore ? undefined : new MemoryStore());
+    const keyStore = options.keyStore ?? store;
+    const limitStore = options.limitStore ?? store;
+    checkStore(keyStore, options.keyStore ? 'keyStore' : 'store', [
+      'getKey',
+      'insertKey',
+      'updateKey',
+      'listKeys',
+    ]);
+    checkStore(limitStore, options.limitStore ? 'limitStore' : 'store', [
+      'takeToken',
+      'countQuota',
+    ]);
+    const keyHeaders = options.keyHeaders ?? ['authorization', 'x-api-key'];
+    if (
+      !Array.isArray(keyHeaders) ||
+      keyHeaders.length === 0 ||
+      keyHeaders.some((h) => typeof h !== 'string' || !/^[a-z0-9-]{1,64}$/.test(h))
+    ) {
+      throw new TypeError('keyHeaders must be a non-empty array of lower-case header names');
+    }
+    const cacheOptions = options.cache ?? {};
+    const max = nonNegative(cacheOptions.max, 'cache.max', 10_000);
+    if (!Number.isSafeInteger(max)) throw new TypeError('cache.max must be an integer');
+    this.#cache = new RecordCache({
+      max,
+      ttlMs: nonNegative(cacheOptions.ttlMs, 'cache.ttlMs', 30_000),
+      negativeTtlMs: nonNegative(cacheOptions.negativeTtlMs, 'cache.negativeTtlMs', 5_000),
+    });
+    const failedAttempts = options.failedAttempts ?? { capacity: 20, refillPerSecond: 1 };
+    if (failedAttempts !== false) {
+      const { capacity, refillPerSecond } = failedAttempts as RateLimit;
+      if (
+        !(
+          capacity > 0 &&
+          Number.isFinite(capacity) &&
+          refillPerSecond > 0 &&
+          Number.isFinite(refillPerSecond)
+        )
+      ) {
+        throw new TypeError(
+          'failedAttempts must be { capacity > 0, refillPerSecond > 0 } or false',
+        );
+      }
+    }
+    const limitStoreFailure = options.limitStoreFailure ?? 'closed';
+    if (limitStoreFailure !== 'closed' && limitStoreFailure !== 'open') {
+      throw new TypeError('limitStoreFailure must be "closed" or "open"');
+    }
+    const storeTimeoutMs = nonNegative(options.storeTimeoutMs, 'storeTimeoutMs', 1000);
+    if (storeTimeoutMs === 0) throw new TypeError('storeTimeoutMs must be positive');
+    const realm = options.realm ?? 'api';
+    if (typeof realm !== 'string' || !/^[\x20-\x7e]{1,64}$/.test(realm) || realm.includes('"')) {
+      throw new TypeError('realm must be printable ASCII without quotes');
+    }
+    const clock = options.clock ?? Date.now;
+    if (typeof clock !== 'function') throw new TypeError('clock must be a function');
+    const onEvent = options.onEvent;
+    if (onEvent !== undefined && typeof onEvent !== 'function') {
+      throw new TypeError('onEvent must be a function');
+    }
+    let invalidation: InvalidationChannel | undefined;
+    if (options.invalidation !== false) {
+      invalidation =
+        options.invalidation ??
+        ([options.store, options.keyStore, options.limitStore] as unknown[]).find(
+          isInvalidationChannel,
+        );
+      if (invalidation !== undefined && !isInvalidationChannel(invalidation)) {
+        throw new TypeError(
+          'invalidation must implement publishInvalidation() and subscribeInvalidations()',
+        );
+      }
+    }
+    const hasher = new SecretHasher(normalizePeppers(options.pepper));
+    const emit = (event: KeywardEvent) => {
+      try {
+        onEvent?.(event);
+      } catch {
+        // Event handlers never break keyward.
+      }
+    };
+    this.prefix = prefix;
+    this.environments = Object.freeze([...environments]);
+    this.#verifier = new Verifier({
+      prefix,
+      realm,
+      environments: new Set(environments),
+      keyHeaders: [...keyHeaders],
+      keyStore: keyStore as KeyStore,
+      limitStore: limitStore as LimitStore,
+      hasher,
+      cache: this.#cache,
+      failures: failedAttempts === false ? undefined : new FailedAttempts(failedAttempts),
+      limitStoreFailure,
+      storeTimeoutMs,
+      clock,
+      emit: onEvent === undefined ? undefined : emit,
+    });
+    this.#lifecycle = new KeyLifecycle({
+      prefix,
+      environments: this.environments,
+      keyStore: keyStore as KeyStore,
+      hasher,
+      cache: this.#cache,
+      invalidation,
+      storeTimeoutMs,
+      clock,
+      emit,
+    });
+    this.#unsubscribe = invalidation?.subscribeInvalidations((id) => this.#cache.invalidate(id));
+    this.verify = this.verify.bind(this);
+  }
+
+  /**
+   * Verifies the key a request carries. Returns a plain {@link VerifyResult} when the record is
+   * cached and the stores answer synchronously, otherwise a Promise of one. Never throws on any
+   * request and never rejects; a store failure becomes `store_unavailable`. Throws a TypeError only
+   * for invalid `options` (a programming error; adapters check them at startup).
+   *
+   * @example
+   * ```ts
+   * const result = await keyward.verify({ headers: req.headers, ip: req.ip }, { scopes: ['invoices:read'] });
+   * if (!result.ok) return res.status(result.status).set(result.headers).json(result.body);
+   * ```
+   */
+  verify(request: VerifyRequest, options?: VerifyOptions): MaybePromise<VerifyResult> {
+    return this.#verifier.verify(request, options);
+  }
+
+  /**
+   * Issues a key. The full key is in the result once and is never stored.
+   *
+   * @example
+   * ```ts
+   * const { key, record } = await keyward.create({ name: 'ci', environment: 'test', scopes: ['invoices:read'] });
+   * ```
+   */
+  create(options: CreateKeyOptions): Promise<IssuedKey> {
+    return this.#lifecycle.create(options);
+  }
+
+  /**
+   * Gives a key a new secret (same id). With `gracePeriodMs`, the old secret keeps working until
+   * the grace period ends.
+   *
+   * @example
+   * ```ts
+   * const { key } = await keyward.rotate(id, { gracePeriodMs: 86_400_000 });
+   * ```
+   */
+  rotate(id: string, options?: { gracePeriodMs?: number }): Promise<IssuedKey> {
+    return this.#lifecycle.rotate(id, options);
+  }
+
+  /**
+   * Revokes a key for good; takes effect at once in this process (and in every process subscribed
+   * to an invalidation channel).
+   *
+   * @example
+   * ```ts
+   * await keyward.revoke(id, { reason: 'leaked in a public repo' });
+   * ```
+   */
+  revoke(id: string, options?: { reason?: string }): Promise<KeyInfo> {
+    return this.#lifecycle.revoke(id, options);
+  }
+
+  /**
+   * Changes a key's name, scopes, restrictions, limits, expiry, metadata or disabled flag.
+   * `null` removes an optional field. Pass `expectedVersion` to refuse a stale update.
+   *
+   * @example
+   * ```ts
+   * await keyward.update(id, { scopes: ['invoices:*'], ips: null, disabled: false });
+   * ```
+   */
+  update(
+    id: string,
+    changes: UpdateKeyOptions,
+    options?: { expectedVersion?: number },
+  ): Promise<KeyInfo> {
+    return this.#lifecycle.update(id, changes, options);
+  }
+
+  /**
+   * A key's public information, read from the store, or undefined.
+   *
+   * @example
+   * ```ts
+   * const info = await keyward.get('4GhT9xQ2mPz1');
+   * ```
+   */
+  get(id: string): Promise<KeyInfo | undefined> {
+    return this.#lifecycle.get(id);
+  }
+
+  /**
+   * Lists keys by owner and/or environment, one page at a time.
+   *
+   * @example
+   * ```ts
+   * let page = await keyward.list({ ownerId: 'acct_42', limit: 50 });
+   * while (page.cursor) page = await keyward.list({ ownerId: 'acct_42', cursor: page.cursor });
+   * ```
+   */
+  list(options?: ListKeysOptions): Promise<{ items: KeyInfo[]; cursor?: string }> {
+    return this.#lifecycle.list(options);
+  }
+
+  /**
+   * Checks verify options once (adapters call this at startup); throws a TypeError naming a bad
+   * scope or cost.
+   *
+   * @example
+   * ```ts
+   * keyward.checkVerifyOptions({ scopes: ['invoices:read'] });
+   * ```
+   */
+  checkVerifyOptions(options: VerifyOptions): void {
+    compileVerifyOptions(options);
+  }
+
+  /**
+   * Drops every cached record (all of them, or one id).
+   *
+   * @example
+   * ```ts
+   * keyward.clearCache('4GhT9xQ2mPz1');
+   * ```
+   */
+  clearCache(id?: string): void {
+    if (id === undefined) this.#cache.clear();
+    else this.#cache.invalidate(id);
+  }
+
+  /**
+   * Stops listening for invalidations. Stores and their clients stay open (they are yours).
+   *
+   * @example
+   * ```ts
+   * keyward.close();
+   * ```
+   */
+  close(): void {
+    this.#unsubscribe?.();
+  }
+
+  toJSON(): { prefix: string; environments: readonly KeyEnvironment[] } {
+    return { prefix: this.prefix, environments: this.environments };
+  }
+
+  [INSPECT](): string {
+    return `Keyward { prefix: '${this.prefix}', environments: [${this.environments.map((e) => `'${e}'`).join(', ')}] }`;
+  }
+}
+
+/**
+ * Creates a keyward instance. Throws a TypeError naming the first bad option.
+ *
+ * @example
+ * ```ts
+ * import { createKeyward, MemoryStore } from '@keyward/core';
+ *
+ * const keyward = createKeyward({ prefix: 'acme', environments: ['live'], store: new MemoryStore() });
+ * const { key } = await keyward.create({ name: 'ci', environment: 'live', scopes: ['invoices:read'] });
+ * ```
+ */
+export function createKeyward(options: KeywardOptions): Keyward {
+  return new Keyward(options);
+}

@@ -1,0 +1,395 @@
+import { callStore } from './async.js';
+import {
+  InvalidOptionsError,
+  KeyNotFoundError,
+  KeywardError,
+  VersionConflictError,
+} from './errors.js';
+import {
+  ENVIRONMENTS,
+  formatKey,
+  KEY_ID_PATTERN,
+  type KeyEnvironment,
+  newKeyId,
+  newSecret,
+  redactKey,
+} from './key/format.js';
+import type { SecretHasher } from './key/hash.js';
+import { toKeyInfo } from './key-info.js';
+import { validateQuota } from './limits/quota.js';
+import { validateRateLimit } from './limits/token-bucket.js';
+import { compileIpAllowList } from './policy/ip-allow-list.js';
+import { compileReferrerAllowList } from './policy/referrer.js';
+import { validateGrantedScopes } from './policy/scopes.js';
+import type { RecordCache } from './record-cache.js';
+import type { InvalidationChannel, KeyRecord, KeyStore } from './stores/types.js';
+import type {
+  CreateKeyOptions,
+  KeyInfo,
+  KeywardEvent,
+  ListKeysOptions,
+  UpdateKeyOptions,
+} from './types.js';
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+const MAX_METADATA_BYTES = 16 * 1024;
+const MAX_ATTEMPTS = 5;
+
+/**
+ * A newly issued key: `key` is the full secret key, shown once. It is not enumerable, and
+ * `util.inspect`, `JSON.stringify` and `String()` show only the redacted form, so logging the
+ * result by accident leaks nothing.
+ *
+ * @example
+ * ```ts
+ * const { key, record } = await keyward.create({ name: 'ci', scopes: ['invoices:read'] });
+ * console.log(key);    // the only time the full key is available
+ * console.log(record); // KeyInfo, no secret
+ * ```
+ */
+export class IssuedKey {
+  declare readonly key: string;
+  readonly record: KeyInfo;
+
+  constructor(key: string, record: KeyInfo) {
+    Object.defineProperty(this, 'key', { value: key, enumerable: false });
+    this.record = record;
+  }
+
+  toJSON(): { key: string; record: KeyInfo } {
+    return { key: this.record.redacted, record: this.record };
+  }
+
+  toString(): string {
+    return this.record.redacted;
+  }
+
+  [INSPECT](): { key: string; record: KeyInfo } {
+    return this.toJSON();
+  }
+}
+
+export interface LifecycleConfig {
+  readonly prefix: string;
+  readonly environments: readonly KeyEnvironment[];
+  readonly keyStore: KeyStore;
+  readonly hasher: SecretHasher;
+  readonly cache: RecordCache;
+  readonly invalidation: InvalidationChannel | undefined;
+  readonly storeTimeoutMs: number;
+  readonly clock: () => number;
+  readonly emit: (event: KeywardEvent) => void;
+}
+
+function optionalString(value: unknown, option: string, max = 200): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+    throw new InvalidOptionsError(
+      `${option} must be a non-empty string of at most ${max} characters`,
+    );
+  }
+  return value;
+}
+
+function toTime(value: unknown, option: string, now: number): number {
+  const ms = value instanceof Date ? value.getTime() : value;
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) {
+    throw new InvalidOptionsError(`${option} must be a Date or a number of ms since the epoch`);
+  }
+  if (ms <= now) throw new InvalidOptionsError(`${option} is not in the future`);
+  return ms;
+}
+
+function checkMetadata(value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidOptionsError('metadata must be a plain object');
+  }
+  let json: string;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    throw new InvalidOptionsError('metadata must be JSON-serialisable');
+  }
+  if (json.length > MAX_METADATA_BYTES) {
+    throw new InvalidOptionsError(`metadata must serialise to at most ${MAX_METADATA_BYTES} bytes`);
+  }
+  return JSON.parse(json) as Record<string, unknown>;
+}
+
+function checkId(id: unknown): string {
+  if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) {
+    throw new InvalidOptionsError(
+      `"${String(id).slice(0, 40)}" is not a key id (12 base62 characters)`,
+    );
+  }
+  return id;
+}
+
+/** Applies the restriction fields shared by create and update; validates each. */
+function applyRestrictions(
+  record: KeyRecord,
+  options: CreateKeyOptions | UpdateKeyOptions,
+  now: number,
+  changed: string[],
+): void {
+  if (options.scopes !== undefined) {
+    record.scopes = validateGrantedScopes(options.scopes);
+    changed.push('scopes');
+  }
+  if (options.ips !== undefined) {
+    record.ips = options.ips === null ? undefined : [...compileIpAllowList(options.ips).entries];
+    changed.push('ips');
+  }
+  if (options.referrers !== undefined) {
+    record.referrers =
+      options.referrers === null
+        ? undefined
+        : [...compileReferrerAllowList(options.referrers).entries];
+    changed.push('referrers');
+  }
+  if (options.rateLimit !== undefined) {
+    record.rateLimit =
+      options.rateLimit === null ? undefined : validateRateLimit(options.rateLimit);
+    changed.push('rateLimit');
+  }
+  if (options.quota !== undefined) {
+    record.quota = options.quota === null ? undefined : validateQuota(options.quota);
+    changed.push('quota');
+  }
+  if (options.expiresAt !== undefined) {
+    record.expiresAt =
+      options.expiresAt === null ? undefined : toTime(options.expiresAt, 'expiresAt', now);
+    changed.push('expiresAt');
+  }
+  if (options.metadata !== undefined) {
+    record.metadata = options.metadata === null ? undefined : checkMetadata(options.metadata);
+    changed.push('metadata');
+  }
+}
+
+function stripUndefined(record: KeyRecord): KeyRecord {
+  for (const field of Object.keys(record) as (keyof KeyRecord)[]) {
+    if (record[field] === undefined) delete record[field];
+  }
+  return record;
+}
+
+/** Issuing and managing keys: create, rotate, revoke, update, get and list. */
+export class KeyLifecycle {
+  constructor(private readonly config: LifecycleConfig) {}
+
+  async create(options: CreateKeyOptions): Promise<IssuedKey> {
+    const { prefix, hasher, clock, keyStore, storeTimeoutMs } = this.config;
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionsError('create() needs an options object with a name');
+    }
+    const name = optionalString(options.name, 'name');
+    if (name === undefined) throw new InvalidOptionsError('name is required');
+    const environment = options.environment ?? this.config.environments[0]!;
+    if (!ENVIRONMENTS.includes(environment)) {
+      throw new InvalidOptionsError(
+        `environment must be live or test, not "${String(environment)}"`,
+      );
+    }
+    const now = clock();
+    const secret = newSecret();
+    const record: KeyRecord = {
+      id: '',
+      environment,
+      name,
+      hash: hasher.hashForStorage(secret),
+      scopes: [],
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    const ownerId = optionalString(options.ownerId, 'ownerId');
+    if (ownerId !== undefined) record.ownerId = ownerId;
+    applyRestrictions(record, options, now, []);
+    stripUndefined(record);
+    for (let attempt = 1; ; attempt++) {
+      record.id = newKeyId();
+      try {
+        await callStore(() => keyStore.insertKey(record), storeTimeoutMs, 'key store');
+        break;
+      } catch (error) {
+        const duplicate = (error as { code?: unknown } | null)?.code === 'duplicate_key_id';
+        if (!duplicate || attempt >= MAX_ATTEMPTS) throw error;
+      }
+    }
+    this.config.cache.invalidate(record.id);
+    this.config.emit({
+      type: 'key.created',
+      at: new Date(now),
+      keyId: record.id,
+      environment,
+      ownerId: record.ownerId,
+    });
+    return new IssuedKey(
+      formatKey(prefix, environment, record.id, secret),
+      toKeyInfo(prefix, record),
+    );
+  }
+
+  async rotate(id: string, options: { gracePeriodMs?: number } = {}): Promise<IssuedKey> {
+    const grace = options.gracePeriodMs ?? 0;
+    if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) {
+      throw new InvalidOptionsError('gracePeriodMs must be a non-negative number');
+    }
+    const secret = newSecret();
+    const hash = this.config.hasher.hashForStorage(secret);
+    const record = await this.#mutate(id, undefined, (draft, now) => {
+      if (draft.revokedAt != null) {
+        throw new KeywardError('key_revoked', `key ${id} is revoked and cannot be rotated`);
+      }
+      const graceEnds = now + grace;
+      const keepOld = grace > 0 && (draft.expiresAt == null || draft.expiresAt > now);
+      draft.previousHash = keepOld ? draft.hash : undefined;
+      draft.previousHashExpiresAt = keepOld ? graceEnds : undefined;
+      draft.hash = hash;
+      draft.rotatedAt = now;
+    });
+    const info = toKeyInfo(this.config.prefix, record);
+    this.config.emit({
+      type: 'key.rotated',
+      at: new Date(record.updatedAt),
+      keyId: record.id,
+      previousSecretExpiresAt: info.previousSecretExpiresAt,
+    });
+    return new IssuedKey(
+      formatKey(this.config.prefix, record.environment, record.id, secret),
+      info,
+    );
+  }
+
+  async revoke(id: string, options: { reason?: string } = {}): Promise<KeyInfo> {
+    const reason = optionalString(options.reason, 'reason', 500);
+    const record = await this.#mutate(id, undefined, (draft, now) => {
+      if (draft.revokedAt == null) draft.revokedAt = now;
+      if (reason !== undefined) draft.revokedReason = reason;
+      draft.previousHash = undefined;
+      draft.previousHashExpiresAt = undefined;
+    });
+    this.config.emit({ type: 'key.revoked', at: new Date(record.updatedAt), keyId: id, reason });
+    return toKeyInfo(this.config.prefix, record);
+  }
+
+  async update(
+    id: string,
+    changes: UpdateKeyOptions,
+    options: { expectedVersion?: number } = {},
+  ): Promise<KeyInfo> {
+    if (typeof changes !== 'object' || changes === null) {
+      throw new InvalidOptionsError('update() needs an object of changes');
+    }
+    const changed: string[] = [];
+    const record = await this.#mutate(id, options.expectedVersion, (draft, now) => {
+      changed.length = 0;
+      if (changes.name !== undefined) {
+        draft.name = optionalString(changes.name, 'name')!;
+        changed.push('name');
+      }
+      if (changes.disabled !== undefined) {
+        if (typeof changes.disabled !== 'boolean') {
+          throw new InvalidOptionsError('disabled must be a boolean');
+        }
+        draft.disabled = changes.disabled;
+        changed.push('disabled');
+      }
+      applyRestrictions(draft, changes, now, changed);
+    });
+    this.config.emit({
+      type: 'key.updated',
+      at: new Date(record.updatedAt),
+      keyId: id,
+      fields: [...changed],
+    });
+    return toKeyInfo(this.config.prefix, record);
+  }
+
+  async get(id: string): Promise<KeyInfo | undefined> {
+    if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) return undefined;
+    const { keyStore, storeTimeoutMs, prefix } = this.config;
+    const record = await callStore(() => keyStore.getKey(id), storeTimeoutMs, 'key store');
+    return record == null ? undefined : toKeyInfo(prefix, record);
+  }
+
+  async list(options: ListKeysOptions = {}): Promise<{ items: KeyInfo[]; cursor?: string }> {
+    const limit = options.limit ?? 100;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
+      throw new InvalidOptionsError('limit must be an integer from 1 to 1000');
+    }
+    if (options.environment !== undefined && !ENVIRONMENTS.includes(options.environment)) {
+      throw new InvalidOptionsError('environment must be live or test');
+    }
+    const { keyStore, storeTimeoutMs, prefix } = this.config;
+    const page = await callStore(
+      () =>
+        keyStore.listKeys({
+          limit,
+          ownerId: options.ownerId,
+          environment: options.environment,
+          cursor: options.cursor,
+        }),
+      storeTimeoutMs,
+      'key store',
+    );
+    const items = page.items.map((record) => toKeyInfo(prefix, record));
+    return page.cursor == null ? { items } : { items, cursor: page.cursor };
+  }
+
+  /** A redacted rendering of a key id, for messages. */
+  redacted(environment: KeyEnvironment, id: string): string {
+    return redactKey(this.config.prefix, environment, id);
+  }
+
+  /**
+   * Read, change, write with optimistic concurrency. Retries on a concurrent change unless the
+   * caller pinned `expectedVersion`. Drops the cached record here and, over the invalidation
+   * channel, everywhere.
+   */
+  async #mutate(
+    id: string,
+    expectedVersion: number | undefined,
+    change: (draft: KeyRecord, now: number) => void,
+  ): Promise<KeyRecord> {
+    checkId(id);
+    const { keyStore, storeTimeoutMs, clock, cache, invalidation } = this.config;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const stored = await callStore(() => keyStore.getKey(id), storeTimeoutMs, 'key store');
+      if (stored == null) throw new KeyNotFoundError(id);
+      if (expectedVersion !== undefined && stored.version !== expectedVersion) {
+        throw new VersionConflictError(id);
+      }
+      const now = clock();
+      const draft: KeyRecord = structuredClone(stored);
+      change(draft, now);
+      draft.version = stored.version + 1;
+      draft.updatedAt = Math.max(now, stored.updatedAt);
+      stripUndefined(draft);
+      const written = await callStore(
+        () => keyStore.updateKey(draft, stored.version),
+        storeTimeoutMs,
+        'key store',
+      );
+      if (written) {
+        cache.invalidate(id);
+        if (invalidation !== undefined) {
+          try {
+            await callStore(
+              () => invalidation.publishInvalidation(id),
+              storeTimeoutMs,
+              'invalidation',
+            );
+          } catch {
+            // Other processes fall back to the cache TTL; the change itself is stored.
+          }
+        }
+        return draft;
+      }
+      if (expectedVersion !== undefined) break;
+    }
+    throw new VersionConflictError(id);
+  }
+}

@@ -1,0 +1,5 @@
+import { describeKeyStore, describeLimitStore } from '@keyward/core/testing';
+import { MemoryStore } from './memory-store.js';
+
+describeKeyStore('MemoryStore', () => new MemoryStore());
+describeLimitStore('MemoryStore', () => new MemoryStore());

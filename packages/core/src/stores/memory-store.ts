@@ -1,0 +1,75 @@
+import { DuplicateKeyIdError } from '../errors.js';
+import { countQuota, type Quota, type QuotaState } from '../limits/quota.js';
+import {
+  type BucketState,
+  type LimitResult,
+  type RateLimit,
+  takeToken,
+} from '../limits/token-bucket.js';
+import type { KeyListQuery, KeyPage, KeyRecord, KeyStore, LimitStore } from './types.js';
+
+/**
+ * Keys, token buckets and quota windows in this process's memory. Every method answers
+ * synchronously, so `verify` never awaits. Use it for one process, tests and development;
+ * nothing survives a restart.
+ *
+ * @example
+ * ```ts
+ * const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore() });
+ * ```
+ */
+export class MemoryStore implements KeyStore, LimitStore {
+  readonly #records = new Map<string, KeyRecord>();
+  readonly #buckets = new Map<string, BucketState>();
+  readonly #quotas = new Map<string, QuotaState>();
+
+  getKey(id: string): KeyRecord | undefined {
+    const record = this.#records.get(id);
+    return record === undefined ? undefined : structuredClone(record);
+  }
+
+  insertKey(record: KeyRecord): void {
+    if (this.#records.has(record.id)) throw new DuplicateKeyIdError(record.id);
+    this.#records.set(record.id, structuredClone(record));
+  }
+
+  updateKey(record: KeyRecord, expectedVersion: number): boolean {
+    const stored = this.#records.get(record.id);
+    if (stored === undefined || stored.version !== expectedVersion) return false;
+    this.#records.set(record.id, structuredClone(record));
+    return true;
+  }
+
+  listKeys(query: KeyListQuery): KeyPage {
+    const matching: KeyRecord[] = [];
+    for (const record of this.#records.values()) {
+      if (query.ownerId !== undefined && record.ownerId !== query.ownerId) continue;
+      if (query.environment !== undefined && record.environment !== query.environment) continue;
+      if (query.cursor !== undefined && record.id <= query.cursor) continue;
+      matching.push(record);
+    }
+    matching.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const items = matching.slice(0, query.limit).map((record) => structuredClone(record));
+    const last = items[items.length - 1];
+    return matching.length > query.limit && last !== undefined
+      ? { items, cursor: last.id }
+      : { items };
+  }
+
+  takeToken(bucket: string, limit: RateLimit, cost: number, now: number): LimitResult {
+    const { state, result } = takeToken(this.#buckets.get(bucket), limit, cost, now);
+    this.#buckets.set(bucket, state);
+    return result;
+  }
+
+  countQuota(name: string, quota: Quota, cost: number, now: number): LimitResult {
+    const { state, result } = countQuota(this.#quotas.get(name), quota, cost, now);
+    this.#quotas.set(name, state);
+    return result;
+  }
+
+  /** How many keys the store holds. */
+  get size(): number {
+    return this.#records.size;
+  }
+}

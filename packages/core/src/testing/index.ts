@@ -1,0 +1,331 @@
+import { describe, expect, it } from 'vitest';
+import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from '../stores/types.js';
+
+/** Options of {@link describeLimitStore}. */
+export interface LimitStoreSuiteOptions {
+  /**
+   * The store keeps time by its own clock (e.g. the Redis server's) and ignores `now`. The suite
+   * then waits in real time for refills and skips window-rollover checks that need a fake clock.
+   */
+  ownClock?: boolean;
+}
+
+const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+function randomId(): string {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
+  let id = '';
+  for (const byte of bytes) id += ALPHABET[byte % 62];
+  return id;
+}
+
+function sampleRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
+  const now = Date.now();
+  return {
+    id: randomId(),
+    environment: 'test',
+    name: 'conformance',
+    hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+    scopes: ['invoices:read'],
+    disabled: false,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+    ...overrides,
+  };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The key-store conformance suite. Call it inside a vitest test file with a factory that returns
+ * your store (a fresh or shared one: every test uses new random ids and a unique owner).
+ *
+ * @example
+ * ```ts
+ * import { describeKeyStore } from '@keyward/core/testing';
+ * describeKeyStore('MyStore', () => new MyStore());
+ * ```
+ */
+export function describeKeyStore(name: string, factory: () => MaybePromise<KeyStore>): void {
+  describe(`${name} — key store conformance`, () => {
+    const store = async () => factory();
+
+    it('returns undefined for an unknown id', async () => {
+      const s = await store();
+      expect(await s.getKey(randomId())).toBeUndefined();
+    });
+
+    it('round-trips every field of a full record', async () => {
+      const s = await store();
+      const record = sampleRecord({
+        ownerId: `owner_${randomId()}`,
+        previousHash: 'hmac-sha256:v2:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+        previousHashExpiresAt: Date.UTC(2030, 0, 2, 3, 4, 5, 678),
+        scopes: ['invoices:read', 'invoices:*', '*'],
+        ips: ['10.0.0.0/8', '2001:db8::/32', '192.0.2.7'],
+        referrers: ['https://*.example.com/*'],
+        rateLimit: { capacity: 20, refillPerSecond: 0.5 },
+        quota: { limit: 10_000, period: 'month' },
+        expiresAt: Date.UTC(2031, 5, 6, 7, 8, 9, 10),
+        disabled: true,
+        revokedAt: Date.UTC(2029, 1, 1),
+        revokedReason: 'leaked — "quoted" ünïcode',
+        metadata: { team: 'billing', nested: { list: [1, 'two', null, true] }, empty: null },
+        rotatedAt: Date.UTC(2028, 11, 31, 23, 59, 59, 999),
+        version: 7,
+      });
+      await s.insertKey(record);
+      expect(await s.getKey(record.id)).toStrictEqual(record);
+    });
+
+    it('keeps absent optional fields absent', async () => {
+      const s = await store();
+      const record = sampleRecord();
+      await s.insertKey(record);
+      const stored = (await s.getKey(record.id))!;
+      expect(stored).toStrictEqual(record);
+      for (const field of [
+        'ownerId',
+        'ips',
+        'referrers',
+        'rateLimit',
+        'quota',
+        'expiresAt',
+        'revokedAt',
+        'metadata',
+        'previousHash',
+      ]) {
+        expect(field in stored, `${field} should be absent`).toBe(false);
+      }
+    });
+
+    it('refuses a duplicate id with code duplicate_key_id', async () => {
+      const s = await store();
+      const record = sampleRecord();
+      await s.insertKey(record);
+      let error: unknown;
+      try {
+        await s.insertKey({ ...record, name: 'other' });
+      } catch (e) {
+        error = e;
+      }
+      expect((error as { code?: string } | undefined)?.code).toBe('duplicate_key_id');
+      expect((await s.getKey(record.id))?.name).toBe('conformance');
+    });
+
+    it('updates when the version matches and refuses a stale version', async () => {
+      const s = await store();
+      const record = sampleRecord();
+      await s.insertKey(record);
+      const next = { ...record, name: 'renamed', version: 2, updatedAt: record.updatedAt + 1 };
+      expect(await s.updateKey(next, 1)).toBe(true);
+      expect(await s.getKey(record.id)).toStrictEqual(next);
+      const stale = { ...record, name: 'stale', version: 2 };
+      expect(await s.updateKey(stale, 1)).toBe(false);
+      expect((await s.getKey(record.id))?.name).toBe('renamed');
+    });
+
+    it('removes fields an update leaves out', async () => {
+      const s = await store();
+      const record = sampleRecord({
+        ips: ['10.0.0.0/8'],
+        metadata: { a: 1 },
+        expiresAt: Date.now() + 1e6,
+      });
+      await s.insertKey(record);
+      const { ips: _ips, metadata: _metadata, expiresAt: _expiresAt, ...rest } = record;
+      const next: KeyRecord = { ...rest, version: 2 };
+      expect(await s.updateKey(next, 1)).toBe(true);
+      expect(await s.getKey(record.id)).toStrictEqual(next);
+    });
+
+    it('reports false when updating a missing record', async () => {
+      const s = await store();
+      expect(await s.updateKey(sampleRecord({ version: 2 }), 1)).toBe(false);
+    });
+
+    it('lets exactly one of many concurrent updates of one version win', async () => {
+      const s = await store();
+      const record = sampleRecord();
+      await s.insertKey(record);
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          Promise.resolve(s.updateKey({ ...record, name: `writer ${i}`, version: 2 }, 1)),
+        ),
+      );
+      expect(results.filter(Boolean)).toHaveLength(1);
+      const winner = results.indexOf(true);
+      expect((await s.getKey(record.id))?.name).toBe(`writer ${winner}`);
+    });
+
+    it('lists by owner and environment, paginating without gaps or repeats', async () => {
+      const s = await store();
+      const owner = `owner_${randomId()}`;
+      const live: string[] = [];
+      const test: string[] = [];
+      for (let i = 0; i < 7; i++) {
+        const record = sampleRecord({ ownerId: owner, environment: i % 3 === 0 ? 'live' : 'test' });
+        await s.insertKey(record);
+        (record.environment === 'live' ? live : test).push(record.id);
+      }
+      await s.insertKey(sampleRecord({ ownerId: `other_${randomId()}` }));
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await s.listKeys({ ownerId: owner, limit: 3, cursor });
+        expect(page.items.length).toBeLessThanOrEqual(3);
+        for (const item of page.items) expect(item.ownerId).toBe(owner);
+        seen.push(...page.items.map((item) => item.id));
+        cursor = page.cursor ?? undefined;
+        pages++;
+      } while (cursor !== undefined && pages < 10);
+      expect([...seen].sort()).toStrictEqual([...live, ...test].sort());
+      expect(new Set(seen).size).toBe(seen.length);
+      const onlyLive = await s.listKeys({ ownerId: owner, environment: 'live', limit: 100 });
+      expect(onlyLive.items.map((item) => item.id).sort()).toStrictEqual([...live].sort());
+      expect(onlyLive.cursor ?? undefined).toBeUndefined();
+    });
+  });
+}
+
+/**
+ * The limit-store conformance suite: token buckets (drain, refill, cost, concurrency) and quota
+ * windows. Every test uses new random bucket names.
+ *
+ * @example
+ * ```ts
+ * import { describeLimitStore } from '@keyward/core/testing';
+ * describeLimitStore('MyStore', () => new MyStore());
+ * describeLimitStore('RedisStore', () => redisStore, { ownClock: true });
+ * ```
+ */
+export function describeLimitStore(
+  name: string,
+  factory: () => MaybePromise<LimitStore>,
+  options: LimitStoreSuiteOptions = {},
+): void {
+  describe(`${name} — limit store conformance`, () => {
+    const store = async () => factory();
+
+    it('starts full, drains to zero, then refuses with a wait', async () => {
+      const s = await store();
+      const bucket = `bucket_${randomId()}`;
+      const limit = { capacity: 3, refillPerSecond: 0.1 };
+      const now = Date.now();
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push(await s.takeToken(bucket, limit, 1, now));
+      expect(results.map((r) => r.allowed)).toStrictEqual([true, true, true, false]);
+      expect(results.map((r) => r.remaining)).toStrictEqual([2, 1, 0, 0]);
+      expect(results[3]!.retryAfterMs).toBeGreaterThan(9_000);
+      expect(results[3]!.retryAfterMs).toBeLessThanOrEqual(10_000);
+      expect(results[0]!.retryAfterMs).toBe(0);
+    });
+
+    it('refills over time at refillPerSecond', async () => {
+      const s = await store();
+      const bucket = `bucket_${randomId()}`;
+      const limit = { capacity: 2, refillPerSecond: 20 };
+      const start = Date.now();
+      await s.takeToken(bucket, limit, 2, start);
+      expect((await s.takeToken(bucket, limit, 1, start)).allowed).toBe(false);
+      if (options.ownClock) await sleep(120);
+      const later = await s.takeToken(bucket, limit, 1, start + 120);
+      expect(later.allowed).toBe(true);
+    });
+
+    it('charges cost > 1 and refuses a cost above what is left', async () => {
+      const s = await store();
+      const bucket = `bucket_${randomId()}`;
+      const limit = { capacity: 10, refillPerSecond: 0.01 };
+      const now = Date.now();
+      const first = await s.takeToken(bucket, limit, 7, now);
+      expect(first.allowed).toBe(true);
+      expect(first.remaining).toBe(3);
+      const second = await s.takeToken(bucket, limit, 4, now);
+      expect(second.allowed).toBe(false);
+      expect(second.remaining).toBe(3);
+      expect((await s.takeToken(bucket, limit, 3, now)).allowed).toBe(true);
+    });
+
+    it('refuses a cost larger than the capacity', async () => {
+      const s = await store();
+      const result = await s.takeToken(
+        `bucket_${randomId()}`,
+        { capacity: 5, refillPerSecond: 1 },
+        6,
+        Date.now(),
+      );
+      expect(result.allowed).toBe(false);
+    });
+
+    it('keeps buckets apart', async () => {
+      const s = await store();
+      const limit = { capacity: 1, refillPerSecond: 0.01 };
+      const now = Date.now();
+      expect((await s.takeToken(`a_${randomId()}`, limit, 1, now)).allowed).toBe(true);
+      expect((await s.takeToken(`b_${randomId()}`, limit, 1, now)).allowed).toBe(true);
+    });
+
+    it('never over-grants under concurrent takes', async () => {
+      const s = await store();
+      const bucket = `bucket_${randomId()}`;
+      const limit = { capacity: 10, refillPerSecond: 0.001 };
+      const now = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: 60 }, () => Promise.resolve(s.takeToken(bucket, limit, 1, now))),
+      );
+      expect(results.filter((r) => r.allowed)).toHaveLength(10);
+    });
+
+    it('counts a quota and refuses past the limit until the window resets', async () => {
+      const s = await store();
+      const name = `quota_${randomId()}`;
+      const quota = { limit: 3, period: 'hour' as const };
+      const now = Date.now();
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push(await s.countQuota(name, quota, 1, now));
+      expect(results.map((r) => r.allowed)).toStrictEqual([true, true, true, false]);
+      expect(results.map((r) => r.remaining)).toStrictEqual([2, 1, 0, 0]);
+      expect(results[3]!.retryAfterMs).toBeGreaterThan(0);
+      expect(results[3]!.retryAfterMs).toBeLessThanOrEqual(3_600_000);
+    });
+
+    it('charges quota cost > 1 and keeps quotas apart', async () => {
+      const s = await store();
+      const quota = { limit: 10, period: 'day' as const };
+      const now = Date.now();
+      const a = `quota_${randomId()}`;
+      expect((await s.countQuota(a, quota, 8, now)).remaining).toBe(2);
+      expect((await s.countQuota(a, quota, 3, now)).allowed).toBe(false);
+      expect((await s.countQuota(`quota_${randomId()}`, quota, 3, now)).allowed).toBe(true);
+    });
+
+    it('never over-counts a quota under concurrency', async () => {
+      const s = await store();
+      const name = `quota_${randomId()}`;
+      const quota = { limit: 10, period: 'minute' as const };
+      const now = Date.now();
+      const results = await Promise.all(
+        Array.from({ length: 40 }, () => Promise.resolve(s.countQuota(name, quota, 1, now))),
+      );
+      expect(results.filter((r) => r.allowed)).toHaveLength(10);
+    });
+
+    it.skipIf(options.ownClock === true)(
+      'starts a new quota window at the UTC boundary',
+      async () => {
+        const s = await store();
+        const name = `quota_${randomId()}`;
+        const quota = { limit: 1, period: 'day' as const };
+        const beforeMidnight = Date.UTC(2030, 0, 1, 23, 59, 59, 999);
+        expect((await s.countQuota(name, quota, 1, beforeMidnight)).allowed).toBe(true);
+        const refused = await s.countQuota(name, quota, 1, beforeMidnight);
+        expect(refused.allowed).toBe(false);
+        expect(refused.retryAfterMs).toBe(1);
+        expect((await s.countQuota(name, quota, 1, beforeMidnight + 1)).allowed).toBe(true);
+      },
+    );
+  });
+}

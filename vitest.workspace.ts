@@ -1,0 +1,42 @@
+import { fileURLToPath } from 'node:url';
+import { defineWorkspace } from 'vitest/config';
+
+const src = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+
+/** Tests import every @keyward package from its sources, so they run without a build. */
+const alias = {
+  '@keyward/core/testing': src('core/src/testing/index.ts'),
+  '@keyward/core': src('core/src/index.ts'),
+  '@keyward/express': src('express/src/index.ts'),
+  '@keyward/koa': src('koa/src/index.ts'),
+  '@keyward/fastify': src('fastify/src/index.ts'),
+  '@keyward/redis': src('redis/src/index.ts'),
+  '@keyward/postgres': src('postgres/src/index.ts'),
+  '@keyward/sqlite': src('sqlite/src/index.ts'),
+};
+
+const packages = ['core', 'express', 'koa', 'fastify', 'redis', 'postgres', 'sqlite', 'cli'];
+
+export default defineWorkspace([
+  ...packages.map((name) => ({
+    resolve: { alias },
+    test: {
+      name,
+      root: `./packages/${name}`,
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: 20_000,
+      hookTimeout: 30_000,
+    },
+  })),
+  {
+    resolve: { alias },
+    test: {
+      name: 'examples',
+      root: './examples',
+      include: ['**/*.test.ts'],
+      exclude: ['**/node_modules/**'],
+      testTimeout: 60_000,
+      hookTimeout: 60_000,
+    },
+  },
+]);
