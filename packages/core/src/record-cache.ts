@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { rateLimitPolicy } from './http/rate-limit-headers.js';
 import { parseStoredHash, type StoredDigest } from './key/hash.js';
 import { toKeyInfo } from './key-info.js';
 import { compileIpAllowList, type IpAllowList } from './policy/ip-allow-list.js';
@@ -17,6 +18,8 @@ export interface CachedKey {
   readonly scopes: GrantedScopes;
   readonly ips: IpAllowList | undefined;
   readonly referrers: ReferrerAllowList | undefined;
+  /** `RateLimit-Policy` items, built once per record. */
+  readonly policy: { readonly key: string | undefined; readonly quota: string | undefined };
   readonly freshUntil: number;
 }
 
@@ -65,6 +68,7 @@ export function compileRecord(prefix: string, record: KeyRecord, freshUntil: num
     scopes: compileGrantedScopes(Array.isArray(record.scopes) ? record.scopes : []),
     ips,
     referrers,
+    policy: rateLimitPolicy(record.rateLimit ?? undefined, record.quota ?? undefined),
     freshUntil,
   };
 }

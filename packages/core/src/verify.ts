@@ -238,7 +238,13 @@ export class Verifier {
   ): MaybePromise<VerifyResult> {
     const { rateLimit, quota } = entry.record;
     if (bucket !== undefined && !bucket.allowed) {
-      const headers = rateLimitHeaders(rateLimit ?? undefined, bucket, undefined, undefined);
+      const headers = rateLimitHeaders(
+        rateLimit ?? undefined,
+        bucket,
+        undefined,
+        undefined,
+        entry.policy,
+      );
       headers['retry-after'] = retryAfter(bucket.retryAfterMs);
       return this.#reject('rate_limited', now, ip, entry.record.id, headers);
     }
@@ -266,7 +272,13 @@ export class Verifier {
     window: LimitResult | undefined,
   ): VerifyResult {
     const { rateLimit, quota } = entry.record;
-    const headers = rateLimitHeaders(rateLimit ?? undefined, bucket, quota ?? undefined, window);
+    const headers = rateLimitHeaders(
+      rateLimit ?? undefined,
+      bucket,
+      quota ?? undefined,
+      window,
+      entry.policy,
+    );
     if (window !== undefined && !window.allowed) {
       headers['retry-after'] = retryAfter(window.retryAfterMs);
       return this.#reject('quota_exceeded', now, ip, entry.record.id, headers);

@@ -7,39 +7,51 @@ function seconds(ms: number): number {
   return ms <= 0 ? 0 : Math.ceil(ms / 1000);
 }
 
+/** The `RateLimit-Policy` value for a key's limits; static per key, so compiled once. */
+export function rateLimitPolicy(
+  rateLimit: RateLimit | undefined,
+  quota: Quota | undefined,
+): { key: string | undefined; quota: string | undefined } {
+  return {
+    key:
+      rateLimit === undefined
+        ? undefined
+        : `"key";q=${rateLimit.capacity};w=${Math.ceil(rateLimit.capacity / rateLimit.refillPerSecond)}`,
+    quota:
+      quota === undefined ? undefined : `"quota";q=${quota.limit};w=${PERIOD_SECONDS[quota.period]}`,
+  };
+}
+
 /**
  * RateLimit and RateLimit-Policy headers in the IETF httpapi draft (08+) syntax:
  * `RateLimit-Policy: "key";q=20;w=4` and `RateLimit: "key";r=19;t=0`, with a `"quota"` item
- * when the key has a quota. `Retry-After` is added by the caller on 429.
+ * when the key has a quota. `t` is the seconds until a token is available (until the window
+ * resets, for an exhausted quota). `Retry-After` is added by the caller on 429.
  */
 export function rateLimitHeaders(
   rateLimit: RateLimit | undefined,
   bucket: LimitResult | undefined,
   quota: Quota | undefined,
   window: LimitResult | undefined,
-  target: Record<string, string> = {},
+  policy = rateLimitPolicy(rateLimit, quota),
 ): Record<string, string> {
-  const policies: string[] = [];
-  const states: string[] = [];
+  let policies: string | undefined;
+  let states: string | undefined;
   if (rateLimit !== undefined && bucket !== undefined) {
-    const fill = Math.ceil(rateLimit.capacity / rateLimit.refillPerSecond);
-    policies.push(`"key";q=${rateLimit.capacity};w=${fill}`);
     // Seconds until one token is available: derived from the time to refill fully.
-    const msPerToken = 1000 / rateLimit.refillPerSecond;
     const untilToken = bucket.allowed
-      ? bucket.resetMs - (rateLimit.capacity - 1) * msPerToken
+      ? bucket.resetMs - ((rateLimit.capacity - 1) * 1000) / rateLimit.refillPerSecond
       : bucket.retryAfterMs;
-    states.push(`"key";r=${bucket.remaining};t=${seconds(untilToken)}`);
+    policies = policy.key;
+    states = `"key";r=${bucket.remaining};t=${seconds(untilToken)}`;
   }
   if (quota !== undefined && window !== undefined) {
-    policies.push(`"quota";q=${quota.limit};w=${PERIOD_SECONDS[quota.period]}`);
-    states.push(`"quota";r=${window.remaining};t=${window.allowed ? 0 : seconds(window.resetMs)}`);
+    const state = `"quota";r=${window.remaining};t=${window.allowed ? 0 : seconds(window.resetMs)}`;
+    policies = policies === undefined ? policy.quota : `${policies}, ${policy.quota}`;
+    states = states === undefined ? state : `${states}, ${state}`;
   }
-  if (policies.length > 0) {
-    target['ratelimit-policy'] = policies.join(', ');
-    target['ratelimit'] = states.join(', ');
-  }
-  return target;
+  if (policies === undefined || states === undefined) return {};
+  return { 'ratelimit-policy': policies, ratelimit: states };
 }
 
 /** `Retry-After` in whole seconds, at least 1. */

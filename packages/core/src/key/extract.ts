@@ -36,33 +36,32 @@ function bearerToken(value: string): string | undefined {
   return trim(text.slice(7));
 }
 
-class Collector {
-  first: string | undefined = undefined;
-  ambiguous = false;
+// Collection state for one synchronous extractKey call (no allocation per request).
+let first: string | undefined;
+let ambiguous = false;
 
-  add(token: string): void {
-    if (this.first === undefined) this.first = token;
-    else if (this.first !== token) this.ambiguous = true;
+function add(token: string): void {
+  if (first === undefined) first = token;
+  else if (first !== token) ambiguous = true;
+}
+
+function addValue(header: string, value: string): void {
+  if (value.length > MAX_HEADER_VALUE) {
+    add(OVERSIZED);
+    return;
   }
-
-  addValue(header: string, value: string): void {
-    if (value.length > MAX_HEADER_VALUE) {
-      this.add(OVERSIZED);
-      return;
-    }
-    let credentials: string | undefined = value;
-    if (header === 'authorization') {
-      credentials = bearerToken(value);
-      if (credentials === undefined) return;
-    }
-    if (credentials.indexOf(',') === -1) {
-      this.add(trim(credentials));
-      return;
-    }
-    for (const part of credentials.split(',')) {
-      const token = header === 'authorization' ? (bearerToken(part) ?? part) : part;
-      this.add(trim(token));
-    }
+  let credentials: string | undefined = value;
+  if (header === 'authorization') {
+    credentials = bearerToken(value);
+    if (credentials === undefined) return;
+  }
+  if (credentials.indexOf(',') === -1) {
+    add(trim(credentials));
+    return;
+  }
+  for (const part of credentials.split(',')) {
+    const token = header === 'authorization' ? (bearerToken(part) ?? part) : part;
+    add(trim(token));
   }
 }
 
@@ -77,25 +76,31 @@ export function extractKey(
   keyHeaders: readonly string[],
   rawHeaders?: readonly string[],
 ): Extraction {
-  const collector = new Collector();
+  first = undefined;
+  ambiguous = false;
   if (rawHeaders !== undefined) {
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
-      const name = rawHeaders[i]!;
+      const name = rawHeaders[i];
+      const value = rawHeaders[i + 1];
+      if (typeof name !== 'string' || typeof value !== 'string') continue;
       for (const header of keyHeaders) {
         if (name.length === header.length && name.toLowerCase() === header) {
-          collector.addValue(header, rawHeaders[i + 1]!);
+          addValue(header, value);
         }
       }
     }
   } else {
     for (const header of keyHeaders) {
       const value = headers[header];
-      if (value === undefined) continue;
-      if (typeof value === 'string') collector.addValue(header, value);
-      else for (const item of value) collector.addValue(header, String(item));
+      if (typeof value === 'string') addValue(header, value);
+      else if (Array.isArray(value)) {
+        for (const item of value) if (typeof item === 'string') addValue(header, item);
+      }
     }
   }
-  if (collector.ambiguous) return AMBIGUOUS;
-  if (collector.first === undefined) return NONE;
-  return { kind: 'one', value: collector.first };
+  const value = first;
+  first = undefined;
+  if (ambiguous) return AMBIGUOUS;
+  if (value === undefined) return NONE;
+  return { kind: 'one', value };
 }

@@ -1,0 +1,132 @@
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createKeyward, type Keyward } from '../keyward.js';
+import { bearer, PREFIX, RecordingStore } from '../test-helpers.js';
+import { parseKey, redactKey } from './format.js';
+import { scanForKeys } from './scan.js';
+
+const KEY_SHAPE = /^acme_(live|test)_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}$/;
+const KEY_CHARS = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_';
+
+describe('key format', () => {
+  let keyward: Keyward;
+  let store: RecordingStore;
+  const issued: { key: string; id: string; environment: 'live' | 'test' }[] = [];
+
+  beforeAll(async () => {
+    store = new RecordingStore();
+    keyward = createKeyward({ prefix: PREFIX, store, failedAttempts: false });
+    for (let i = 0; i < 40; i++) {
+      const environment = i % 2 === 0 ? 'live' : 'test';
+      const { key, record } = await keyward.create({ name: `k${i}`, environment });
+      issued.push({ key, id: record.id, environment });
+    }
+  });
+
+  it('issues keys of the documented shape and length', () => {
+    for (const { key, id, environment } of issued) {
+      expect(key).toMatch(KEY_SHAPE);
+      expect(key.length).toBe(PREFIX.length + 1 + 4 + 1 + 12 + 1 + 43 + 6);
+      expect(key.length).toBeLessThanOrEqual(100);
+      expect(key.startsWith(`${PREFIX}_${environment}_${id}_`)).toBe(true);
+    }
+  });
+
+  it('parseKey round-trips every generated key', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...issued), ({ key, id, environment }) => {
+        const parsed = parseKey(key, PREFIX);
+        expect(parsed).toEqual({ environment, id, secret: key.slice(PREFIX.length + 19, -6) });
+        expect(parsed?.secret).toMatch(/^[0-9A-Za-z]{43}$/);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('rejects a key under another prefix', () => {
+    expect(parseKey(issued[0]!.key, 'acmf')).toBeUndefined();
+    expect(parseKey(issued[0]!.key, 'acm')).toBeUndefined();
+  });
+
+  it('never accepts a single-character substitution, and never reads the store for it', () => {
+    const substitution = fc.record({
+      which: fc.nat({ max: issued.length - 1 }),
+      at: fc.nat({ max: 200 }),
+      char: fc.oneof(
+        fc.constantFrom(...KEY_CHARS.split('')),
+        fc.constantFrom('-', ' ', '\u0000', '\u0410', '\uff10', '\u200b', '\ufeff', '.'),
+      ),
+    });
+    let substituted = 0;
+    fc.assert(
+      fc.property(substitution, ({ which, at, char }) => {
+        const key = issued[which]!.key;
+        const i = at % key.length;
+        if (key[i] === char) return;
+        substituted++;
+        const mutated = key.slice(0, i) + char + key.slice(i + 1);
+        const readsBefore = store.reads;
+        const result = keyward.verify(bearer(mutated, { ip: undefined }));
+        if (typeof (result as Promise<unknown>).then === 'function') {
+          throw new Error('MemoryStore verify must answer synchronously');
+        }
+        const r = result as Exclude<typeof result, Promise<unknown>>;
+        expect(r.ok).toBe(false);
+        if (!r.ok) {
+          expect(['malformed_key', 'invalid_key']).toContain(r.code);
+          if (r.code === 'malformed_key') expect(store.reads).toBe(readsBefore);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+    expect(substituted).toBeGreaterThan(900);
+  });
+
+  it('rejects inserted or deleted characters as malformed', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: issued.length - 1 }),
+        fc.nat({ max: 200 }),
+        fc.boolean(),
+        (which, at, insert) => {
+          const key = issued[which]!.key;
+          const i = at % key.length;
+          const mutated = insert ? `${key.slice(0, i)}A${key.slice(i)}` : key.slice(0, i) + key.slice(i + 1);
+          expect(parseKey(mutated, PREFIX)).toBeUndefined();
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('parseKey never throws on hostile input and never accepts it', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.string({ maxLength: 200 }), fc.string({ unit: 'binary', maxLength: 120 })),
+        (input) => {
+          expect(parseKey(input, PREFIX)).toBeUndefined();
+        },
+      ),
+      { numRuns: 1000 },
+    );
+    for (const input of [undefined, null, 42, {}, [], 'a'.repeat(100_000)]) {
+      expect(parseKey(input, PREFIX)).toBeUndefined();
+    }
+  });
+
+  it('redactKey keeps only prefix, environment and id', () => {
+    const { key, id, environment } = issued[0]!;
+    const redacted = redactKey(PREFIX, environment, id);
+    expect(redacted).toBe(`${PREFIX}_${environment}_${id}_…`);
+    expect(key.startsWith(redacted.slice(0, -1))).toBe(true);
+  });
+
+  it('scanForKeys finds issued keys in text with their position, redacted', () => {
+    const { key, id } = issued[1]!;
+    const text = `line one\nconst k = "${key}";\n${key.slice(0, -1)}X`;
+    const found = scanForKeys(text, [PREFIX]);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ line: 2, column: 12, prefix: PREFIX, id });
+    expect(JSON.stringify(found)).not.toContain(key.slice(PREFIX.length + 19));
+  });
+});
