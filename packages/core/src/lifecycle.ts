@@ -81,12 +81,23 @@ export interface LifecycleConfig {
   readonly emit: (event: KeywardEvent) => void;
 }
 
+/** Text every store can hold as it is: no NUL, no lone UTF-16 surrogate. */
+function isStorableText(value: string): boolean {
+  if (value.includes('\u0000')) return false;
+  const wellFormed = (value as { isWellFormed?: () => boolean }).isWellFormed;
+  return wellFormed === undefined || wellFormed.call(value);
+}
+
+/** In JSON text: an escaped NUL or lone surrogate (JSON.stringify escapes both). */
+const UNSTORABLE_JSON = /(?<!\\)\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
+
 function optionalString(value: unknown, option: string, max = 200): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new InvalidOptionsError(
-      `${option} must be a non-empty string of at most ${max} characters`,
-    );
+    throw new InvalidOptionsError(`${option} must be a non-empty string of at most ${max} characters`);
+  }
+  if (!isStorableText(value)) {
+    throw new InvalidOptionsError(`${option} must not contain NUL or unpaired surrogates`);
   }
   return value;
 }
@@ -97,7 +108,7 @@ function toTime(value: unknown, option: string, now: number): number {
     throw new InvalidOptionsError(`${option} must be a Date or a number of ms since the epoch`);
   }
   if (ms <= now) throw new InvalidOptionsError(`${option} is not in the future`);
-  return ms;
+  return Math.ceil(ms);
 }
 
 function checkMetadata(value: unknown): Record<string, unknown> {
@@ -110,6 +121,9 @@ function checkMetadata(value: unknown): Record<string, unknown> {
   } catch {
     throw new InvalidOptionsError('metadata must be JSON-serialisable');
   }
+  if (UNSTORABLE_JSON.test(json)) {
+    throw new InvalidOptionsError('metadata must not contain NUL or unpaired surrogates');
+  }
   if (json.length > MAX_METADATA_BYTES) {
     throw new InvalidOptionsError(`metadata must serialise to at most ${MAX_METADATA_BYTES} bytes`);
   }
@@ -118,9 +132,9 @@ function checkMetadata(value: unknown): Record<string, unknown> {
 
 function checkId(id: unknown): string {
   if (typeof id !== 'string' || !KEY_ID_PATTERN.test(id)) {
-    throw new InvalidOptionsError(
-      `"${String(id).slice(0, 40)}" is not a key id (12 base62 characters)`,
-    );
+    // Never echo the value: callers sometimes pass the full key, whose secret must not leak.
+    const what = typeof id === 'string' ? `a ${id.length}-character string` : typeof id;
+    throw new InvalidOptionsError(`expected a key id (12 base62 characters), got ${what}`);
   }
   return id;
 }
@@ -243,7 +257,7 @@ export class KeyLifecycle {
       if (draft.revokedAt != null) {
         throw new KeywardError('key_revoked', `key ${id} is revoked and cannot be rotated`);
       }
-      const graceEnds = now + grace;
+      const graceEnds = Math.ceil(now + grace);
       const keepOld = grace > 0 && (draft.expiresAt == null || draft.expiresAt > now);
       draft.previousHash = keepOld ? draft.hash : undefined;
       draft.previousHashExpiresAt = keepOld ? graceEnds : undefined;

@@ -1,0 +1,6 @@
+export type { MigrateOptions } from './migrate.js';
+export { migrate } from './migrate.js';
+export type { PostgresStoreOptions } from './postgres-store.js';
+export { PostgresStore } from './postgres-store.js';
+export type { PostgresQueryable, PostgresQueryConfig } from './queryable.js';
+export { MIGRATION_SQL, migrationSql } from './schema.js';

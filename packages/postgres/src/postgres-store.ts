@@ -1,0 +1,158 @@
+import {
+  DuplicateKeyIdError,
+  InvalidOptionsError,
+  type KeyListQuery,
+  type KeyPage,
+  type KeyRecord,
+  type KeyStore,
+} from '@keyward/core';
+import type { PostgresQueryable } from './queryable.js';
+import { COLUMNS, fromRow, RAW_TYPES, type Row, toRow } from './row.js';
+import { statementName } from './statement-name.js';
+import { DEFAULT_TABLE, parseTableName } from './table-name.js';
+
+/**
+ * Options of {@link PostgresStore}.
+ *
+ * @example
+ * ```ts
+ * const options: PostgresStoreOptions = { pool, table: 'auth.api_keys' };
+ * ```
+ */
+export interface PostgresStoreOptions {
+  /** A `pg.Pool` (recommended), `pg.Client` or `PoolClient` you own; keyward never ends it. */
+  pool: PostgresQueryable;
+  /** Table created by {@link migrate}: `name` or `schema.name`; default `keyward_keys`. */
+  table?: string | undefined;
+  /**
+   * Use named prepared statements (parsed once per connection); default true. Set false behind
+   * a pooler that cannot keep them, such as PgBouncer in transaction mode before 1.21.
+   */
+  prepare?: boolean | undefined;
+}
+
+type Statement = { name?: string; text: string };
+
+const UNIQUE_VIOLATION = '23505';
+/** Values PostgreSQL cannot store: NUL in text (22021), `\u0000` or a lone surrogate in JSON. */
+const UNSTORABLE = new Set(['22021', '22P05', '22P02']);
+
+/** Maps a write's pg error to keyward's error, or returns it unchanged. */
+function writeError(error: unknown, id: string): unknown {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === UNIQUE_VIOLATION) return new DuplicateKeyIdError(id);
+  if (typeof code === 'string' && UNSTORABLE.has(code)) {
+    return new InvalidOptionsError(
+      'a string in the key (name, owner, reason or metadata) holds a character PostgreSQL cannot store (NUL or a lone surrogate)',
+    );
+  }
+  return error;
+}
+const SELECT_LIST = COLUMNS.join(', ');
+
+/**
+ * A keyward key store on one PostgreSQL table (create it with {@link migrate}). Updates use
+ * optimistic concurrency on the `version` column; list pages are ordered by id. Use it as
+ * `keyStore` with a limit store such as `RedisStore` or `MemoryStore`.
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * import { createKeyward, MemoryStore } from '@keyward/core';
+ * import { migrate, PostgresStore } from '@keyward/postgres';
+ *
+ * const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL });
+ * pool.on('error', (err) => console.error('idle pg client failed', err));
+ * await migrate(pool);
+ * const keyward = createKeyward({
+ *   prefix: 'acme',
+ *   keyStore: new PostgresStore({ pool }),
+ *   limitStore: new MemoryStore(),
+ * });
+ * ```
+ */
+export class PostgresStore implements KeyStore {
+  /** The table, as quoted SQL. */
+  readonly table: string;
+  readonly #pool: PostgresQueryable;
+  readonly #get: Statement;
+  readonly #insert: Statement;
+  readonly #update: Statement;
+
+  constructor(options: PostgresStoreOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('PostgresStore needs an options object with a pool');
+    }
+    if (typeof (options.pool as { query?: unknown } | null)?.query !== 'function') {
+      throw new TypeError('pool must be a pg.Pool or pg.Client');
+    }
+    const table = parseTableName(options.table ?? DEFAULT_TABLE).sql;
+    this.table = table;
+    this.#pool = options.pool;
+    const params = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
+    const assignments = COLUMNS.slice(1)
+      .map((column, i) => `${column} = $${i + 2}`)
+      .join(', ');
+    const get = `SELECT ${SELECT_LIST} FROM ${table} WHERE id = $1`;
+    const insert = `INSERT INTO ${table} (${SELECT_LIST}) VALUES (${params})`;
+    const update = `UPDATE ${table} SET ${assignments} WHERE id = $1 AND version = $${COLUMNS.length + 1}`;
+    const prepare = options.prepare ?? true;
+    if (typeof prepare !== 'boolean') throw new TypeError('prepare must be a boolean');
+    const statement = (purpose: string, text: string) =>
+      prepare ? { name: statementName(purpose, text), text } : { text };
+    this.#get = statement('get', get);
+    this.#insert = statement('insert', insert);
+    this.#update = statement('update', update);
+  }
+
+  async getKey(id: string): Promise<KeyRecord | undefined> {
+    const { rows } = await this.#pool.query({ ...this.#get, values: [id], types: RAW_TYPES });
+    const row = rows[0] as Row | undefined;
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  async insertKey(record: KeyRecord): Promise<void> {
+    const values = toRow(record);
+    try {
+      await this.#pool.query({ ...this.#insert, values, types: RAW_TYPES });
+    } catch (error) {
+      throw writeError(error, record.id);
+    }
+  }
+
+  async updateKey(record: KeyRecord, expectedVersion: number): Promise<boolean> {
+    if (!Number.isSafeInteger(expectedVersion)) return false;
+    const values = [...toRow(record), String(expectedVersion)];
+    try {
+      const { rowCount } = await this.#pool.query({ ...this.#update, values, types: RAW_TYPES });
+      return rowCount === 1;
+    } catch (error) {
+      throw writeError(error, record.id);
+    }
+  }
+
+  async listKeys(query: KeyListQuery): Promise<KeyPage> {
+    const { limit, ownerId, environment, cursor } = query;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
+      throw new TypeError('limit must be an integer from 1 to 1000');
+    }
+    const conditions: string[] = [];
+    const values: unknown[] = [];
+    const where = (condition: string, value: unknown) => {
+      values.push(value);
+      conditions.push(`${condition} $${values.length}`);
+    };
+    if (ownerId !== undefined) where('owner_id =', ownerId);
+    if (environment !== undefined) where('environment =', environment);
+    if (cursor !== undefined) where('id >', cursor);
+    values.push(limit + 1);
+    const text =
+      `SELECT ${SELECT_LIST} FROM ${this.table}` +
+      (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
+      ` ORDER BY id LIMIT $${values.length}`;
+    const { rows } = await this.#pool.query({ text, values, types: RAW_TYPES });
+    const items = (rows as Row[]).slice(0, limit).map(fromRow);
+    const last = items[items.length - 1];
+    return rows.length > limit && last !== undefined ? { items, cursor: last.id } : { items };
+  }
+}
