@@ -94,7 +94,9 @@ const UNSTORABLE_JSON = /(?<!\\)\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 function optionalString(value: unknown, option: string, max = 200): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-    throw new InvalidOptionsError(`${option} must be a non-empty string of at most ${max} characters`);
+    throw new InvalidOptionsError(
+      `${option} must be a non-empty string of at most ${max} characters`,
+    );
   }
   if (!isStorableText(value)) {
     throw new InvalidOptionsError(`${option} must not contain NUL or unpaired surrogates`);
