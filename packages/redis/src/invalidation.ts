@@ -1,0 +1,82 @@
+import type { RedisClient } from './commands.js';
+
+type Listener = (keyId: string) => void;
+
+/**
+ * The subscriber side of cache invalidation: one duplicate connection in subscriber mode, made on
+ * the first subscription and closed with the last. Its errors are absorbed (ioredis reconnects
+ * and resubscribes by itself), so it can never crash the process.
+ */
+export class InvalidationSubscriber {
+  readonly #client: RedisClient;
+  readonly #channel: string;
+  readonly #listeners = new Set<Listener>();
+  #connection: RedisClient | undefined;
+  #subscribed = false;
+  #subscribing = false;
+
+  constructor(client: RedisClient, channel: string) {
+    this.#client = client;
+    this.#channel = channel;
+  }
+
+  add(listener: Listener): () => void {
+    this.#listeners.add(listener);
+    if (this.#connection === undefined) this.#connect();
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0) this.close();
+    };
+  }
+
+  close(): void {
+    const connection = this.#connection;
+    this.#connection = undefined;
+    this.#subscribed = false;
+    this.#subscribing = false;
+    connection?.disconnect();
+  }
+
+  #connect(): void {
+    const connection = this.#client.duplicate();
+    this.#connection = connection;
+    connection.on('error', () => {
+      // Reconnection is ioredis's job; until then the cache TTL bounds staleness.
+    });
+    connection.on('message', (channel: string, message: string) => {
+      if (channel !== this.#channel) return;
+      for (const listener of [...this.#listeners]) {
+        try {
+          listener(message);
+        } catch {
+          // One listener's failure never stops the others.
+        }
+      }
+    });
+    // Subscribe again on every ready connection: covers a first SUBSCRIBE that failed (Redis down
+    // with the offline queue disabled) and clients made with autoResubscribe off. Idempotent.
+    connection.on('reconnecting', () => {
+      if (connection === this.#connection) this.#subscribed = false;
+    });
+    connection.on('ready', () => this.#subscribe(connection));
+    this.#subscribe(connection);
+  }
+
+  #subscribe(connection: RedisClient): void {
+    if (this.#subscribed || this.#subscribing || connection !== this.#connection) return;
+    this.#subscribing = true;
+    connection.subscribe(this.#channel).then(
+      () => {
+        if (connection !== this.#connection) return;
+        this.#subscribing = false;
+        this.#subscribed = true;
+      },
+      () => {
+        if (connection === this.#connection) this.#subscribing = false;
+      },
+    );
+  }
+}

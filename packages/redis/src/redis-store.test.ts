@@ -1,0 +1,178 @@
+import type { KeyRecord } from '@keyward/core';
+import { describeKeyStore, describeLimitStore } from '@keyward/core/testing';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  deletePrefix,
+  REDIS_URL,
+  redisAvailable,
+  sleep,
+  testClient,
+  uniquePrefix,
+  waitFor,
+} from '../test/support.js';
+import { RedisStore } from './redis-store.js';
+
+const available = await redisAvailable();
+
+function record(overrides: Partial<KeyRecord> = {}): KeyRecord {
+  const id = Math.random().toString(36).slice(2, 14).padEnd(12, '0');
+  return {
+    id,
+    environment: 'live',
+    name: 'redis test',
+    hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+    scopes: [],
+    disabled: false,
+    createdAt: 1,
+    updatedAt: 1,
+    version: 1,
+    ...overrides,
+  };
+}
+
+describe.skipIf(!available)('RedisStore on a real Redis', () => {
+  const prefix = uniquePrefix('store');
+  let client: Redis;
+  let store: RedisStore;
+
+  beforeAll(() => {
+    client = testClient(REDIS_URL);
+    store = new RedisStore({ client, prefix, channel: `${prefix}:invalidate` });
+  });
+
+  afterAll(async () => {
+    store.close();
+    await deletePrefix(client, prefix);
+    await client.quit();
+  });
+
+  describeKeyStore('RedisStore', () => store);
+  describeLimitStore('RedisStore', () => store, { ownClock: true });
+
+  it('keeps a bucket in one hash-tagged key that expires when it would be full', async () => {
+    await store.takeToken('tagged', { capacity: 10, refillPerSecond: 2 }, 4, 0);
+    const key = `${prefix}:{tagged}:tb`;
+    expect(await client.exists(key)).toBe(1);
+    const ttl = await client.pttl(key);
+    expect(ttl).toBeGreaterThan(1500);
+    expect(ttl).toBeLessThanOrEqual(2001);
+  });
+
+  it('deletes a bucket that a refused take leaves full', async () => {
+    const result = await store.takeToken('too-big', { capacity: 2, refillPerSecond: 1 }, 3, 0);
+    expect(result.allowed).toBe(false);
+    expect(await client.exists(`${prefix}:{too-big}:tb`)).toBe(0);
+  });
+
+  it('ignores the caller clock for buckets', async () => {
+    const limit = { capacity: 2, refillPerSecond: 0.001 };
+    expect((await store.takeToken('clockless', limit, 2, 0)).allowed).toBe(true);
+    const later = await store.takeToken('clockless', limit, 1, Date.now() + 86_400_000);
+    expect(later.allowed).toBe(false);
+  });
+
+  it('keeps fractional tokens between takes', async () => {
+    const limit = { capacity: 1, refillPerSecond: 4 };
+    expect((await store.takeToken('fraction', limit, 1, 0)).allowed).toBe(true);
+    await sleep(150);
+    const early = await store.takeToken('fraction', limit, 1, 0);
+    expect(early.allowed).toBe(false);
+    expect(early.retryAfterMs).toBeLessThan(250);
+    const tokens = Number(await client.hget(`${prefix}:{fraction}:tb`, 'tokens'));
+    expect(tokens).toBeGreaterThan(0.4);
+    expect(tokens).toBeLessThan(1);
+  });
+
+  it('never adds tokens when the stored time is ahead of the server clock', async () => {
+    const key = `${prefix}:{future}:tb`;
+    const aheadMicros = (Date.now() + 60_000) * 1000;
+    await client.hset(key, 'tokens', '0.5', 'at', String(aheadMicros));
+    const result = await store.takeToken('future', { capacity: 5, refillPerSecond: 100 }, 1, 0);
+    expect(result.allowed).toBe(false);
+    expect(Number(await client.hget(key, 'tokens'))).toBe(0.5);
+    expect(await client.hget(key, 'at')).toBe(String(aheadMicros));
+  });
+
+  it('expires a quota window at its end and reports the same reset', async () => {
+    const result = await store.countQuota('minutely', { limit: 5, period: 'minute' }, 2, 0);
+    expect(result).toMatchObject({ allowed: true, remaining: 3, retryAfterMs: 0 });
+    expect(result.resetMs).toBeGreaterThan(0);
+    expect(result.resetMs).toBeLessThanOrEqual(60_000);
+    const ttl = await client.pttl(`${prefix}:{minutely}:q`);
+    expect(Math.abs(ttl - result.resetMs)).toBeLessThan(1000);
+  });
+
+  it('sends a take as exactly one EVALSHA once the script is loaded', async () => {
+    const limit = { capacity: 100, refillPerSecond: 1 };
+    await store.takeToken('monitored', limit, 1, 0);
+    const monitor = await client.duplicate().monitor();
+    const seen: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      // Commands the script itself runs show up with source "lua"; only the client's count.
+      if (source !== 'lua' && args.some((arg) => arg.includes('{monitored}'))) seen.push(args);
+    });
+    await store.takeToken('monitored', limit, 1, 0);
+    await waitFor(() => seen.length > 0, 2000);
+    await sleep(100);
+    monitor.disconnect();
+    expect(seen.map((args) => args[0]?.toLowerCase())).toStrictEqual(['evalsha']);
+  });
+
+  it('moves a record between owner indexes when its owner changes', async () => {
+    const first = `owner_a_${prefix}`;
+    const second = `owner_b_${prefix}`;
+    const original = record({ ownerId: first });
+    await store.insertKey(original);
+    const moved = { ...original, ownerId: second, environment: 'test' as const, version: 2 };
+    expect(await store.updateKey(moved, 1)).toBe(true);
+    expect((await store.listKeys({ ownerId: first, limit: 10 })).items).toStrictEqual([]);
+    expect((await store.listKeys({ ownerId: second, limit: 10 })).items).toStrictEqual([moved]);
+    const live = await store.listKeys({ ownerId: second, environment: 'live', limit: 10 });
+    expect(live.items).toStrictEqual([]);
+    const { ownerId: _owner, ...rest } = moved;
+    const unowned: KeyRecord = { ...rest, version: 3 };
+    expect(await store.updateKey(unowned, 2)).toBe(true);
+    expect((await store.listKeys({ ownerId: second, limit: 10 })).items).toStrictEqual([]);
+    expect(await store.getKey(original.id)).toStrictEqual(unowned);
+  });
+
+  it('refuses an update whose expected version is stale even when the owner changed', async () => {
+    const original = record({ ownerId: `owner_c_${prefix}` });
+    await store.insertKey(original);
+    expect(await store.updateKey({ ...original, ownerId: 'x', version: 3 }, 2)).toBe(false);
+    expect(await store.getKey(original.id)).toStrictEqual(original);
+  });
+
+  it('delivers published invalidations to subscribers until they unsubscribe', async () => {
+    const other = new RedisStore({ client, prefix, channel: `${prefix}:invalidate` });
+    const received: string[] = [];
+    const unsubscribe = store.subscribeInvalidations((id) => received.push(id));
+    expect(
+      await waitFor(
+        () => received.includes('probe'),
+        5000,
+        () => other.publishInvalidation('probe'),
+      ),
+    ).toBe(true);
+    await other.publishInvalidation('4GhT9xQ2mPz1');
+    expect(await waitFor(() => received.includes('4GhT9xQ2mPz1'), 2000)).toBe(true);
+    unsubscribe();
+    const count = received.length;
+    await other.publishInvalidation('after');
+    await sleep(200);
+    expect(received.length).toBe(count);
+    expect(client.status).toBe('ready');
+  });
+});
+
+describe('RedisStore options', () => {
+  it('refuses a missing client, a prefix with braces and an empty channel', () => {
+    const client = testClient('redis://127.0.0.1:1', { lazyConnect: true });
+    expect(() => new RedisStore({} as never)).toThrow(TypeError);
+    expect(() => new RedisStore({ client, prefix: 'a{b}' })).toThrow(TypeError);
+    expect(() => new RedisStore({ client, channel: '' })).toThrow(TypeError);
+    expect(() => new RedisStore({ client })).not.toThrow();
+    client.disconnect();
+  });
+});

@@ -1,0 +1,295 @@
+import {
+  DuplicateKeyIdError,
+  type InvalidationChannel,
+  type KeyListQuery,
+  type KeyPage,
+  type KeyRecord,
+  type KeyStore,
+  type LimitResult,
+  type LimitStore,
+  type Quota,
+  type RateLimit,
+  StoreUnavailableError,
+} from '@keyward/core';
+import { defineScripts, type RedisClient, type StoreScripts } from './commands.js';
+import { InvalidationSubscriber } from './invalidation.js';
+import { KeyNames } from './keys.js';
+import { quotaResult } from './scripts/quota.js';
+import { bucketResult } from './scripts/token-bucket.js';
+
+/**
+ * Options of {@link RedisStore}.
+ *
+ * @example
+ * ```ts
+ * const options: RedisStoreOptions = { client: new Redis(process.env.REDIS_URL), prefix: 'acme' };
+ * ```
+ */
+export interface RedisStoreOptions {
+  /** Your ioredis `Redis` or `Cluster` client. RedisStore never closes it. */
+  client: RedisClient;
+  /** Start of every key name (no `{` or `}`); default `keyward`. */
+  prefix?: string | undefined;
+  /** Pub/sub channel for cache invalidation; default `keyward:invalidate`. */
+  channel?: string | undefined;
+}
+
+/** Statuses of a client's first connection attempt (`wait`: lazyConnect, not yet used). */
+const CONNECTING = new Set(['wait', 'connecting', 'connect']);
+const MAX_INDEX_RETRIES = 3;
+
+function isClient(value: unknown): value is RedisClient {
+  const client = value as Partial<Record<'defineCommand' | 'duplicate' | 'publish', unknown>>;
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof client.defineCommand === 'function' &&
+    typeof client.duplicate === 'function' &&
+    typeof client.publish === 'function' &&
+    typeof (value as { status?: unknown }).status === 'string'
+  );
+}
+
+/**
+ * keyward's store on Redis (ioredis 5): a distributed limit store (one Lua script and one key
+ * per token-bucket take, timed by the Redis server's clock), a key store, and a cache-invalidation
+ * channel over pub/sub. Works on a single Redis and on Redis Cluster.
+ *
+ * When the connection is not ready, every call fails at once with a `StoreUnavailableError`
+ * instead of waiting in ioredis's offline queue, so a Redis outage gives `store_unavailable`
+ * quickly and recovers by itself when ioredis reconnects.
+ *
+ * @example
+ * ```ts
+ * import { Redis } from 'ioredis';
+ * import { createKeyward } from '@keyward/core';
+ * import { RedisStore } from '@keyward/redis';
+ *
+ * const store = new RedisStore({ client: new Redis(process.env.REDIS_URL) });
+ * const keyward = createKeyward({ prefix: 'acme', store }); // invalidation is picked up too
+ * ```
+ */
+export class RedisStore implements KeyStore, LimitStore, InvalidationChannel {
+  readonly #client: RedisClient;
+  readonly #names: KeyNames;
+  readonly #scripts: StoreScripts;
+  readonly #channel: string;
+  readonly #subscriber: InvalidationSubscriber;
+  #wasReady: boolean;
+
+  constructor(options: RedisStoreOptions) {
+    if (typeof options !== 'object' || options === null || !isClient(options.client)) {
+      throw new TypeError('RedisStore needs { client }: an ioredis Redis or Cluster instance');
+    }
+    const prefix = options.prefix ?? 'keyward';
+    if (typeof prefix !== 'string' || !/^[^{}]{1,100}$/.test(prefix)) {
+      throw new TypeError('prefix must be 1–100 characters without "{" or "}"');
+    }
+    const channel = options.channel ?? 'keyward:invalidate';
+    if (typeof channel !== 'string' || channel.length === 0) {
+      throw new TypeError('channel must be a non-empty string');
+    }
+    this.#client = options.client;
+    this.#names = new KeyNames(prefix);
+    this.#scripts = defineScripts(options.client);
+    this.#channel = channel;
+    this.#subscriber = new InvalidationSubscriber(options.client, channel);
+    this.#wasReady = options.client.status === 'ready';
+    if (!this.#wasReady) {
+      options.client.once('ready', () => {
+        this.#wasReady = true;
+      });
+    }
+  }
+
+  /**
+   * Takes `cost` tokens from `bucket` in one EVALSHA. `now` is ignored: the Redis server's clock
+   * times refills, so hosts whose clocks disagree still share one limit.
+   *
+   * @example
+   * ```ts
+   * const result = await store.takeToken('4GhT9xQ2mPz1', { capacity: 20, refillPerSecond: 5 }, 1, Date.now());
+   * ```
+   */
+  takeToken(bucket: string, limit: RateLimit, cost: number, _now?: number): Promise<LimitResult> {
+    return this.#send(() =>
+      this.#scripts
+        .takeToken(this.#names.bucket(bucket), limit.capacity, limit.refillPerSecond, cost)
+        .then((reply) => bucketResult(limit, cost, reply)),
+    );
+  }
+
+  /**
+   * Counts `cost` units against the UTC-aligned window of `quota` in one EVALSHA. `now` is
+   * ignored: the window is taken from the Redis server's clock.
+   *
+   * @example
+   * ```ts
+   * const result = await store.countQuota('4GhT9xQ2mPz1', { limit: 10_000, period: 'day' }, 1, Date.now());
+   * ```
+   */
+  countQuota(name: string, quota: Quota, cost: number, _now?: number): Promise<LimitResult> {
+    return this.#send(() =>
+      this.#scripts
+        .countQuota(this.#names.quota(name), quota.limit, cost, quota.period)
+        .then((reply) => quotaResult(quota, reply)),
+    );
+  }
+
+  /**
+   * The record with this id, or undefined.
+   *
+   * @example
+   * ```ts
+   * const record = await store.getKey('4GhT9xQ2mPz1');
+   * ```
+   */
+  getKey(id: string): Promise<KeyRecord | undefined> {
+    return this.#send(() =>
+      this.#client
+        .hget(this.#names.record(id), 'json')
+        .then((json) => (json === null ? undefined : (JSON.parse(json) as KeyRecord))),
+    );
+  }
+
+  /**
+   * Stores a new record and indexes it; throws `DuplicateKeyIdError` when the id exists.
+   *
+   * @example
+   * ```ts
+   * await store.insertKey(record);
+   * ```
+   */
+  insertKey(record: KeyRecord): Promise<void> {
+    return this.#send(async () => {
+      const indexes = this.#names.indexesOf(record.ownerId, record.environment);
+      const inserted = await this.#scripts.insertKey(
+        1 + indexes.length,
+        this.#names.record(record.id),
+        ...indexes,
+        record.id,
+        JSON.stringify(record),
+        record.version,
+        JSON.stringify(indexes),
+      );
+      if (inserted !== 1) throw new DuplicateKeyIdError(record.id);
+    });
+  }
+
+  /**
+   * Replaces the record only if it is stored at `expectedVersion`, atomically, moving it between
+   * owner/environment indexes when those changed.
+   *
+   * @example
+   * ```ts
+   * const written = await store.updateKey({ ...record, name: 'renamed', version: 2 }, 1);
+   * ```
+   */
+  updateKey(record: KeyRecord, expectedVersion: number): Promise<boolean> {
+    return this.#send(async () => {
+      const next = this.#names.indexesOf(record.ownerId, record.environment);
+      let previous = next;
+      for (let attempt = 0; attempt < MAX_INDEX_RETRIES; attempt++) {
+        const reply = await this.#scripts.updateKey(
+          1 + previous.length + next.length,
+          this.#names.record(record.id),
+          ...previous,
+          ...next,
+          record.id,
+          JSON.stringify(record),
+          record.version,
+          expectedVersion,
+          JSON.stringify(previous),
+          previous.length,
+          JSON.stringify(next),
+        );
+        if (reply === 1) return true;
+        if (!Array.isArray(reply)) return false;
+        const stored = String(reply[0] ?? '');
+        previous = stored === '' ? [] : (JSON.parse(stored) as string[]);
+      }
+      return false;
+    });
+  }
+
+  /**
+   * Records matching the filters, ordered by id, one page at a time (the cursor is the last id).
+   *
+   * @example
+   * ```ts
+   * const page = await store.listKeys({ ownerId: 'acct_42', limit: 50 });
+   * ```
+   */
+  listKeys(query: KeyListQuery): Promise<KeyPage> {
+    return this.#send(async () => {
+      const index = this.#names.index(query.ownerId, query.environment);
+      const from = query.cursor === undefined ? '-' : `(${query.cursor}`;
+      const ids = await this.#client.zrangebylex(index, from, '+', 'LIMIT', 0, query.limit + 1);
+      const page = ids.slice(0, query.limit);
+      const found = await Promise.all(
+        page.map((id) => this.#client.hget(this.#names.record(id), 'json')),
+      );
+      const items = found.flatMap((json) => (json === null ? [] : [JSON.parse(json) as KeyRecord]));
+      const last = page[page.length - 1];
+      return ids.length > query.limit && last !== undefined ? { items, cursor: last } : { items };
+    });
+  }
+
+  /**
+   * Tells every subscribed keyward instance to drop its cached copy of `keyId` (PUBLISH).
+   *
+   * @example
+   * ```ts
+   * await store.publishInvalidation('4GhT9xQ2mPz1');
+   * ```
+   */
+  publishInvalidation(keyId: string): Promise<void> {
+    return this.#send(() => this.#client.publish(this.#channel, keyId).then(() => undefined));
+  }
+
+  /**
+   * Calls `listener` with each invalidated id. The first subscription opens a duplicate connection
+   * (`client.duplicate()`) in subscriber mode; the returned function unsubscribes, and the last
+   * unsubscribe closes that connection.
+   *
+   * @example
+   * ```ts
+   * const unsubscribe = store.subscribeInvalidations((id) => cache.delete(id));
+   * ```
+   */
+  subscribeInvalidations(listener: (keyId: string) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    return this.#subscriber.add(listener);
+  }
+
+  /**
+   * Closes the subscriber connection this store opened. Your client stays open: it is yours.
+   *
+   * @example
+   * ```ts
+   * keyward.close();
+   * store.close();
+   * await client.quit();
+   * ```
+   */
+  close(): void {
+    this.#subscriber.close();
+  }
+
+  /**
+   * Fails fast (instead of queueing in ioredis's offline queue) when a connection that was ready
+   * is down. Before the client's first connection, commands wait for it (keyward's
+   * `storeTimeoutMs` still bounds each call), so a store used right after `new Redis()` works.
+   */
+  #send<T>(command: () => Promise<T>): Promise<T> {
+    const status = this.#client.status;
+    if (status !== 'ready' && (this.#wasReady || !CONNECTING.has(status))) {
+      return Promise.reject(new StoreUnavailableError(`Redis connection is ${status}`));
+    }
+    try {
+      return command();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+}
