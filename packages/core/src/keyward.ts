@@ -141,6 +141,9 @@ export class Keyward {
       throw new TypeError('keyHeaders must be a non-empty array of lower-case header names');
     }
     const cacheOptions = options.cache ?? {};
+    if (typeof cacheOptions !== 'object' || cacheOptions === null) {
+      throw new TypeError('cache must be { max?, ttlMs?, negativeTtlMs? }');
+    }
     const max = nonNegative(cacheOptions.max, 'cache.max', 10_000);
     if (!Number.isSafeInteger(max)) throw new TypeError('cache.max must be an integer');
     this.#cache = new RecordCache({

@@ -18,7 +18,9 @@ export function rateLimitPolicy(
         ? undefined
         : `"key";q=${rateLimit.capacity};w=${Math.ceil(rateLimit.capacity / rateLimit.refillPerSecond)}`,
     quota:
-      quota === undefined ? undefined : `"quota";q=${quota.limit};w=${PERIOD_SECONDS[quota.period]}`,
+      quota === undefined
+        ? undefined
+        : `"quota";q=${quota.limit};w=${PERIOD_SECONDS[quota.period]}`,
   };
 }
 
@@ -39,14 +41,17 @@ export function rateLimitHeaders(
   let states: string | undefined;
   if (rateLimit !== undefined && bucket !== undefined) {
     // Seconds until one token is available: derived from the time to refill fully.
-    const untilToken = bucket.allowed
-      ? bucket.resetMs - ((rateLimit.capacity - 1) * 1000) / rateLimit.refillPerSecond
-      : bucket.retryAfterMs;
+    const untilToken = !bucket.allowed
+      ? bucket.retryAfterMs
+      : bucket.remaining > 0
+        ? 0
+        : bucket.resetMs - ((rateLimit.capacity - 1) * 1000) / rateLimit.refillPerSecond;
     policies = policy.key;
     states = `"key";r=${bucket.remaining};t=${seconds(untilToken)}`;
   }
   if (quota !== undefined && window !== undefined) {
-    const state = `"quota";r=${window.remaining};t=${window.allowed ? 0 : seconds(window.resetMs)}`;
+    const exhausted = !window.allowed || window.remaining <= 0;
+    const state = `"quota";r=${window.remaining};t=${exhausted ? seconds(window.resetMs) : 0}`;
     policies = policies === undefined ? policy.quota : `${policies}, ${policy.quota}`;
     states = states === undefined ? state : `${states}, ${state}`;
   }

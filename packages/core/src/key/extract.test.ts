@@ -27,7 +27,9 @@ const HOSTILE = [
 const hostileString = fc.oneof(
   fc.string({ maxLength: 300 }),
   fc.string({ unit: 'binary', maxLength: 150 }),
-  fc.array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ maxLength: 20 })), { maxLength: 30 }).map((parts) => parts.join('')),
+  fc
+    .array(fc.oneof(fc.constantFrom(...HOSTILE), fc.string({ maxLength: 20 })), { maxLength: 30 })
+    .map((parts) => parts.join('')),
   fc.nat({ max: 100_000 }).map((n) => 'A'.repeat(n)),
 );
 
@@ -85,14 +87,19 @@ describe('key extraction from hostile headers', () => {
         expectSyncRejection(keyward.verify(request));
       }
     }
-    const raw = { headers: {}, rawHeaders: [null, 'x', 'authorization', 42] } as unknown as VerifyRequest;
+    const raw = {
+      headers: {},
+      rawHeaders: [null, 'x', 'authorization', 42],
+    } as unknown as VerifyRequest;
     expectSyncRejection(keyward.verify(raw));
   });
 
   it('ignores a valid key sent under a header that is not configured', () => {
     const result = keyward.verify({ headers: { 'x-key': validKey } });
     expectSyncRejection(result);
-    expect((result as VerifyResult).ok === false && (result as { code: string }).code).toBe('missing_key');
+    expect((result as VerifyResult).ok === false && (result as { code: string }).code).toBe(
+      'missing_key',
+    );
   });
 
   it('refuses an oversized value that repeats the key, rather than splitting it', () => {

@@ -91,7 +91,9 @@ describe('key format', () => {
         (which, at, insert) => {
           const key = issued[which]!.key;
           const i = at % key.length;
-          const mutated = insert ? `${key.slice(0, i)}A${key.slice(i)}` : key.slice(0, i) + key.slice(i + 1);
+          const mutated = insert
+            ? `${key.slice(0, i)}A${key.slice(i)}`
+            : key.slice(0, i) + key.slice(i + 1);
           expect(parseKey(mutated, PREFIX)).toBeUndefined();
         },
       ),

@@ -88,8 +88,9 @@ export function compileReferrerAllowList(
 
 function single(value: string | readonly string[] | undefined): string | undefined {
   if (typeof value === 'string') return value;
-  if (value === undefined || value.length !== 1) return undefined;
-  return value[0];
+  if (!Array.isArray(value) || value.length !== 1) return undefined;
+  const only: unknown = value[0];
+  return typeof only === 'string' ? only : undefined;
 }
 
 class CompiledReferrerAllowList implements ReferrerAllowList {

@@ -1,0 +1,172 @@
+/**
+ * Shared fixtures for the core test suite (imported only by `*.test.ts` files; not part of the
+ * package's exports).
+ */
+import { formatKey, parseKey } from './key/format.js';
+import { createKeyward, type KeywardOptions } from './keyward.js';
+import { MemoryStore } from './stores/memory-store.js';
+import type { KeyRecord, KeyStore, LimitStore } from './stores/types.js';
+import type { KeywardEvent, VerifyRequest, VerifyResult } from './types.js';
+
+export const PREFIX = 'acme';
+
+/** A settable clock for `createKeyward({ clock })`. */
+export interface FakeClock {
+  (): number;
+  now: number;
+  advance(ms: number): void;
+  set(ms: number): void;
+}
+
+export function fakeClock(start = Date.UTC(2025, 0, 15, 12, 0, 0)): FakeClock {
+  const clock = (() => clock.now) as FakeClock;
+  clock.now = start;
+  clock.advance = (ms) => {
+    clock.now += ms;
+  };
+  clock.set = (ms) => {
+    clock.now = ms;
+  };
+  return clock;
+}
+
+/** A MemoryStore that counts reads and remembers every hash it was given. */
+export class RecordingStore extends MemoryStore {
+  reads = 0;
+  readonly hashes = new Set<string>();
+
+  override getKey(id: string): KeyRecord | undefined {
+    this.reads++;
+    return super.getKey(id);
+  }
+
+  override insertKey(record: KeyRecord): void {
+    this.#remember(record);
+    super.insertKey(record);
+  }
+
+  override updateKey(record: KeyRecord, expectedVersion: number): boolean {
+    this.#remember(record);
+    return super.updateKey(record, expectedVersion);
+  }
+
+  #remember(record: KeyRecord): void {
+    this.hashes.add(record.hash);
+    if (record.previousHash !== undefined) this.hashes.add(record.previousHash);
+  }
+}
+
+/**
+ * A key store that answers with Promises after `delayMs`, over a MemoryStore. `holdNext()` makes
+ * the next getKey wait until released, answering with the record as it was when the read started.
+ */
+export class AsyncKeyStore implements KeyStore {
+  reads = 0;
+  #held: Array<() => void> | undefined;
+
+  constructor(
+    readonly inner: MemoryStore = new MemoryStore(),
+    private readonly delayMs = 5,
+  ) {}
+
+  /** Holds the next getKey until the returned function is called. */
+  holdNext(): () => void {
+    let release: (() => void) | undefined;
+    let released = false;
+    this.#held = [];
+    const held = this.#held;
+    return () => {
+      if (released) return;
+      released = true;
+      release = held[0];
+      release?.();
+    };
+  }
+
+  getKey(id: string): Promise<KeyRecord | undefined> {
+    this.reads++;
+    const snapshot = this.inner.getKey(id);
+    const held = this.#held;
+    if (held !== undefined) {
+      this.#held = undefined;
+      return new Promise((resolve) => held.push(() => resolve(snapshot)));
+    }
+    return new Promise((resolve) => setTimeout(() => resolve(snapshot), this.delayMs));
+  }
+
+  async insertKey(record: KeyRecord): Promise<void> {
+    this.inner.insertKey(record);
+  }
+
+  async updateKey(record: KeyRecord, expectedVersion: number): Promise<boolean> {
+    return this.inner.updateKey(record, expectedVersion);
+  }
+
+  async listKeys(query: Parameters<KeyStore['listKeys']>[0]) {
+    return this.inner.listKeys(query);
+  }
+}
+
+/** A test harness: a keyward over a RecordingStore with a fake clock, collecting events. */
+export function setup(options: Partial<KeywardOptions> = {}) {
+  const store = new RecordingStore();
+  const clock = fakeClock();
+  const events: KeywardEvent[] = [];
+  const keyward = createKeyward({
+    prefix: PREFIX,
+    store,
+    clock,
+    onEvent: (event) => events.push(event),
+    ...options,
+  } as KeywardOptions);
+  return { keyward, store, clock, events };
+}
+
+/** A request carrying `key` as `Authorization: Bearer <key>`. */
+export function bearer(key: string, extra: Partial<VerifyRequest> = {}): VerifyRequest {
+  return {
+    ip: '203.0.113.9',
+    ...extra,
+    headers: { authorization: `Bearer ${key}`, ...extra.headers },
+  };
+}
+
+/** Resolves a verify result that may or may not be a Promise. */
+export async function settle(result: VerifyResult | Promise<VerifyResult>): Promise<VerifyResult> {
+  return result;
+}
+
+/** Narrows to a rejection or fails the test. */
+export function rejection(result: VerifyResult) {
+  if (result.ok) throw new Error('expected a rejection, got ok');
+  return result;
+}
+
+/** The same key with another secret (checksum recomputed), i.e. a wrong secret for a known id. */
+export function withSecret(key: string, secret: string, prefix = PREFIX): string {
+  const parsed = parseKey(key, prefix);
+  if (parsed === undefined) throw new Error('not a key');
+  return formatKey(prefix, parsed.environment, parsed.id, secret);
+}
+
+/** The secret part of a key. */
+export function secretOf(key: string, prefix = PREFIX): string {
+  const parsed = parseKey(key, prefix);
+  if (parsed === undefined) throw new Error('not a key');
+  return parsed.secret;
+}
+
+/** A 43-char base62 secret that differs from `secret`. */
+export function otherSecret(secret: string): string {
+  return (secret[0] === 'A' ? 'B' : 'A') + secret.slice(1);
+}
+
+/** A limit store whose every call fails the way `mode` says. */
+export function failingLimitStore(mode: 'throw' | 'reject' | 'hang'): LimitStore {
+  const fail = () => {
+    if (mode === 'throw') throw new Error('limit store down');
+    if (mode === 'reject') return Promise.reject(new Error('limit store down'));
+    return new Promise<never>(() => {});
+  };
+  return { takeToken: fail, countQuota: fail } as unknown as LimitStore;
+}

@@ -1,0 +1,505 @@
+import { describe, expect, it } from 'vitest';
+import { createKeyward } from './keyward.js';
+import { MemoryStore } from './stores/memory-store.js';
+import type { KeyRecord, KeyStore } from './stores/types.js';
+import {
+  AsyncKeyStore,
+  bearer,
+  failingLimitStore,
+  otherSecret,
+  PREFIX,
+  RecordingStore,
+  rejection,
+  secretOf,
+  settle,
+  setup,
+  withSecret,
+} from './test-helpers.js';
+import type { VerifyRequest } from './types.js';
+
+const PROBLEM = 'application/problem+json';
+
+async function expectRejected(
+  result: ReturnType<ReturnType<typeof setup>['keyward']['verify']>,
+  code: string,
+  status: number,
+) {
+  const r = rejection(await settle(result));
+  expect(r.code).toBe(code);
+  expect(r.status).toBe(status);
+  expect(r.body.code).toBe(code);
+  expect(r.body.status).toBe(status);
+  expect(r.headers['content-type']).toBe(PROBLEM);
+  if (status === 401) expect(r.headers['www-authenticate']).toMatch(/^Bearer realm="api"/);
+  else if (code !== 'insufficient_scope') expect(r.headers['www-authenticate']).toBeUndefined();
+  if (status === 429 || status === 503) expect(Number(r.headers['retry-after'])).toBeGreaterThan(0);
+  return r;
+}
+
+describe('missing_key', () => {
+  it('rejects a request with no key header with 401 and a Bearer challenge', async () => {
+    const { keyward } = setup();
+    const r = await expectRejected(keyward.verify({ headers: {} }), 'missing_key', 401);
+    expect(r.headers['www-authenticate']).toBe('Bearer realm="api"');
+  });
+
+  it('treats an Authorization header with another scheme as no key', async () => {
+    const { keyward } = setup();
+    await expectRejected(
+      keyward.verify({ headers: { authorization: 'Basic dXNlcjpwYXNz' } }),
+      'missing_key',
+      401,
+    );
+  });
+
+  it('survives a missing or non-object headers bag', async () => {
+    const { keyward } = setup();
+    await expectRejected(
+      keyward.verify({ headers: undefined } as unknown as VerifyRequest),
+      'missing_key',
+      401,
+    );
+    await expectRejected(keyward.verify(null as unknown as VerifyRequest), 'missing_key', 401);
+  });
+});
+
+describe('ambiguous_key', () => {
+  it('rejects Authorization and X-API-Key carrying different keys', async () => {
+    const { keyward } = setup();
+    const a = await keyward.create({ name: 'a' });
+    const b = await keyward.create({ name: 'b' });
+    await expectRejected(
+      keyward.verify({ headers: { authorization: `Bearer ${a.key}`, 'x-api-key': b.key } }),
+      'ambiguous_key',
+      400,
+    );
+  });
+
+  it('rejects a comma-joined x-api-key with two keys', async () => {
+    const { keyward } = setup();
+    const a = await keyward.create({ name: 'a' });
+    const b = await keyward.create({ name: 'b' });
+    await expectRejected(
+      keyward.verify({ headers: { 'x-api-key': `${a.key}, ${b.key}` } }),
+      'ambiguous_key',
+      400,
+    );
+  });
+
+  it('rejects two Authorization values seen in rawHeaders even though headers kept one', async () => {
+    const { keyward } = setup();
+    const a = await keyward.create({ name: 'a' });
+    const b = await keyward.create({ name: 'b' });
+    await expectRejected(
+      keyward.verify({
+        headers: { authorization: `Bearer ${a.key}` },
+        rawHeaders: ['Authorization', `Bearer ${a.key}`, 'authorization', `Bearer ${b.key}`],
+      }),
+      'ambiguous_key',
+      400,
+    );
+  });
+
+  it('accepts identical duplicates of the same key in every form', async () => {
+    const { keyward } = setup();
+    const a = await keyward.create({ name: 'a' });
+    const requests: VerifyRequest[] = [
+      { headers: { authorization: `Bearer ${a.key}`, 'x-api-key': a.key } },
+      { headers: { 'x-api-key': `${a.key}, ${a.key}` } },
+      { headers: { 'x-api-key': [a.key, a.key] } },
+      {
+        headers: { authorization: `Bearer ${a.key}` },
+        rawHeaders: ['Authorization', `Bearer ${a.key}`, 'AUTHORIZATION', `bearer  ${a.key}`],
+      },
+    ];
+    for (const request of requests) {
+      const result = await settle(keyward.verify(request));
+      expect(result.ok).toBe(true);
+    }
+  });
+});
+
+describe('malformed_key', () => {
+  it.each([
+    ['too short', (k: string) => k.slice(0, -1)],
+    ['too long', (k: string) => `${k}A`],
+    ['bad charset', (k: string) => `${k.slice(0, 20)}-${k.slice(21)}`],
+    ['non-ASCII look-alike', (k: string) => `${k.slice(0, 20)}\u0410${k.slice(21)}`],
+    ['other prefix', (k: string) => `acmf${k.slice(4)}`],
+    ['bad checksum', (k: string) => k.slice(0, -1) + (k.endsWith('0') ? '1' : '0')],
+    ['unknown environment', (k: string) => k.replace('_live_', '_prod_')],
+  ])('rejects a key with %s without touching the store', async (_case, mutate) => {
+    const { keyward, store } = setup({ failedAttempts: false });
+    const { key } = await keyward.create({ name: 'a', environment: 'live' });
+    const readsBefore = store.reads;
+    await expectRejected(keyward.verify(bearer(mutate(key))), 'malformed_key', 401);
+    expect(store.reads).toBe(readsBefore);
+  });
+});
+
+describe('wrong_environment', () => {
+  it('rejects a test key at a live-only deployment with zero store reads', async () => {
+    const store = new RecordingStore();
+    const issuer = createKeyward({ prefix: PREFIX, store });
+    const { key } = await issuer.create({ name: 't', environment: 'test' });
+    const live = createKeyward({ prefix: PREFIX, store, environments: ['live'] });
+    const readsBefore = store.reads;
+    await expectRejected(live.verify(bearer(key)), 'wrong_environment', 401);
+    expect(store.reads).toBe(readsBefore);
+  });
+});
+
+describe('invalid_key', () => {
+  it('gives one code to an unknown id (valid checksum) and to a wrong secret', async () => {
+    const { keyward } = setup();
+    const elsewhere = createKeyward({ prefix: PREFIX, store: new MemoryStore() });
+    const unknown = (await elsewhere.create({ name: 'x' })).key;
+    const known = (await keyward.create({ name: 'k' })).key;
+    const wrong = withSecret(known, otherSecret(secretOf(known)));
+    const a = await expectRejected(keyward.verify(bearer(unknown)), 'invalid_key', 401);
+    const b = await expectRejected(keyward.verify(bearer(wrong)), 'invalid_key', 401);
+    expect(a.headers).toEqual(b.headers);
+    expect(a.body).toEqual(b.body);
+  });
+});
+
+describe('expired_key', () => {
+  it('rejects a key past expiresAt', async () => {
+    const { keyward, clock } = setup();
+    const { key } = await keyward.create({ name: 'e', expiresAt: clock.now + 1000 });
+    clock.advance(1000);
+    await expectRejected(keyward.verify(bearer(key)), 'expired_key', 401);
+  });
+
+  it('rejects an old secret past its rotation grace', async () => {
+    const { keyward, clock } = setup();
+    const created = await keyward.create({ name: 'r' });
+    await keyward.rotate(created.record.id, { gracePeriodMs: 60_000 });
+    clock.advance(60_000);
+    await expectRejected(keyward.verify(bearer(created.key)), 'expired_key', 401);
+  });
+});
+
+describe('revoked_key', () => {
+  it('rejects a revoked key', async () => {
+    const { keyward } = setup();
+    const { key, record } = await keyward.create({ name: 'r' });
+    await keyward.revoke(record.id, { reason: 'leaked' });
+    await expectRejected(keyward.verify(bearer(key)), 'revoked_key', 401);
+  });
+});
+
+describe('disabled_key', () => {
+  it('rejects a disabled key with 403, and re-enabling restores it', async () => {
+    const { keyward } = setup();
+    const { key, record } = await keyward.create({ name: 'd' });
+    await keyward.update(record.id, { disabled: true });
+    await expectRejected(keyward.verify(bearer(key)), 'disabled_key', 403);
+    await keyward.update(record.id, { disabled: false });
+    expect((await settle(keyward.verify(bearer(key)))).ok).toBe(true);
+  });
+});
+
+describe('ip_not_allowed', () => {
+  it('rejects a client IP outside the allow-list and accepts one inside', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({ name: 'i', ips: ['10.0.0.0/8'] });
+    await expectRejected(keyward.verify(bearer(key, { ip: '11.0.0.1' })), 'ip_not_allowed', 403);
+    expect((await settle(keyward.verify(bearer(key, { ip: '10.9.8.7' })))).ok).toBe(true);
+  });
+});
+
+describe('referrer_not_allowed', () => {
+  it('rejects a missing Referer when patterns are set, and falls back to Origin', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({ name: 'r', referrers: ['https://example.com/*'] });
+    await expectRejected(keyward.verify(bearer(key)), 'referrer_not_allowed', 403);
+    await expectRejected(
+      keyward.verify(bearer(key, { headers: { referer: 'https://evil.com/' } })),
+      'referrer_not_allowed',
+      403,
+    );
+    const viaOrigin = await settle(
+      keyward.verify(bearer(key, { headers: { origin: 'https://example.com' } })),
+    );
+    expect(viaOrigin.ok).toBe(true);
+  });
+});
+
+describe('insufficient_scope', () => {
+  it('requires every scope of scopes', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({ name: 's', scopes: ['invoices:read'] });
+    const r = await expectRejected(
+      keyward.verify(bearer(key), { scopes: ['invoices:read', 'invoices:write'] }),
+      'insufficient_scope',
+      403,
+    );
+    expect(r.headers['www-authenticate']).toContain('error="insufficient_scope"');
+    expect((await settle(keyward.verify(bearer(key), { scopes: ['invoices:read'] }))).ok).toBe(
+      true,
+    );
+  });
+
+  it('requires at least one of anyScopes', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({ name: 's', scopes: ['invoices:read'] });
+    await expectRejected(
+      keyward.verify(bearer(key), { anyScopes: ['users:read', 'users:write'] }),
+      'insufficient_scope',
+      403,
+    );
+    const ok = await settle(
+      keyward.verify(bearer(key), { anyScopes: ['users:read', 'invoices:read'] }),
+    );
+    expect(ok.ok).toBe(true);
+  });
+
+  it('lets invoices:* cover invoices actions only, and * cover everything', async () => {
+    const { keyward } = setup();
+    const resource = (await keyward.create({ name: 'r', scopes: ['invoices:*'] })).key;
+    const all = (await keyward.create({ name: 'a', scopes: ['*'] })).key;
+    const write = { scopes: ['invoices:write'] };
+    const users = { scopes: ['users:read'] };
+    expect((await settle(keyward.verify(bearer(resource), write))).ok).toBe(true);
+    await expectRejected(keyward.verify(bearer(resource), users), 'insufficient_scope', 403);
+    expect((await settle(keyward.verify(bearer(all), users))).ok).toBe(true);
+  });
+});
+
+describe('rate_limited', () => {
+  it('rejects with 429, Retry-After and RateLimit headers when the bucket is empty', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({
+      name: 'l',
+      rateLimit: { capacity: 2, refillPerSecond: 1 },
+    });
+    for (let i = 0; i < 2; i++) expect((await settle(keyward.verify(bearer(key)))).ok).toBe(true);
+    const r = await expectRejected(keyward.verify(bearer(key)), 'rate_limited', 429);
+    expect(r.headers['retry-after']).toBe('1');
+    expect(r.headers['ratelimit-policy']).toBe('"key";q=2;w=2');
+    expect(r.headers.ratelimit).toBe('"key";r=0;t=1');
+  });
+});
+
+describe('quota_exceeded', () => {
+  it('rejects with 429 and Retry-After until the UTC period resets', async () => {
+    const { keyward, clock } = setup();
+    clock.set(Date.UTC(2025, 2, 10, 23, 0, 0));
+    const { key } = await keyward.create({ name: 'q', quota: { limit: 1, period: 'day' } });
+    expect((await settle(keyward.verify(bearer(key)))).ok).toBe(true);
+    const r = await expectRejected(keyward.verify(bearer(key)), 'quota_exceeded', 429);
+    expect(r.headers['retry-after']).toBe('3600');
+    expect(r.headers.ratelimit).toBe('"quota";r=0;t=3600');
+    clock.set(Date.UTC(2025, 2, 11));
+    expect((await settle(keyward.verify(bearer(key)))).ok).toBe(true);
+  });
+});
+
+describe('too_many_failures', () => {
+  it('throttles an IP after N bad keys, refusing even a valid key, and refills over time', async () => {
+    const { keyward, clock, events } = setup({
+      failedAttempts: { capacity: 3, refillPerSecond: 1 },
+    });
+    const { key } = await keyward.create({ name: 'good' });
+    const bad = withSecret(key, otherSecret(secretOf(key)));
+    const ip = '198.51.100.7';
+    for (let i = 0; i < 3; i++) {
+      await expectRejected(keyward.verify(bearer(bad, { ip })), 'invalid_key', 401);
+    }
+    expect(events.some((e) => e.type === 'anomaly' && e.kind === 'failed_attempts')).toBe(true);
+    const r = await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
+    expect(r.headers['retry-after']).toBe('1');
+    // Another IP is unaffected.
+    expect((await settle(keyward.verify(bearer(key, { ip: '198.51.100.8' })))).ok).toBe(true);
+    clock.advance(999);
+    await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
+    clock.advance(1);
+    expect((await settle(keyward.verify(bearer(key, { ip })))).ok).toBe(true);
+    // The refilled token goes to the next bad key, which throttles the IP again.
+    await expectRejected(keyward.verify(bearer(bad, { ip })), 'invalid_key', 401);
+    await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
+  });
+
+  it('counts malformed keys too', async () => {
+    const { keyward } = setup({ failedAttempts: { capacity: 2, refillPerSecond: 0.01 } });
+    const ip = '198.51.100.9';
+    for (let i = 0; i < 2; i++) {
+      await expectRejected(keyward.verify(bearer('nonsense', { ip })), 'malformed_key', 401);
+    }
+    await expectRejected(keyward.verify(bearer('nonsense', { ip })), 'too_many_failures', 429);
+  });
+});
+
+describe('store_unavailable', () => {
+  async function withKeyStore(getKey: KeyStore['getKey']) {
+    const inner = new MemoryStore();
+    const issuer = createKeyward({ prefix: PREFIX, store: inner });
+    const { key } = await issuer.create({ name: 's' });
+    const keyStore: KeyStore = {
+      getKey,
+      insertKey: (r: KeyRecord) => inner.insertKey(r),
+      updateKey: (r: KeyRecord, v: number) => inner.updateKey(r, v),
+      listKeys: (q) => inner.listKeys(q),
+    };
+    const events: string[] = [];
+    const keyward = createKeyward({
+      prefix: PREFIX,
+      keyStore,
+      limitStore: inner,
+      storeTimeoutMs: 50,
+      onEvent: (e) => events.push(e.type === 'anomaly' ? `anomaly:${e.kind}` : e.type),
+    });
+    return { keyward, key, events };
+  }
+
+  it.each([
+    [
+      'throws synchronously',
+      () => {
+        throw new Error('down');
+      },
+    ],
+    ['rejects', () => Promise.reject(new Error('down'))],
+    ['never answers', () => new Promise<never>(() => {})],
+  ])('answers 503 with Retry-After when the key store %s', async (_case, getKey) => {
+    const { keyward, key, events } = await withKeyStore(getKey);
+    const started = Date.now();
+    await expectRejected(keyward.verify(bearer(key)), 'store_unavailable', 503);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(events).toContain('anomaly:store_error');
+  });
+
+  it.each(['throw', 'reject', 'hang'] as const)(
+    'fails closed (503) by default when the limit store fails (%s)',
+    async (mode) => {
+      const keyStore = new MemoryStore();
+      const keyward = createKeyward({
+        prefix: PREFIX,
+        keyStore,
+        limitStore: failingLimitStore(mode),
+        storeTimeoutMs: 50,
+      });
+      const { key } = await keyward.create({
+        name: 'l',
+        rateLimit: { capacity: 5, refillPerSecond: 1 },
+        quota: { limit: 10, period: 'day' },
+      });
+      await expectRejected(keyward.verify(bearer(key)), 'store_unavailable', 503);
+    },
+  );
+
+  it.each(['throw', 'reject', 'hang'] as const)(
+    'allows the request with limitStoreFailure "open" when the limit store fails (%s)',
+    async (mode) => {
+      const keyward = createKeyward({
+        prefix: PREFIX,
+        keyStore: new MemoryStore(),
+        limitStore: failingLimitStore(mode),
+        limitStoreFailure: 'open',
+        storeTimeoutMs: 50,
+      });
+      const { key } = await keyward.create({
+        name: 'l',
+        rateLimit: { capacity: 5, refillPerSecond: 1 },
+        quota: { limit: 10, period: 'day' },
+      });
+      expect((await settle(keyward.verify(bearer(key)))).ok).toBe(true);
+    },
+  );
+
+  it('recovers once the key store answers again', async () => {
+    let down = true;
+    const inner = new MemoryStore();
+    const { keyward, key } = await withKeyStore((id) => {
+      if (down) throw new Error('down');
+      return inner.getKey(id);
+    });
+    await expectRejected(keyward.verify(bearer(key)), 'store_unavailable', 503);
+    down = false;
+    // `inner` is empty, so the id is unknown: the point is that the failure was not cached.
+    await expectRejected(keyward.verify(bearer(key)), 'invalid_key', 401);
+  });
+});
+
+describe('state is revealed only to the right secret', () => {
+  it.each([
+    ['revoked', async (k: ReturnType<typeof setup>['keyward'], id: string) => k.revoke(id)],
+    [
+      'disabled',
+      async (k: ReturnType<typeof setup>['keyward'], id: string) =>
+        k.update(id, { disabled: true }),
+    ],
+    [
+      'restricted',
+      async (k: ReturnType<typeof setup>['keyward'], id: string) =>
+        k.update(id, { ips: ['192.0.2.1'], scopes: [] }),
+    ],
+  ])('answers invalid_key to a wrong secret for a %s key', async (_case, change) => {
+    const { keyward } = setup();
+    const { key, record } = await keyward.create({ name: 'x' });
+    await change(keyward, record.id);
+    const wrong = withSecret(key, otherSecret(secretOf(key)));
+    await expectRejected(keyward.verify(bearer(wrong)), 'invalid_key', 401);
+  });
+
+  it('answers invalid_key to a wrong secret for an expired key', async () => {
+    const { keyward, clock } = setup();
+    const { key } = await keyward.create({ name: 'x', expiresAt: clock.now + 10 });
+    clock.advance(10);
+    await expectRejected(keyward.verify(bearer(key)), 'expired_key', 401);
+    const wrong = withSecret(key, otherSecret(secretOf(key)));
+    await expectRejected(keyward.verify(bearer(wrong)), 'invalid_key', 401);
+  });
+});
+
+describe('success', () => {
+  it('returns the KeyInfo and RateLimit headers for a key with limits', async () => {
+    const { keyward, events } = setup();
+    const { key, record } = await keyward.create({
+      name: 'ok',
+      rateLimit: { capacity: 10, refillPerSecond: 2 },
+      quota: { limit: 100, period: 'hour' },
+    });
+    const result = await settle(keyward.verify(bearer(key)));
+    if (!result.ok) throw new Error(result.code);
+    expect(result.key.id).toBe(record.id);
+    expect(result.headers['ratelimit-policy']).toBe('"key";q=10;w=5, "quota";q=100;w=3600');
+    expect(result.headers.ratelimit).toBe('"key";r=9;t=0, "quota";r=99;t=0');
+    expect(events.at(-1)).toMatchObject({
+      type: 'key.verified',
+      keyId: record.id,
+      ip: '203.0.113.9',
+    });
+  });
+
+  it('sends no RateLimit headers for a key without limits', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({ name: 'ok' });
+    const result = await settle(keyward.verify(bearer(key)));
+    expect(result.ok && result.headers).toEqual({});
+  });
+
+  it('accepts the key from x-api-key and from a lower-case bearer scheme', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({ name: 'ok' });
+    expect((await settle(keyward.verify({ headers: { 'x-api-key': key } }))).ok).toBe(true);
+    expect((await settle(keyward.verify({ headers: { authorization: `bearer ${key}` } }))).ok).toBe(
+      true,
+    );
+  });
+
+  it('reads only the configured keyHeaders', async () => {
+    const { keyward } = setup({ keyHeaders: ['x-token'] });
+    const { key } = await keyward.create({ name: 'ok' });
+    expect((await settle(keyward.verify({ headers: { 'x-token': key } }))).ok).toBe(true);
+    await expectRejected(keyward.verify(bearer(key)), 'missing_key', 401);
+  });
+
+  it('works with an async key store', async () => {
+    const keyStore = new AsyncKeyStore();
+    const keyward = createKeyward({ prefix: PREFIX, keyStore, limitStore: new MemoryStore() });
+    const { key } = await keyward.create({ name: 'ok' });
+    expect((await settle(keyward.verify(bearer(key)))).ok).toBe(true);
+  });
+});
