@@ -1,0 +1,61 @@
+// A small Fastify API guarded by @keyward/fastify. Run: node examples/fastify/server.mjs
+// (after `pnpm build`), then try the curl lines it prints. PORT and HOST come from the environment.
+import { pathToFileURL } from 'node:url';
+import { createKeyward, MemoryStore } from '@keyward/core';
+import { apiKeyAuth } from '@keyward/fastify';
+import Fastify from 'fastify';
+
+const items = [
+  { id: 1, name: 'widget' },
+  { id: 2, name: 'gadget' },
+];
+
+/** Builds the API, issues a read key and an admin key, and listens. */
+export async function start({
+  port = Number(process.env.PORT ?? 3000),
+  host = process.env.HOST ?? '127.0.0.1',
+} = {}) {
+  const keyward = createKeyward({ prefix: 'demo', store: new MemoryStore() });
+  const reader = await keyward.create({
+    name: 'example reader',
+    environment: 'test',
+    scopes: ['items:read'],
+    rateLimit: { capacity: 10, refillPerSecond: 1 },
+  });
+  const admin = await keyward.create({
+    name: 'example admin',
+    environment: 'test',
+    scopes: ['items:*'],
+  });
+
+  // Behind a reverse proxy, name its address so Fastify reads X-Forwarded-For from it:
+  // Fastify({ trustProxy: '10.0.0.5' })
+  const app = Fastify();
+  // Every route registered after this line needs a key with items:read, unless its config says otherwise.
+  await app.register(apiKeyAuth, { keyward, scopes: ['items:read'] });
+  app.get('/', { config: { apiKey: false } }, async () => ({ hello: 'open to everyone' }));
+  app.get('/items', async (request) => ({ items, keyId: request.apiKey?.id }));
+  app.get('/admin/stats', { config: { apiKey: { scopes: ['items:admin'] } } }, async (request) => ({
+    count: items.length,
+    keyId: request.apiKey?.id,
+  }));
+
+  const url = await app.listen({ port, host });
+  return { url, readKey: reader.key, adminKey: admin.key, close: () => app.close() };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { url, readKey, adminKey } = await start();
+  console.log(`Fastify example listening on ${url}
+
+Keys issued for this run (in memory):
+  read:  ${readKey}
+  admin: ${adminKey}
+
+Try:
+  curl -i ${url}/
+  curl -i ${url}/items
+  curl -i -H "Authorization: Bearer ${readKey}" ${url}/items
+  curl -i -H "Authorization: Bearer ${readKey}" ${url}/admin/stats
+  curl -i -H "X-API-Key: ${adminKey}" ${url}/admin/stats`);
+}

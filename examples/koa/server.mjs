@@ -1,0 +1,83 @@
+// A small Koa API guarded by @keyward/koa. Run: node examples/koa/server.mjs
+// (after `pnpm build`), then try the curl lines it prints. PORT and HOST come from the environment.
+import { once } from 'node:events';
+import { pathToFileURL } from 'node:url';
+import { createKeyward, MemoryStore } from '@keyward/core';
+import { apiKeyAuth } from '@keyward/koa';
+import Koa from 'koa';
+import compose from 'koa-compose';
+
+const items = [
+  { id: 1, name: 'widget' },
+  { id: 2, name: 'gadget' },
+];
+
+/** A GET route: runs `chain` for exactly this path (a router package would do the same). */
+function get(path, ...chain) {
+  const run = compose(chain);
+  return (ctx, next) => (ctx.method === 'GET' && ctx.path === path ? run(ctx, next) : next());
+}
+
+/** Builds the API, issues a read key and an admin key, and listens. */
+export async function start({
+  port = Number(process.env.PORT ?? 3000),
+  host = process.env.HOST ?? '127.0.0.1',
+} = {}) {
+  const keyward = createKeyward({ prefix: 'demo', store: new MemoryStore() });
+  const reader = await keyward.create({
+    name: 'example reader',
+    environment: 'test',
+    scopes: ['items:read'],
+    rateLimit: { capacity: 10, refillPerSecond: 1 },
+  });
+  const admin = await keyward.create({
+    name: 'example admin',
+    environment: 'test',
+    scopes: ['items:*'],
+  });
+
+  const app = new Koa();
+  // Behind one reverse proxy, let Koa take the client IP from X-Forwarded-For:
+  // app.proxy = true; app.maxIpsCount = 1;
+  app.use(
+    get('/', (ctx) => {
+      ctx.body = { hello: 'open to everyone' };
+    }),
+  );
+  app.use(
+    get('/items', apiKeyAuth(keyward, { scopes: ['items:read'] }), (ctx) => {
+      ctx.body = { items, keyId: ctx.state.apiKey?.id };
+    }),
+  );
+  app.use(
+    get('/admin/stats', apiKeyAuth(keyward, { scopes: ['items:admin'] }), (ctx) => {
+      ctx.body = { count: items.length, keyId: ctx.state.apiKey?.id };
+    }),
+  );
+
+  const server = app.listen(port, host);
+  await once(server, 'listening');
+  const url = `http://${host}:${server.address().port}`;
+  return {
+    url,
+    readKey: reader.key,
+    adminKey: admin.key,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const { url, readKey, adminKey } = await start();
+  console.log(`Koa example listening on ${url}
+
+Keys issued for this run (in memory):
+  read:  ${readKey}
+  admin: ${adminKey}
+
+Try:
+  curl -i ${url}/
+  curl -i ${url}/items
+  curl -i -H "Authorization: Bearer ${readKey}" ${url}/items
+  curl -i -H "Authorization: Bearer ${readKey}" ${url}/admin/stats
+  curl -i -H "X-API-Key: ${adminKey}" ${url}/admin/stats`);
+}

@@ -1,0 +1,209 @@
+import { createKeyward, type Keyward, MemoryStore, type VerifyResult } from '@keyward/core';
+import express5, { type ErrorRequestHandler } from 'express';
+import express4 from 'express4';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  type AdapterHarness,
+  describeAdapterCases,
+  expectRejection,
+  expectSuccess,
+  listenOnLoopback,
+  type RunningApp,
+  send,
+} from '../../../test-support/adapter-cases.js';
+import { apiKeyAuth } from './api-key-auth.js';
+
+type ExpressFactory = typeof express5;
+
+const versions: ReadonlyArray<[string, ExpressFactory]> = [
+  ['express 5', express5],
+  ['express 4', express4 as unknown as ExpressFactory],
+];
+
+function harness(name: string, express: ExpressFactory): AdapterHarness {
+  return {
+    name,
+    start(keyward, { trustOneProxy }) {
+      const app = express();
+      app.set('trust proxy', trustOneProxy ? 1 : false);
+      app.get('/open', (_req, res) => {
+        res.send('open');
+      });
+      app.get('/read', apiKeyAuth(keyward, { scopes: ['items:read'] }), (req, res) => {
+        res.json({ keyId: req.apiKey?.id });
+      });
+      app.get('/admin', apiKeyAuth(keyward, { scopes: ['items:admin'] }), (req, res) => {
+        res.json({ keyId: req.apiKey?.id });
+      });
+      return listenOnLoopback(app);
+    },
+  };
+}
+
+/** An error handler that shows which error reached it, by its `code`. */
+const reportError: ErrorRequestHandler = (error, _req, res, _next) => {
+  res.status(500).json({ error: (error as { code?: string }).code ?? 'unknown' });
+};
+
+/** A stand-in keyward whose verify answers `result` (for the paths a real one never takes). */
+function fakeKeyward(verify: () => unknown): Keyward {
+  return { verify, checkVerifyOptions: () => undefined } as unknown as Keyward;
+}
+
+const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore(), failedAttempts: false });
+let readKey: { key: string; id: string };
+beforeAll(async () => {
+  const { key, record } = await keyward.create({ name: 'read', scopes: ['items:read'] });
+  readKey = { key, id: record.id };
+});
+
+let running: RunningApp | undefined;
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+});
+
+for (const [name, express] of versions) {
+  describeAdapterCases(harness(name, express));
+
+  describe(`${name}: middleware behaviour`, () => {
+    it('guards every later route with one app.use line, under a mount path too', async () => {
+      const app = express();
+      app.get('/health', (_req, res) => {
+        res.send('ok');
+      });
+      const router = express.Router();
+      router.use(apiKeyAuth(keyward));
+      router.get('/me', (req, res) => {
+        res.json({ keyId: req.apiKey?.id });
+      });
+      app.use('/api', router);
+      running = await listenOnLoopback(app);
+      expect((await send(`${running.url}/health`)).status).toBe(200);
+      expectRejection(await send(`${running.url}/api/me`), 'missing_key', 401);
+      expectSuccess(
+        await send(`${running.url}/api/me`, { authorization: `Bearer ${readKey.key}` }),
+        readKey.id,
+      );
+    });
+
+    it('hands a rejected verify Promise to next(err)', async () => {
+      const failure = Object.assign(new Error('verify broke'), { code: 'verify_broke' });
+      const app = express();
+      app.get('/', apiKeyAuth(fakeKeyward(() => Promise.reject(failure))), (_req, res) => {
+        res.send('unreachable');
+      });
+      app.use(reportError);
+      running = await listenOnLoopback(app);
+      const reply = await send(`${running.url}/`);
+      expect({ status: reply.status, body: reply.json() }).toEqual({
+        status: 500,
+        body: { error: 'verify_broke' },
+      });
+    });
+
+    it('lets onReject shape the response', async () => {
+      const app = express();
+      const guard = apiKeyAuth(keyward, {
+        scopes: ['items:admin'],
+        onReject: (result, _req, res) => {
+          res.status(result.status).set(result.headers).json({ error: result.code });
+        },
+      });
+      app.get('/', guard, (_req, res) => {
+        res.send('unreachable');
+      });
+      running = await listenOnLoopback(app);
+      const reply = await send(`${running.url}/`, { authorization: `Bearer ${readKey.key}` });
+      expect({ status: reply.status, body: reply.json() }).toEqual({
+        status: 403,
+        body: { error: 'insufficient_scope' },
+      });
+      expect(reply.headers['www-authenticate']).toMatch(/insufficient_scope/);
+    });
+
+    it('sends what onReject throws, or its Promise rejects with, to next(err)', async () => {
+      const app = express();
+      const thrown = Object.assign(new Error('x'), { code: 'thrown' });
+      const rejected = Object.assign(new Error('y'), { code: 'rejected' });
+      app.get(
+        '/sync',
+        apiKeyAuth(keyward, {
+          onReject: () => {
+            throw thrown;
+          },
+        }),
+      );
+      app.get('/async', apiKeyAuth(keyward, { onReject: () => Promise.reject(rejected) }));
+      app.get(
+        '/next',
+        apiKeyAuth(keyward, {
+          onReject: (result, _req, _res, next) => next({ code: result.code }),
+        }),
+      );
+      app.use(reportError);
+      running = await listenOnLoopback(app);
+      expect((await send(`${running.url}/sync`)).json()).toEqual({ error: 'thrown' });
+      expect((await send(`${running.url}/async`)).json()).toEqual({ error: 'rejected' });
+      expect((await send(`${running.url}/next`)).json()).toEqual({ error: 'missing_key' });
+    });
+  });
+}
+
+describe('apiKeyAuth (express): construction and the synchronous path', () => {
+  it('throws at construction on bad options', () => {
+    expect(() => apiKeyAuth(keyward, { scopes: ['not a scope'] })).toThrow(TypeError);
+    expect(() => apiKeyAuth(keyward, { anyScopes: ['items'] })).toThrow(TypeError);
+    expect(() => apiKeyAuth(keyward, { cost: 0 })).toThrow(TypeError);
+    expect(() => apiKeyAuth(keyward, { onReject: 'nope' as never })).toThrow(TypeError);
+    expect(() => apiKeyAuth(undefined as unknown as Keyward)).toThrow(TypeError);
+    expect(() => apiKeyAuth(keyward, { scopes: ['items:read'], cost: 2 })).not.toThrow();
+  });
+
+  it('calls next before returning, with no Promise, when verify answers synchronously', () => {
+    const guard = apiKeyAuth(keyward, { scopes: ['items:read'] });
+    const req = {
+      headers: { authorization: `Bearer ${readKey.key}` },
+      rawHeaders: ['Authorization', `Bearer ${readKey.key}`],
+      ip: '127.0.0.1',
+      method: 'GET',
+      originalUrl: '/',
+    } as unknown as express5.Request;
+    const res = { setHeader: vi.fn() } as unknown as express5.Response;
+    const next = vi.fn();
+    const returned = guard(req, res, next);
+    expect(returned).toBeUndefined();
+    expect(next).toHaveBeenCalledTimes(1);
+    expect(next).toHaveBeenCalledWith();
+    expect(req.apiKey?.id).toBe(readKey.id);
+  });
+
+  it('passes rawHeaders, so Node dropping a repeated Authorization header cannot hide it', () => {
+    const seen: unknown[] = [];
+    const guard = apiKeyAuth(
+      fakeKeyward((...args: unknown[]) => {
+        seen.push(args[0]);
+        return { ok: false } as VerifyResult;
+      }),
+    );
+    const rawHeaders = ['Authorization', 'Bearer a', 'Authorization', 'Bearer b'];
+    const req = {
+      headers: { authorization: 'Bearer a' },
+      rawHeaders,
+      ip: '192.0.2.1',
+      method: 'GET',
+      originalUrl: '/x?y=1',
+    } as unknown as express5.Request;
+    const res = { setHeader: vi.fn(), end: vi.fn() } as unknown as express5.Response;
+    guard(req, res, vi.fn());
+    expect(seen).toEqual([
+      {
+        headers: { authorization: 'Bearer a' },
+        rawHeaders,
+        ip: '192.0.2.1',
+        method: 'GET',
+        url: '/x?y=1',
+      },
+    ]);
+  });
+});

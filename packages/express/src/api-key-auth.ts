@@ -1,0 +1,137 @@
+import type {
+  KeyInfo,
+  Keyward,
+  ResponseHeaders,
+  VerifyOptions,
+  VerifyRejection,
+  VerifyResult,
+} from '@keyward/core';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** The API key `apiKeyAuth` verified for this request; unset on routes it does not guard. */
+      apiKey?: KeyInfo;
+    }
+  }
+}
+
+/**
+ * Replaces the default problem response. Respond through `res`, or call `next` (usually with an
+ * error for your error handler). A throw, or a rejected returned Promise, reaches `next(err)`.
+ * `result.headers` holds what the response should carry (`WWW-Authenticate`, `Retry-After`, …).
+ */
+export type ExpressRejectHandler = (
+  result: VerifyRejection,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+) => unknown;
+
+/**
+ * Options of {@link apiKeyAuth}: what the guarded routes require, and how rejections are sent.
+ *
+ * @example
+ * ```ts
+ * const options: ApiKeyAuthOptions = { scopes: ['invoices:read'], cost: 1 };
+ * ```
+ */
+export interface ApiKeyAuthOptions extends VerifyOptions {
+  /** Called instead of sending the default `application/problem+json` response. */
+  readonly onReject?: ExpressRejectHandler | undefined;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null | undefined)?.then === 'function';
+}
+
+function setHeaders(res: Response, headers: ResponseHeaders): void {
+  for (const name in headers) res.setHeader(name, headers[name]!);
+}
+
+function sendProblem(res: Response, result: VerifyRejection): void {
+  res.statusCode = result.status;
+  setHeaders(res, result.headers);
+  res.end(JSON.stringify(result.body));
+}
+
+function verifyOptionsOf(options: ApiKeyAuthOptions): VerifyOptions {
+  const { scopes, anyScopes, cost } = options;
+  return Object.freeze({
+    ...(scopes === undefined ? {} : { scopes: Object.freeze([...scopes]) }),
+    ...(anyScopes === undefined ? {} : { anyScopes: Object.freeze([...anyScopes]) }),
+    ...(cost === undefined ? {} : { cost }),
+  });
+}
+
+/**
+ * Express middleware (Express 4 and 5) that verifies the request's API key. On success it sets
+ * `req.apiKey` and the rate-limit headers, then calls `next()`; on rejection it sends the
+ * rejection's status, headers and `application/problem+json` body (or calls `onReject`).
+ * Options are checked here, so a bad scope throws at startup. The client IP is `req.ip`: set
+ * Express's `trust proxy` to match your proxies.
+ *
+ * @example
+ * ```ts
+ * import { apiKeyAuth } from '@keyward/express';
+ *
+ * app.use('/api', apiKeyAuth(keyward));
+ * app.delete('/api/invoices/:id', apiKeyAuth(keyward, { scopes: ['invoices:write'] }), (req, res) => {
+ *   res.json({ deletedBy: req.apiKey?.id });
+ * });
+ * ```
+ */
+export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): RequestHandler {
+  if (typeof (keyward as Partial<Keyward> | undefined)?.verify !== 'function') {
+    throw new TypeError('apiKeyAuth() needs a Keyward instance from createKeyward()');
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('apiKeyAuth() options must be an object');
+  }
+  const onReject = options.onReject;
+  if (onReject !== undefined && typeof onReject !== 'function') {
+    throw new TypeError('onReject must be a function');
+  }
+  const verifyOptions = verifyOptionsOf(options);
+  keyward.checkVerifyOptions(verifyOptions);
+
+  function settle(result: VerifyResult, req: Request, res: Response, next: NextFunction): void {
+    if (result.ok) {
+      req.apiKey = result.key;
+      setHeaders(res, result.headers);
+      next();
+      return;
+    }
+    if (onReject === undefined) {
+      sendProblem(res, result);
+      return;
+    }
+    let returned: unknown;
+    try {
+      returned = onReject(result, req, res, next);
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (isThenable(returned)) returned.then(undefined, next);
+  }
+
+  return function keywardApiKeyAuth(req: Request, res: Response, next: NextFunction): void {
+    const result = keyward.verify(
+      {
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        ip: req.ip,
+        method: req.method,
+        url: req.originalUrl,
+      },
+      verifyOptions,
+    );
+    if (isThenable(result)) {
+      result.then((settled) => settle(settled, req, res, next)).then(undefined, next);
+      return;
+    }
+    settle(result, req, res, next);
+  };
+}

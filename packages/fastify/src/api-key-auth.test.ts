@@ -1,0 +1,281 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createKeyward, type Keyward, MemoryStore } from '@keyward/core';
+import Fastify5, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type onRequestHookHandler,
+} from 'fastify';
+import Fastify4 from 'fastify4';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  type AdapterHarness,
+  describeAdapterCases,
+  expectRejection,
+  expectSuccess,
+  type RunningApp,
+  send,
+} from '../../../test-support/adapter-cases.js';
+import { apiKeyAuth } from './api-key-auth.js';
+
+type FastifyFactory = typeof Fastify5;
+
+const versions: ReadonlyArray<[string, FastifyFactory]> = [
+  ['fastify 5', Fastify5],
+  ['fastify 4', Fastify4 as unknown as FastifyFactory],
+];
+
+async function listen(app: FastifyInstance): Promise<RunningApp> {
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, close: () => app.close() };
+}
+
+const showKey = async (request: FastifyRequest) => ({ keyId: request.apiKey?.id });
+
+function harness(name: string, fastify: FastifyFactory): AdapterHarness {
+  return {
+    name,
+    async start(keyward, { trustOneProxy }) {
+      // Fastify 5 refuses hop counts (a numeric trustProxy trusts nobody); trust the proxy's address.
+      const app = fastify({ trustProxy: trustOneProxy ? '127.0.0.1' : false });
+      await app.register(apiKeyAuth, { keyward, scopes: ['items:read'] });
+      app.get('/open', { config: { apiKey: false } }, async () => 'open');
+      app.get('/read', showKey);
+      app.get('/admin', { config: { apiKey: { scopes: ['items:admin'] } } }, showKey);
+      return listen(app);
+    },
+  };
+}
+
+const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore(), failedAttempts: false });
+let readKey: { key: string; id: string };
+let adminKey: { key: string; id: string };
+let bearer: Record<string, string>;
+beforeAll(async () => {
+  const read = await keyward.create({ name: 'read', scopes: ['items:read'] });
+  readKey = { key: read.key, id: read.record.id };
+  bearer = { authorization: `Bearer ${read.key}` };
+  const admin = await keyward.create({ name: 'admin', scopes: ['items:admin'] });
+  adminKey = { key: admin.key, id: admin.record.id };
+});
+
+let running: RunningApp | undefined;
+afterEach(async () => {
+  await running?.close();
+  running = undefined;
+});
+
+/** An error handler that shows which error reached it, by its `code`. */
+function reportErrors(app: FastifyInstance): void {
+  app.setErrorHandler((error, _request, reply) => {
+    reply.code(500).send({ error: (error as { code?: string }).code ?? 'unknown' });
+  });
+}
+
+for (const [name, fastify] of versions) {
+  describeAdapterCases(harness(name, fastify));
+
+  describe(`${name}: plugin behaviour`, () => {
+    it('protects only the routes of the context it is registered in (and its children)', async () => {
+      const app = fastify();
+      app.get('/before', async () => 'open');
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, { keyward });
+        child.get('/private', showKey);
+        await child.register(async (grandchild) => {
+          grandchild.get('/private/nested', showKey);
+        });
+      });
+      await app.register(async (sibling) => {
+        sibling.get('/sibling', async () => 'open');
+      });
+      app.get('/after', async () => 'open');
+      running = await listen(app);
+      for (const path of ['/before', '/sibling', '/after']) {
+        expect({ path, status: (await send(`${running.url}${path}`)).status }).toEqual({
+          path,
+          status: 200,
+        });
+      }
+      for (const path of ['/private', '/private/nested']) {
+        expectRejection(await send(`${running.url}${path}`), 'missing_key', 401);
+        expectSuccess(await send(`${running.url}${path}`, bearer), readKey.id);
+      }
+    });
+
+    it('leaves routes with config.apiKey false open and applies route-level scopes', async () => {
+      const app = fastify();
+      await app.register(apiKeyAuth, { keyward, anyScopes: ['items:read', 'items:admin'] });
+      app.get('/health', { config: { apiKey: false } }, async () => 'ok');
+      app.get('/any', showKey);
+      app.get('/admin', { config: { apiKey: { scopes: ['items:admin'] } } }, showKey);
+      app.get('/costly', { config: { apiKey: { cost: 2 } } }, showKey);
+      running = await listen(app);
+      expect((await send(`${running.url}/health`)).status).toBe(200);
+      expectSuccess(await send(`${running.url}/any`, bearer), readKey.id);
+      expectSuccess(await send(`${running.url}/any`, { 'x-api-key': adminKey.key }), adminKey.id);
+      expectRejection(await send(`${running.url}/admin`, bearer), 'insufficient_scope', 403);
+      expectSuccess(await send(`${running.url}/admin`, { 'x-api-key': adminKey.key }), adminKey.id);
+      expectSuccess(await send(`${running.url}/costly`, bearer), readKey.id);
+    });
+
+    it('authenticates in onRequest, before the body is parsed, and guards HEAD too', async () => {
+      const app = fastify();
+      await app.register(apiKeyAuth, { keyward });
+      app.post('/items', async () => 'created');
+      app.get('/items', async () => 'listed');
+      running = await listen(app);
+      const url = `${running.url}/items`;
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const req = httpRequest(url, {
+          method: 'POST',
+          agent: false,
+          headers: { 'content-type': 'application/json' },
+        });
+        req.on('error', reject);
+        req.on('response', (res) => {
+          res.resume();
+          resolve(res.statusCode);
+        });
+        req.end('{"not json');
+      });
+      expect(status).toBe(401);
+      const head = await fetch(`${running.url}/items`, { method: 'HEAD' });
+      expect(head.status).toBe(401);
+    });
+
+    it('throws on bad plugin options at registration', async () => {
+      const bad = [
+        { keyward, scopes: ['not a scope'] },
+        { keyward, anyScopes: ['items'] },
+        { keyward, cost: 0 },
+        { keyward, onReject: 'nope' },
+        {},
+      ];
+      for (const options of bad) {
+        const app = fastify();
+        await expect(app.register(apiKeyAuth, options as never)).rejects.toThrow(TypeError);
+        await app.close();
+      }
+    });
+
+    it('throws on a bad route config when the route is added', async () => {
+      const app = fastify();
+      await app.register(apiKeyAuth, { keyward });
+      expect(() =>
+        app.get('/x', { config: { apiKey: { scopes: ['not a scope'] } } }, async () => 'x'),
+      ).toThrow(TypeError);
+      expect(() => app.get('/y', { config: { apiKey: 'yes' as never } }, async () => 'y')).toThrow(
+        TypeError,
+      );
+      expect(() =>
+        app.get('/z', { config: { apiKey: { scopes: ['items:read'] } } }, async () => 'z'),
+      ).not.toThrow();
+      await app.close();
+    });
+
+    it('can be registered again in a child context with stricter defaults', async () => {
+      const app = fastify();
+      await app.register(apiKeyAuth, { keyward });
+      app.get('/me', showKey);
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, { keyward, scopes: ['items:admin'] });
+        child.get('/admin', showKey);
+      });
+      running = await listen(app);
+      expectSuccess(await send(`${running.url}/me`, bearer), readKey.id);
+      expectRejection(await send(`${running.url}/admin`, bearer), 'insufficient_scope', 403);
+      expectSuccess(await send(`${running.url}/admin`, { 'x-api-key': adminKey.key }), adminKey.id);
+    });
+
+    it('lets onReject send its own reply, or throw into the error handler', async () => {
+      const app = fastify();
+      reportErrors(app);
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, {
+          keyward,
+          onReject: (result, _request, reply) =>
+            reply.code(result.status).headers(result.headers).send({ error: result.code }),
+        });
+        child.get('/shaped', showKey);
+      });
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, {
+          keyward,
+          onReject: (result) => {
+            throw Object.assign(new Error('x'), { code: `thrown ${result.code}` });
+          },
+        });
+        child.get('/thrown', showKey);
+      });
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, {
+          keyward,
+          onReject: async (result) => {
+            throw Object.assign(new Error('y'), { code: `rejected ${result.code}` });
+          },
+        });
+        child.get('/rejected', showKey);
+      });
+      running = await listen(app);
+      const shaped = await send(`${running.url}/shaped`);
+      expect({ status: shaped.status, body: shaped.json() }).toEqual({
+        status: 401,
+        body: { error: 'missing_key' },
+      });
+      expect(shaped.headers['www-authenticate']).toMatch(/^Bearer realm=/);
+      expect((await send(`${running.url}/thrown`)).json()).toEqual({
+        error: 'thrown missing_key',
+      });
+      expect((await send(`${running.url}/rejected`)).json()).toEqual({
+        error: 'rejected missing_key',
+      });
+    });
+
+    it('hands a rejected verify Promise to the error handler', async () => {
+      const failure = Object.assign(new Error('verify broke'), { code: 'verify_broke' });
+      const broken = {
+        verify: () => Promise.reject(failure),
+        checkVerifyOptions: () => undefined,
+      } as unknown as Keyward;
+      const app = fastify();
+      reportErrors(app);
+      await app.register(apiKeyAuth, { keyward: broken });
+      app.get('/', async () => 'unreachable');
+      running = await listen(app);
+      const reply = await send(`${running.url}/`);
+      expect({ status: reply.status, body: reply.json() }).toEqual({
+        status: 500,
+        body: { error: 'verify_broke' },
+      });
+    });
+
+    it('calls done before returning, with no Promise, when verify answers synchronously', async () => {
+      const app = fastify();
+      await app.register(apiKeyAuth, { keyward });
+      let hooks: unknown;
+      app.addHook('onRoute', (route) => {
+        hooks = route.onRequest;
+      });
+      app.get('/', async () => 'x');
+      const [hook] = hooks as onRequestHookHandler[];
+      const request = {
+        headers: bearer,
+        raw: { rawHeaders: ['Authorization', bearer['authorization']] },
+        ip: '127.0.0.1',
+        method: 'GET',
+        url: '/',
+      } as unknown as FastifyRequest;
+      const reply = { header: vi.fn() } as unknown as FastifyReply;
+      const done = vi.fn();
+      const returned = hook!.call(app, request, reply, done);
+      expect(returned).toBeUndefined();
+      expect(done).toHaveBeenCalledTimes(1);
+      expect(done).toHaveBeenCalledWith();
+      expect(request.apiKey?.id).toBe(readKey.id);
+      await app.close();
+    });
+  });
+}

@@ -1,0 +1,6 @@
+export type {
+  ApiKeyAuthPluginOptions,
+  FastifyRejectHandler,
+  RouteApiKeyOptions,
+} from './api-key-auth.js';
+export { apiKeyAuth } from './api-key-auth.js';

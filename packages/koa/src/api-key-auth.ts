@@ -1,0 +1,115 @@
+import type {
+  KeyInfo,
+  Keyward,
+  ResponseHeaders,
+  VerifyOptions,
+  VerifyRejection,
+  VerifyResult,
+} from '@keyward/core';
+import type { Context, Middleware, Next } from 'koa';
+
+declare module 'koa' {
+  interface DefaultState {
+    /** The API key `apiKeyAuth` verified for this request; unset on routes it does not guard. */
+    apiKey?: KeyInfo;
+  }
+}
+
+/**
+ * Replaces the default problem response. Respond through `ctx` (`ctx.status`, `ctx.set`,
+ * `ctx.body`) or throw (`ctx.throw(result.status)`) to hand over to Koa's error handling. What it
+ * returns (a Promise too) is what the middleware returns; downstream middleware does not run.
+ * `result.headers` holds what the response should carry (`WWW-Authenticate`, `Retry-After`, …).
+ */
+export type KoaRejectHandler = (result: VerifyRejection, ctx: Context) => unknown;
+
+/**
+ * Options of {@link apiKeyAuth}: what the guarded routes require, and how rejections are sent.
+ *
+ * @example
+ * ```ts
+ * const options: ApiKeyAuthOptions = { anyScopes: ['invoices:read', 'invoices:admin'] };
+ * ```
+ */
+export interface ApiKeyAuthOptions extends VerifyOptions {
+  /** Called instead of sending the default `application/problem+json` response. */
+  readonly onReject?: KoaRejectHandler | undefined;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null | undefined)?.then === 'function';
+}
+
+function setHeaders(ctx: Context, headers: ResponseHeaders): void {
+  for (const name in headers) ctx.set(name, headers[name]!);
+}
+
+function verifyOptionsOf(options: ApiKeyAuthOptions): VerifyOptions {
+  const { scopes, anyScopes, cost } = options;
+  return Object.freeze({
+    ...(scopes === undefined ? {} : { scopes: Object.freeze([...scopes]) }),
+    ...(anyScopes === undefined ? {} : { anyScopes: Object.freeze([...anyScopes]) }),
+    ...(cost === undefined ? {} : { cost }),
+  });
+}
+
+/**
+ * Koa middleware (Koa 2 and 3) that verifies the request's API key. On success it sets
+ * `ctx.state.apiKey` and the rate-limit headers and returns `next()`; on rejection it responds
+ * with the rejection's status, headers and `application/problem+json` body (or calls
+ * `onReject`). Options are checked here, so a bad scope throws at startup. The client IP is
+ * `ctx.ip`: set `app.proxy` (and `app.maxIpsCount`) to match your proxies.
+ *
+ * @example
+ * ```ts
+ * import { apiKeyAuth } from '@keyward/koa';
+ *
+ * app.use(apiKeyAuth(keyward, { scopes: ['invoices:read'] }));
+ * app.use((ctx) => {
+ *   ctx.body = { keyId: ctx.state.apiKey?.id };
+ * });
+ * ```
+ */
+export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): Middleware {
+  if (typeof (keyward as Partial<Keyward> | undefined)?.verify !== 'function') {
+    throw new TypeError('apiKeyAuth() needs a Keyward instance from createKeyward()');
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('apiKeyAuth() options must be an object');
+  }
+  const onReject = options.onReject;
+  if (onReject !== undefined && typeof onReject !== 'function') {
+    throw new TypeError('onReject must be a function');
+  }
+  const verifyOptions = verifyOptionsOf(options);
+  keyward.checkVerifyOptions(verifyOptions);
+
+  function settle(result: VerifyResult, ctx: Context, next: Next): unknown {
+    if (result.ok) {
+      ctx.state.apiKey = result.key;
+      setHeaders(ctx, result.headers);
+      return next();
+    }
+    if (onReject !== undefined) return onReject(result, ctx);
+    ctx.status = result.status;
+    setHeaders(ctx, result.headers);
+    ctx.body = JSON.stringify(result.body);
+    return undefined;
+  }
+
+  return function keywardApiKeyAuth(ctx: Context, next: Next): unknown {
+    const req = ctx.req;
+    const result = keyward.verify(
+      {
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        ip: ctx.ip,
+        method: ctx.method,
+        url: ctx.originalUrl,
+      },
+      verifyOptions,
+    );
+    if (isThenable(result)) return result.then((settled) => settle(settled, ctx, next));
+    return settle(result, ctx, next);
+  };
+}

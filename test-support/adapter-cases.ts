@@ -1,0 +1,494 @@
+/**
+ * The adapter test table, written once and run through real HTTP against every framework
+ * adapter and each supported major version (see `describeAdapterCases`).
+ */
+import { createServer, request as httpRequest, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  type CreateKeyOptions,
+  createKeyward,
+  type KeyRecord,
+  type KeyStore,
+  type Keyward,
+  type KeywardOptions,
+  MemoryStore,
+} from '@keyward/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/** A server an adapter harness started on 127.0.0.1. */
+export interface RunningApp {
+  /** e.g. `http://127.0.0.1:40123` */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /**
+   * Trust exactly one proxy in front, at 127.0.0.1 (so the last `X-Forwarded-For` entry is the
+   * client); otherwise trust none.
+   */
+  readonly trustOneProxy: boolean;
+}
+
+/**
+ * How a framework adapter is put under the table. `start` serves, on 127.0.0.1 port 0:
+ * - `GET /open`: no key required → 200
+ * - `GET /read`: guarded, requires `items:read` → 200 JSON `{ keyId }` (the handler's view of the key)
+ * - `GET /admin`: guarded, requires `items:admin` → 200 JSON `{ keyId }`
+ * with the framework's own trust-proxy setting per `options`.
+ */
+export interface AdapterHarness {
+  readonly name: string;
+  start(keyward: Keyward, options: HarnessOptions): Promise<RunningApp>;
+}
+
+export interface Reply {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+  readonly text: string;
+  json(): Record<string, unknown>;
+}
+
+/** Serves a Node request listener (Express app, Koa callback) on 127.0.0.1, port 0. */
+export function listenOnLoopback(listener: RequestListener): Promise<RunningApp> {
+  const server = createServer(listener);
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      });
+    });
+  });
+}
+
+/**
+ * Sends one request with node:http (no keep-alive). A header given as an array is sent as that
+ * many separate header lines, which `fetch` cannot do.
+ */
+export function send(
+  url: string,
+  headers: Readonly<Record<string, string | readonly string[]>> = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { agent: false, headers: headers as Record<string, string> });
+    req.setTimeout(15_000, () => req.destroy(new Error(`request to ${url} timed out`)));
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('error', reject);
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          text,
+          json: () => JSON.parse(text) as Record<string, unknown>,
+        });
+      });
+    });
+    req.end();
+  });
+}
+
+/** A clock the tests move by hand. */
+export class FakeClock {
+  now = Date.parse('2031-03-04T10:00:00.000Z');
+  readonly read = (): number => this.now;
+  advance(ms: number): void {
+    this.now += ms;
+  }
+}
+
+const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** Asserts a problem response: status, code, media type and the headers its status calls for. */
+export function expectRejection(reply: Reply, code: string, status: number): void {
+  expect({ status: reply.status, code: reply.json()['code'] }).toEqual({ status, code });
+  expect(reply.json()['status']).toBe(status);
+  expect(reply.headers['content-type']).toMatch(/^application\/problem\+json/);
+  expect(reply.headers['cache-control']).toBe('no-store');
+  if (status === 401) expect(reply.headers['www-authenticate']).toMatch(/^Bearer realm="/);
+  else expect(reply.headers['www-authenticate'] ?? '').not.toMatch(/^Bearer realm="[^"]*"$/);
+  if (status === 429 || status === 503) expect(reply.headers['retry-after']).toMatch(/^[1-9]\d*$/);
+  else expect(reply.headers['retry-after']).toBeUndefined();
+  if (code === 'rate_limited' || code === 'quota_exceeded') {
+    expect(reply.headers['ratelimit']).toMatch(/^"(key|quota)";r=\d+;t=\d+/);
+    expect(reply.headers['ratelimit-policy']).toMatch(/^"(key|quota)";q=\d+;w=\d+/);
+  }
+}
+
+/** Asserts a verified request reached the handler, which saw `keyId`. */
+export function expectSuccess(reply: Reply, keyId: string): void {
+  expect(reply.status).toBe(200);
+  expect(reply.json()).toEqual({ keyId });
+  expect(reply.headers['www-authenticate']).toBeUndefined();
+}
+
+interface Fixture {
+  readonly keyward: Keyward;
+  readonly clock: FakeClock;
+  /** A live key with `items:read` (plus `overrides`); returns the full key and its id. */
+  issue(overrides?: Partial<CreateKeyOptions>): Promise<{ key: string; id: string }>;
+  /** A well-formed key from another deployment with the same prefix: its id is unknown here. */
+  foreignKey(environment: 'live' | 'test'): Promise<string>;
+}
+
+interface RejectionCase {
+  readonly name: string;
+  readonly code: string;
+  readonly status: number;
+  readonly path?: '/read' | '/admin';
+  /** Requests sent (and expected to succeed) before the asserted one. */
+  readonly warmups?: number;
+  headers(fixture: Fixture): Promise<Record<string, string | string[]>>;
+}
+
+/** The table: one request per case, its expected code and status. */
+const REJECTIONS: readonly RejectionCase[] = [
+  { name: 'no key', code: 'missing_key', status: 401, headers: async () => ({}) },
+  {
+    name: 'a key that is not keyward-shaped',
+    code: 'malformed_key',
+    status: 401,
+    headers: async () => bearer('acme_live_not-a-real-key'),
+  },
+  {
+    name: 'Authorization and X-API-Key carrying different keys',
+    code: 'ambiguous_key',
+    status: 400,
+    headers: async (f) => ({
+      ...bearer((await f.issue()).key),
+      'x-api-key': (await f.issue()).key,
+    }),
+  },
+  {
+    name: 'the Authorization header sent twice with different keys',
+    code: 'ambiguous_key',
+    status: 400,
+    headers: async (f) => ({
+      authorization: [`Bearer ${(await f.issue()).key}`, `Bearer ${(await f.issue()).key}`],
+    }),
+  },
+  {
+    name: 'a well-formed key this deployment never issued',
+    code: 'invalid_key',
+    status: 401,
+    headers: async (f) => bearer(await f.foreignKey('live')),
+  },
+  {
+    name: 'an expired key',
+    code: 'expired_key',
+    status: 401,
+    headers: async (f) => {
+      const { key } = await f.issue({ expiresAt: f.clock.now + 60_000 });
+      f.clock.advance(61_000);
+      return bearer(key);
+    },
+  },
+  {
+    name: 'a revoked key',
+    code: 'revoked_key',
+    status: 401,
+    headers: async (f) => {
+      const { key, id } = await f.issue();
+      await f.keyward.revoke(id, { reason: 'test' });
+      return bearer(key);
+    },
+  },
+  {
+    name: 'a disabled key',
+    code: 'disabled_key',
+    status: 403,
+    headers: async (f) => {
+      const { key, id } = await f.issue();
+      await f.keyward.update(id, { disabled: true });
+      return bearer(key);
+    },
+  },
+  {
+    name: 'a test key sent to a live-only deployment',
+    code: 'wrong_environment',
+    status: 401,
+    headers: async (f) => ({ 'x-api-key': await f.foreignKey('test') }),
+  },
+  {
+    name: 'a key whose IP allow-list excludes 127.0.0.1',
+    code: 'ip_not_allowed',
+    status: 403,
+    headers: async (f) => bearer((await f.issue({ ips: ['203.0.113.0/24'] })).key),
+  },
+  {
+    name: 'a key restricted to referrers, sent without one',
+    code: 'referrer_not_allowed',
+    status: 403,
+    headers: async (f) => bearer((await f.issue({ referrers: ['https://app.example.com/*'] })).key),
+  },
+  {
+    name: 'a read key on an admin route',
+    code: 'insufficient_scope',
+    status: 403,
+    path: '/admin',
+    headers: async (f) => bearer((await f.issue()).key),
+  },
+  {
+    name: 'a key whose token bucket is empty',
+    code: 'rate_limited',
+    status: 429,
+    warmups: 2,
+    headers: async (f) =>
+      bearer((await f.issue({ rateLimit: { capacity: 2, refillPerSecond: 0.001 } })).key),
+  },
+  {
+    name: 'a key whose daily quota is used up',
+    code: 'quota_exceeded',
+    status: 429,
+    warmups: 1,
+    headers: async (f) => bearer((await f.issue({ quota: { limit: 1, period: 'day' } })).key),
+  },
+];
+
+async function fixture(options: Partial<KeywardOptions> = {}): Promise<Fixture> {
+  const clock = new FakeClock();
+  const keyward = createKeyward({
+    prefix: 'acme',
+    environments: ['live'],
+    store: new MemoryStore(),
+    failedAttempts: false,
+    clock: clock.read,
+    ...options,
+  });
+  const foreign = createKeyward({ prefix: 'acme', store: new MemoryStore() });
+  return {
+    keyward,
+    clock,
+    issue: async (overrides = {}) => {
+      const { key, record } = await keyward.create({
+        name: 'adapter case',
+        environment: 'live',
+        scopes: ['items:read'],
+        ...overrides,
+      });
+      return { key, id: record.id };
+    },
+    foreignKey: async (environment) => (await foreign.create({ name: 'foreign', environment })).key,
+  };
+}
+
+/** Key-store wrappers for the store-outage and asynchronous-store cases. */
+function failingStore(mode: 'reject' | 'throw'): KeyStore {
+  const inner = new MemoryStore();
+  return {
+    getKey: (): Promise<KeyRecord | undefined> => {
+      if (mode === 'throw') throw new Error('connection refused');
+      return Promise.reject(new Error('connection refused'));
+    },
+    insertKey: (record) => inner.insertKey(record),
+    updateKey: (record, version) => inner.updateKey(record, version),
+    listKeys: (query) => inner.listKeys(query),
+  };
+}
+
+function asyncStore(): KeyStore {
+  const inner = new MemoryStore();
+  const later = <T>(value: T) => new Promise<T>((resolve) => setImmediate(() => resolve(value)));
+  return {
+    getKey: (id) => later(inner.getKey(id)),
+    insertKey: (record) => later(inner.insertKey(record)),
+    updateKey: (record, version) => later(inner.updateKey(record, version)),
+    listKeys: (query) => later(inner.listKeys(query)),
+  };
+}
+
+/**
+ * Registers the whole adapter table for one framework (version) under vitest.
+ *
+ * @example
+ * ```ts
+ * describeAdapterCases({ name: 'express 5', start: (keyward, options) => listenOnLoopback(makeApp(keyward, options)) });
+ * ```
+ */
+export function describeAdapterCases(harness: AdapterHarness): void {
+  describe(`${harness.name}: adapter table`, () => {
+    let f: Fixture;
+    let app: RunningApp;
+    beforeAll(async () => {
+      f = await fixture();
+      app = await harness.start(f.keyward, { trustOneProxy: false });
+    });
+    afterAll(() => app?.close());
+
+    it('leaves an open route open', async () => {
+      const reply = await send(`${app.url}/open`);
+      expect(reply.status).toBe(200);
+    });
+
+    it('lets a valid key through, hands the handler its id and sends rate-limit headers', async () => {
+      const { key, id } = await f.issue({
+        rateLimit: { capacity: 5, refillPerSecond: 1 },
+        quota: { limit: 100, period: 'day' },
+      });
+      const reply = await send(`${app.url}/read`, bearer(key));
+      expectSuccess(reply, id);
+      expect(reply.headers['ratelimit']).toBe('"key";r=4;t=0, "quota";r=99;t=0');
+      expect(reply.headers['ratelimit-policy']).toBe('"key";q=5;w=5, "quota";q=100;w=86400');
+    });
+
+    it('accepts the key in X-API-Key and a matching Referer', async () => {
+      const { key, id } = await f.issue({ referrers: ['https://app.example.com/*'] });
+      const reply = await send(`${app.url}/read`, {
+        'x-api-key': key,
+        referer: 'https://app.example.com/page',
+      });
+      expectSuccess(reply, id);
+    });
+
+    it('accepts a key whose IP allow-list holds 127.0.0.1', async () => {
+      const { key, id } = await f.issue({ ips: ['127.0.0.1/32'] });
+      expectSuccess(await send(`${app.url}/read`, bearer(key)), id);
+    });
+
+    it('lets an admin key reach the admin route', async () => {
+      const { key, id } = await f.issue({ scopes: ['items:*'] });
+      expectSuccess(await send(`${app.url}/admin`, bearer(key)), id);
+    });
+
+    for (const c of REJECTIONS) {
+      it(`rejects ${c.name} with ${c.status} ${c.code}`, async () => {
+        const headers = await c.headers(f);
+        const url = `${app.url}${c.path ?? '/read'}`;
+        for (let i = 0; i < (c.warmups ?? 0); i++) {
+          expect((await send(url, headers)).status).toBe(200);
+        }
+        expectRejection(await send(url, headers), c.code, c.status);
+      });
+    }
+  });
+
+  describe(`${harness.name}: store outages`, () => {
+    for (const mode of ['reject', 'throw'] as const) {
+      it(`answers 503 store_unavailable when the key store's getKey ${mode}s`, async () => {
+        const keyward = createKeyward({
+          prefix: 'acme',
+          environments: ['live'],
+          keyStore: failingStore(mode),
+          limitStore: new MemoryStore(),
+          cache: { max: 0 },
+          failedAttempts: false,
+        });
+        const { key } = await keyward.create({ name: 'outage', scopes: ['items:read'] });
+        const app = await harness.start(keyward, { trustOneProxy: false });
+        try {
+          expectRejection(await send(`${app.url}/read`, bearer(key)), 'store_unavailable', 503);
+        } finally {
+          await app.close();
+        }
+      });
+    }
+  });
+
+  describe(`${harness.name}: a key store that answers asynchronously`, () => {
+    let keyward: Keyward;
+    let app: RunningApp;
+    beforeAll(async () => {
+      keyward = createKeyward({
+        prefix: 'acme',
+        environments: ['live'],
+        keyStore: asyncStore(),
+        limitStore: new MemoryStore(),
+        cache: { max: 0 },
+        failedAttempts: false,
+      });
+      app = await harness.start(keyward, { trustOneProxy: false });
+    });
+    afterAll(() => app?.close());
+
+    it('verifies through the Promise path and sends rate-limit headers', async () => {
+      const { key, record } = await keyward.create({
+        name: 'async',
+        scopes: ['items:read'],
+        rateLimit: { capacity: 3, refillPerSecond: 1 },
+      });
+      const reply = await send(`${app.url}/read`, bearer(key));
+      expectSuccess(reply, record.id);
+      expect(reply.headers['ratelimit']).toBe('"key";r=2;t=0');
+    });
+
+    it('rejects through the Promise path', async () => {
+      const { key } = await keyward.create({ name: 'async', scopes: ['items:read'] });
+      expectRejection(await send(`${app.url}/admin`, bearer(key)), 'insufficient_scope', 403);
+      const foreign = createKeyward({ prefix: 'acme' });
+      const other = (await foreign.create({ name: 'x', environment: 'live' })).key;
+      expectRejection(await send(`${app.url}/read`, bearer(other)), 'invalid_key', 401);
+    });
+  });
+
+  describe(`${harness.name}: repeated bad keys from one client`, () => {
+    it('answers 429 too_many_failures once the client IP is throttled', async () => {
+      const f = await fixture({ failedAttempts: { capacity: 2, refillPerSecond: 0.001 } });
+      const app = await harness.start(f.keyward, { trustOneProxy: false });
+      try {
+        const bad = bearer(await f.foreignKey('live'));
+        for (let i = 0; i < 2; i++) {
+          expectRejection(await send(`${app.url}/read`, bad), 'invalid_key', 401);
+        }
+        expectRejection(await send(`${app.url}/read`, bad), 'too_many_failures', 429);
+      } finally {
+        await app.close();
+      }
+    });
+  });
+
+  describe(`${harness.name}: client IP and trust proxy`, () => {
+    const spoofed = '203.0.113.7';
+    let f: Fixture;
+    let direct: RunningApp;
+    let proxied: RunningApp;
+    beforeAll(async () => {
+      f = await fixture();
+      direct = await harness.start(f.keyward, { trustOneProxy: false });
+      proxied = await harness.start(f.keyward, { trustOneProxy: true });
+    });
+    afterAll(async () => {
+      await direct?.close();
+      await proxied?.close();
+    });
+
+    it('ignores a spoofed X-Forwarded-For when no proxy is trusted', async () => {
+      const { key } = await f.issue({ ips: [`${spoofed}/32`] });
+      const headers = { ...bearer(key), 'x-forwarded-for': spoofed };
+      expectRejection(await send(`${direct.url}/read`, headers), 'ip_not_allowed', 403);
+    });
+
+    it('uses the socket address when no proxy is trusted', async () => {
+      const { key, id } = await f.issue({ ips: ['127.0.0.1'] });
+      const headers = { ...bearer(key), 'x-forwarded-for': spoofed };
+      expectSuccess(await send(`${direct.url}/read`, headers), id);
+    });
+
+    it('uses the address one trusted hop reports', async () => {
+      const { key, id } = await f.issue({ ips: [`${spoofed}/32`] });
+      const headers = { ...bearer(key), 'x-forwarded-for': spoofed };
+      expectSuccess(await send(`${proxied.url}/read`, headers), id);
+      const local = await f.issue({ ips: ['127.0.0.1'] });
+      expectRejection(
+        await send(`${proxied.url}/read`, { ...bearer(local.key), 'x-forwarded-for': spoofed }),
+        'ip_not_allowed',
+        403,
+      );
+    });
+
+    it('trusts only one hop: an earlier, client-written entry does not count', async () => {
+      const { key } = await f.issue({ ips: ['198.51.100.9/32'] });
+      const headers = { ...bearer(key), 'x-forwarded-for': `198.51.100.9, ${spoofed}` };
+      expectRejection(await send(`${proxied.url}/read`, headers), 'ip_not_allowed', 403);
+    });
+  });
+}
