@@ -77,7 +77,14 @@ export interface VerifyOptions {
   readonly cost?: number | undefined;
 }
 
-/** Every rejection code, with the HTTP status it maps to (see the README's table). */
+/**
+ * Every rejection code, with the HTTP status it maps to (see the README's table).
+ *
+ * @example
+ * ```ts
+ * if (!result.ok && result.code === 'rate_limited') metrics.increment('throttled');
+ * ```
+ */
 export type RejectionCode =
   | 'missing_key'
   | 'ambiguous_key'
@@ -95,7 +102,15 @@ export type RejectionCode =
   | 'too_many_failures'
   | 'store_unavailable';
 
-/** An RFC 9457 problem document with keyward's `code` member. Holds no secret material. */
+/**
+ * An RFC 9457 problem document with keyward's `code` member. Holds no secret material.
+ *
+ * @example
+ * ```ts
+ * // {"type":"about:blank","title":"Unauthorized","status":401,"detail":"The API key is invalid.","code":"invalid_key"}
+ * res.status(result.status).json(result.body satisfies ProblemDetails);
+ * ```
+ */
 export interface ProblemDetails {
   readonly type: string;
   readonly title: string;
@@ -104,7 +119,14 @@ export interface ProblemDetails {
   readonly code: RejectionCode;
 }
 
-/** Response headers (lower-case names) a result asks the adapter to send. */
+/**
+ * Response headers (lower-case names) a result asks the adapter to send.
+ *
+ * @example
+ * ```ts
+ * for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+ * ```
+ */
 export type ResponseHeaders = Readonly<Record<string, string>>;
 
 /**
@@ -119,6 +141,14 @@ export type ResponseHeaders = Readonly<Record<string, string>>;
  */
 export type VerifyResult = VerifySuccess | VerifyRejection;
 
+/**
+ * VerifySuccess
+ *
+ * @example
+ * ```ts
+ * if (result.ok) console.log(result.key.id, result.headers['ratelimit']);
+ * ```
+ */
 export interface VerifySuccess {
   readonly ok: true;
   readonly key: KeyInfo;
@@ -126,6 +156,14 @@ export interface VerifySuccess {
   readonly headers: ResponseHeaders;
 }
 
+/**
+ * VerifyRejection
+ *
+ * @example
+ * ```ts
+ * if (!result.ok) res.writeHead(result.status, result.headers).end(JSON.stringify(result.body));
+ * ```
+ */
 export interface VerifyRejection {
   readonly ok: false;
   readonly code: RejectionCode;
@@ -135,7 +173,15 @@ export interface VerifyRejection {
   readonly body: ProblemDetails;
 }
 
-/** Options of {@link Keyward.create}. */
+/**
+ * Options of {@link Keyward.create}.
+ *
+ * @example
+ * ```ts
+ * const options: CreateKeyOptions = { name: 'ci', environment: 'test', scopes: ['invoices:read'], ips: ['10.0.0.0/8'] };
+ * const { key } = await keyward.create(options);
+ * ```
+ */
 export interface CreateKeyOptions {
   name: string;
   /** `live` or `test`; default: the first of the deployment's `environments`. */
@@ -152,7 +198,14 @@ export interface CreateKeyOptions {
   metadata?: Record<string, unknown> | undefined;
 }
 
-/** Fields {@link Keyward.update} can change; `null` removes an optional restriction. */
+/**
+ * Fields {@link Keyward.update} can change; `null` removes an optional restriction.
+ *
+ * @example
+ * ```ts
+ * await keyward.update(id, { scopes: ['invoices:*'], ips: null, expiresAt: Date.now() + 86_400_000 });
+ * ```
+ */
 export interface UpdateKeyOptions {
   name?: string | undefined;
   scopes?: readonly string[] | undefined;
@@ -165,7 +218,14 @@ export interface UpdateKeyOptions {
   metadata?: Record<string, unknown> | null | undefined;
 }
 
-/** Options of {@link Keyward.list}. */
+/**
+ * Options of {@link Keyward.list}.
+ *
+ * @example
+ * ```ts
+ * const page = await keyward.list({ ownerId: 'acct_42', environment: 'live', limit: 50 });
+ * ```
+ */
 export interface ListKeysOptions {
   ownerId?: string | undefined;
   environment?: KeyEnvironment | undefined;

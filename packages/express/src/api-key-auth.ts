@@ -21,6 +21,13 @@ declare global {
  * Replaces the default problem response. Respond through `res`, or call `next` (usually with an
  * error for your error handler). A throw, or a rejected returned Promise, reaches `next(err)`.
  * `result.headers` holds what the response should carry (`WWW-Authenticate`, `Retry-After`, …).
+ *
+ * @example
+ * ```ts
+ * app.use(apiKeyAuth(keyward, {
+ *   onReject: (result, _req, res) => res.status(result.status).set(result.headers).json({ error: result.code }),
+ * }));
+ * ```
  */
 export type ExpressRejectHandler = (
   result: VerifyRejection,

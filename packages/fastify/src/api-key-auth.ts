@@ -43,6 +43,14 @@ declare module 'fastify' {
  * or throw to hand an error to Fastify's error handler; a returned Promise is awaited and its
  * rejection reaches the error handler too. The route's handler does not run.
  * `result.headers` holds what the response should carry (`WWW-Authenticate`, `Retry-After`, …).
+ *
+ * @example
+ * ```ts
+ * await app.register(apiKeyAuth, {
+ *   keyward,
+ *   onReject: (result, _request, reply) => reply.code(result.status).headers(result.headers).send({ error: result.code }),
+ * });
+ * ```
  */
 export type FastifyRejectHandler = (
   result: VerifyRejection,

@@ -20,6 +20,11 @@ declare module 'koa' {
  * `ctx.body`) or throw (`ctx.throw(result.status)`) to hand over to Koa's error handling. What it
  * returns (a Promise too) is what the middleware returns; downstream middleware does not run.
  * `result.headers` holds what the response should carry (`WWW-Authenticate`, `Retry-After`, …).
+ *
+ * @example
+ * ```ts
+ * app.use(apiKeyAuth(keyward, { onReject: (result, ctx) => ctx.throw(result.status, result.code) }));
+ * ```
  */
 export type KoaRejectHandler = (result: VerifyRejection, ctx: Context) => unknown;
 

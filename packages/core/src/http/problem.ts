@@ -6,7 +6,14 @@ interface CodeInfo {
   readonly detail: string;
 }
 
-/** The HTTP status, title and default detail of every rejection code. */
+/**
+ * The HTTP status, title and default detail of every rejection code.
+ *
+ * @example
+ * ```ts
+ * REJECTIONS.rate_limited.status; // 429
+ * ```
+ */
 export const REJECTIONS: Readonly<Record<RejectionCode, CodeInfo>> = {
   missing_key: { status: 401, title: 'Unauthorized', detail: 'An API key is required.' },
   ambiguous_key: {

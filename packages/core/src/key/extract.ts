@@ -1,4 +1,11 @@
-/** Node-style headers: lower-case names, string or string[] values. */
+/**
+ * Node-style headers: lower-case names, string or string[] values.
+ *
+ * @example
+ * ```ts
+ * const headers: HeaderBag = { authorization: 'Bearer acme_live_…', 'x-forwarded-for': ['10.0.0.1'] };
+ * ```
+ */
 export type HeaderBag = Readonly<Record<string, string | readonly string[] | undefined>>;
 
 /** What the request carried in the configured key headers. */

@@ -1,7 +1,14 @@
 import { randomBase62 } from './base62.js';
 import { CHECKSUM_LENGTH, checksum, checksumMatches } from './checksum.js';
 
-/** The environments a key can belong to. */
+/**
+ * The environments a key can belong to.
+ *
+ * @example
+ * ```ts
+ * const environments: KeyEnvironment[] = ['live'];
+ * ```
+ */
 export type KeyEnvironment = 'live' | 'test';
 
 export const ENVIRONMENTS: readonly KeyEnvironment[] = ['live', 'test'];
@@ -14,7 +21,14 @@ export const KEY_ID_PATTERN = /^[0-9A-Za-z]{12}$/;
 /** Length of everything after the prefix: `_env_id_` + secret + checksum. */
 const SUFFIX_LENGTH = 1 + 4 + 1 + ID_LENGTH + 1 + SECRET_LENGTH + CHECKSUM_LENGTH;
 
-/** A key split into its parts. `secret` never leaves the verifier. */
+/**
+ * A key split into its parts. `secret` never leaves the verifier.
+ *
+ * @example
+ * ```ts
+ * const parsed: ParsedKey | undefined = parseKey(input, 'acme');
+ * ```
+ */
 export interface ParsedKey {
   readonly environment: KeyEnvironment;
   readonly id: string;
@@ -54,6 +68,12 @@ function isBase62Code(code: number): boolean {
  * Parses a presented key for a deployment's `prefix`. Checks the length before anything else,
  * then the layout and charset in one pass, then the checksum; never throws, never normalises,
  * and runs in time linear in the (bounded) length.
+ *
+ * @example
+ * ```ts
+ * const parsed = parseKey('acme_live_4GhT9xQ2mPz1_…', 'acme');
+ * if (parsed) console.log(parsed.id, parsed.environment);
+ * ```
  */
 export function parseKey(input: unknown, prefix: string): ParsedKey | undefined {
   if (typeof input !== 'string') return undefined;
@@ -86,7 +106,14 @@ export function parseKey(input: unknown, prefix: string): ParsedKey | undefined 
   };
 }
 
-/** A key with its secret replaced, safe for logs: `acme_live_4GhT9xQ2mPz1_…`. */
+/**
+ * A key with its secret replaced, safe for logs: `acme_live_4GhT9xQ2mPz1_…`.
+ *
+ * @example
+ * ```ts
+ * redactKey('acme', 'live', '4GhT9xQ2mPz1'); // 'acme_live_4GhT9xQ2mPz1_…'
+ * ```
+ */
 export function redactKey(prefix: string, environment: KeyEnvironment, id: string): string {
   return `${prefix}_${environment}_${id}_…`;
 }

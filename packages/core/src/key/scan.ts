@@ -1,6 +1,14 @@
 import { parseKey } from './format.js';
 
-/** A key found in text, with its secret cut off. */
+/**
+ * A key found in text, with its secret cut off.
+ *
+ * @example
+ * ```ts
+ * const [first]: FoundKey[] = scanForKeys(text);
+ * console.log(first?.line, first?.redacted);
+ * ```
+ */
 export interface FoundKey {
   /** 1-based line and column of the key's first character. */
   readonly line: number;

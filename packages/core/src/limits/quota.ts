@@ -1,16 +1,37 @@
 import { InvalidOptionsError } from '../errors.js';
 import type { LimitResult } from './token-bucket.js';
 
-/** Quota periods; windows are aligned to UTC (minute, hour, midnight, first of the month). */
+/**
+ * Quota periods; windows are aligned to UTC (minute, hour, midnight, first of the month).
+ *
+ * @example
+ * ```ts
+ * const period: QuotaPeriod = 'day';
+ * ```
+ */
 export type QuotaPeriod = 'minute' | 'hour' | 'day' | 'month';
 
-/** A fixed-window quota: at most `limit` units per `period`. */
+/**
+ * A fixed-window quota: at most `limit` units per `period`.
+ *
+ * @example
+ * ```ts
+ * await keyward.create({ name: 'partner', quota: { limit: 10_000, period: 'day' } });
+ * ```
+ */
 export interface Quota {
   readonly limit: number;
   readonly period: QuotaPeriod;
 }
 
-/** A quota window's stored state. */
+/**
+ * A quota window's stored state.
+ *
+ * @example
+ * ```ts
+ * const state: QuotaState = { windowStart: Date.UTC(2030, 0, 1), used: 42 };
+ * ```
+ */
 export interface QuotaState {
   windowStart: number;
   used: number;
@@ -34,7 +55,14 @@ export function validateQuota(value: unknown, option = 'quota'): Quota {
   return { limit, period };
 }
 
-/** The UTC-aligned window containing `now`: `[start, end)` in ms. */
+/**
+ * The UTC-aligned window containing `now`: `[start, end)` in ms.
+ *
+ * @example
+ * ```ts
+ * quotaWindow('month', Date.UTC(2030, 1, 14)); // { start: Feb 1 00:00 UTC, end: Mar 1 00:00 UTC }
+ * ```
+ */
 export function quotaWindow(period: QuotaPeriod, now: number): { start: number; end: number } {
   if (period === 'month') {
     const date = new Date(now);
@@ -47,7 +75,15 @@ export function quotaWindow(period: QuotaPeriod, now: number): { start: number; 
   return { start, end: start + size };
 }
 
-/** Counts `cost` units against a quota at `now`. Pure: returns the new state and the result. */
+/**
+ * Counts `cost` units against a quota at `now`. Pure: returns the new state and the result.
+ *
+ * @example
+ * ```ts
+ * const { state, result } = countQuota(previous, { limit: 100, period: 'hour' }, 1, Date.now());
+ * if (!result.allowed) console.log(`resets in ${result.retryAfterMs} ms`);
+ * ```
+ */
 export function countQuota(
   state: QuotaState | undefined,
   quota: Quota,

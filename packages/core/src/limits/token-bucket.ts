@@ -1,18 +1,39 @@
 import { InvalidOptionsError } from '../errors.js';
 
-/** A token bucket's settings: it holds up to `capacity` tokens and gains `refillPerSecond`. */
+/**
+ * A token bucket's settings: it holds up to `capacity` tokens and gains `refillPerSecond`.
+ *
+ * @example
+ * ```ts
+ * await keyward.create({ name: 'ci', rateLimit: { capacity: 20, refillPerSecond: 5 } });
+ * ```
+ */
 export interface RateLimit {
   readonly capacity: number;
   readonly refillPerSecond: number;
 }
 
-/** A bucket's stored state. `tokens` may be fractional. */
+/**
+ * A bucket's stored state. `tokens` may be fractional.
+ *
+ * @example
+ * ```ts
+ * const state: BucketState = { tokens: 3.5, updatedAt: Date.now() };
+ * ```
+ */
 export interface BucketState {
   tokens: number;
   updatedAt: number;
 }
 
-/** The outcome of one take from a bucket or one count against a quota. */
+/**
+ * The outcome of one take from a bucket or one count against a quota.
+ *
+ * @example
+ * ```ts
+ * const result: LimitResult = store.takeToken('key-id', { capacity: 10, refillPerSecond: 1 }, 1, Date.now());
+ * ```
+ */
 export interface LimitResult {
   readonly allowed: boolean;
   /** Whole tokens (or quota units) left after this request. */
@@ -46,6 +67,13 @@ export function validateRateLimit(value: unknown, option = 'rateLimit'): RateLim
 /**
  * Takes `cost` tokens from a bucket at time `now` (ms). Pure: returns the new state and the
  * result. Time running backwards never adds tokens; a bucket never holds more than `capacity`.
+ *
+ * @example
+ * ```ts
+ * const { state, result } = takeToken(previous, { capacity: 10, refillPerSecond: 1 }, 1, Date.now());
+ * save(state);
+ * if (!result.allowed) console.log(`retry in ${result.retryAfterMs} ms`);
+ * ```
  */
 export function takeToken(
   state: BucketState | undefined,

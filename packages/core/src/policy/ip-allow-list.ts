@@ -1,7 +1,15 @@
 import ipaddr from 'ipaddr.js';
 import { InvalidOptionsError } from '../errors.js';
 
-/** An allow-list compiled once: IPv4 ranges as integers, IPv6 ranges as parsed addresses. */
+/**
+ * An allow-list compiled once: IPv4 ranges as integers, IPv6 ranges as parsed addresses.
+ *
+ * @example
+ * ```ts
+ * const list: IpAllowList = compileIpAllowList(['10.0.0.0/8']);
+ * list.matches('10.1.2.3'); // true
+ * ```
+ */
 export interface IpAllowList {
   /** Canonical entries, as stored (`10.0.0.0/8`, `2001:db8::/32`, `192.0.2.7`). */
   readonly entries: readonly string[];
@@ -55,6 +63,13 @@ type Range6 = [ipaddr.IPv6, number];
  * Compiles CIDR ranges and single addresses. Refuses, naming the entry: non-decimal or
  * abbreviated IPv4 (`0x7f.1`, `010.0.0.1`), prefix lengths out of range, zone ids, and ranges
  * with host bits set. IPv4-mapped IPv6 entries become IPv4 ranges.
+ *
+ * @example
+ * ```ts
+ * const list = compileIpAllowList(['10.0.0.0/8', '2001:db8::/32', '192.0.2.7']);
+ * list.matches('::ffff:10.1.2.3'); // true: IPv4-mapped IPv6 is matched as IPv4
+ * compileIpAllowList(['10.0.0.1/8']); // throws InvalidOptionsError (host bits set)
+ * ```
  */
 export function compileIpAllowList(entries: unknown, option = 'ips'): IpAllowList {
   if (!Array.isArray(entries))

@@ -1,7 +1,15 @@
 import { InvalidOptionsError } from '../errors.js';
 import type { HeaderBag } from '../key/extract.js';
 
-/** Referrer patterns compiled once; matched against a parsed URL, never as a substring. */
+/**
+ * Referrer patterns compiled once; matched against a parsed URL, never as a substring.
+ *
+ * @example
+ * ```ts
+ * const list: ReferrerAllowList = compileReferrerAllowList(['https://*.example.com/*']);
+ * list.matches({ referer: 'https://app.example.com/page' }); // true
+ * ```
+ */
 export interface ReferrerAllowList {
   readonly entries: readonly string[];
   /** Whether the request's `Referer` (or, when absent, `Origin`) matches a pattern. */
@@ -39,6 +47,12 @@ function normalizeHost(host: string): string | undefined {
  * `*.example.com/app/*`, `http://localhost:3000/*`. A scheme limits to it (`*://` or none allows
  * http and https); `*.` matches subdomains only; a path ending in `*` is a prefix, otherwise
  * exact. Hosts are compared after IDNA (punycode) normalisation, with a trailing dot removed.
+ *
+ * @example
+ * ```ts
+ * const list = compileReferrerAllowList(['https://*.example.com/*', 'example.com']);
+ * list.matches({ referer: 'https://example.com.evil.com/' }); // false
+ * ```
  */
 export function compileReferrerAllowList(
   entries: unknown,

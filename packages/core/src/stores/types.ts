@@ -2,13 +2,25 @@ import type { KeyEnvironment } from '../key/format.js';
 import type { Quota } from '../limits/quota.js';
 import type { LimitResult, RateLimit } from '../limits/token-bucket.js';
 
-/** A value, or a Promise of one: in-memory stores answer synchronously. */
+/**
+ * A value, or a Promise of one: in-memory stores answer synchronously.
+ *
+ * @example
+ * ```ts
+ * function getKey(id: string): MaybePromise<KeyRecord | undefined> { return cache.get(id) ?? db.load(id); }
+ * ```
+ */
 export type MaybePromise<T> = T | Promise<T>;
 
 /**
  * A key as a key store keeps it. Times are ms since the epoch. `hash` and `previousHash` are
  * tagged digests (`sha256:…`, `hmac-sha256:v1:…`), never a usable secret; they never leave
  * keyward's verifier (see {@link KeyInfo} for what users see).
+ *
+ * @example
+ * ```ts
+ * const record: KeyRecord | undefined = await store.getKey('4GhT9xQ2mPz1');
+ * ```
  */
 export interface KeyRecord {
   id: string;
@@ -36,7 +48,14 @@ export interface KeyRecord {
   version: number;
 }
 
-/** A page query for {@link KeyStore.listKeys}. */
+/**
+ * A page query for {@link KeyStore.listKeys}.
+ *
+ * @example
+ * ```ts
+ * const page = await store.listKeys({ ownerId: 'acct_42', environment: 'live', limit: 50 });
+ * ```
+ */
 export interface KeyListQuery {
   ownerId?: string | undefined;
   environment?: KeyEnvironment | undefined;
@@ -46,7 +65,14 @@ export interface KeyListQuery {
   cursor?: string | undefined;
 }
 
-/** One page of records, ordered by id; `cursor` is set when more may follow. */
+/**
+ * One page of records, ordered by id; `cursor` is set when more may follow.
+ *
+ * @example
+ * ```ts
+ * const { items, cursor }: KeyPage = await store.listKeys({ limit: 100 });
+ * ```
+ */
 export interface KeyPage {
   items: KeyRecord[];
   cursor?: string | undefined;

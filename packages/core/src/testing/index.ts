@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from '../stores/types.js';
 
-/** Options of {@link describeLimitStore}. */
+/**
+ * Options of {@link describeLimitStore}.
+ *
+ * @example
+ * ```ts
+ * describeLimitStore('RedisStore', () => store, { ownClock: true });
+ * ```
+ */
 export interface LimitStoreSuiteOptions {
   /**
    * The store keeps time by its own clock (e.g. the Redis server's) and ignores `now`. The suite
