@@ -232,7 +232,9 @@ export class Keyward {
       clock,
       emit,
     });
-    this.#unsubscribe = invalidation?.subscribeInvalidations((id) => this.#cache.invalidate(id));
+    this.#unsubscribe = invalidation?.subscribeInvalidations((id) =>
+      typeof id === 'string' ? this.#cache.invalidate(id) : this.#cache.clear(),
+    );
     this.verify = this.verify.bind(this);
   }
 

@@ -1,6 +1,6 @@
 import type { RedisClient } from './commands.js';
 
-type Listener = (keyId: string) => void;
+type Listener = (keyId: string | undefined) => void;
 
 /**
  * The subscriber side of cache invalidation: one duplicate connection in subscriber mode, made on
@@ -14,6 +14,8 @@ export class InvalidationSubscriber {
   #connection: RedisClient | undefined;
   #subscribed = false;
   #subscribing = false;
+  /** Set once a subscription was live: a later one means messages may have been missed. */
+  #wasSubscribed = false;
 
   constructor(client: RedisClient, channel: string) {
     this.#client = client;
@@ -47,14 +49,7 @@ export class InvalidationSubscriber {
       // Reconnection is ioredis's job; until then the cache TTL bounds staleness.
     });
     connection.on('message', (channel: string, message: string) => {
-      if (channel !== this.#channel) return;
-      for (const listener of [...this.#listeners]) {
-        try {
-          listener(message);
-        } catch {
-          // One listener's failure never stops the others.
-        }
-      }
+      if (channel === this.#channel) this.#notify(message);
     });
     // Subscribe again on every ready connection: covers a first SUBSCRIBE that failed (Redis down
     // with the offline queue disabled) and clients made with autoResubscribe off. Idempotent.
@@ -73,10 +68,23 @@ export class InvalidationSubscriber {
         if (connection !== this.#connection) return;
         this.#subscribing = false;
         this.#subscribed = true;
+        // Invalidations published while we were away are lost: tell listeners to drop all.
+        if (this.#wasSubscribed) this.#notify(undefined);
+        this.#wasSubscribed = true;
       },
       () => {
         if (connection === this.#connection) this.#subscribing = false;
       },
     );
+  }
+
+  #notify(keyId: string | undefined): void {
+    for (const listener of [...this.#listeners]) {
+      try {
+        listener(keyId);
+      } catch {
+        // One listener's failure never stops the others.
+      }
+    }
   }
 }

@@ -146,7 +146,7 @@ describe.skipIf(!available)('RedisStore on a real Redis', () => {
 
   it('delivers published invalidations to subscribers until they unsubscribe', async () => {
     const other = new RedisStore({ client, prefix, channel: `${prefix}:invalidate` });
-    const received: string[] = [];
+    const received: (string | undefined)[] = [];
     const unsubscribe = store.subscribeInvalidations((id) => received.push(id));
     expect(
       await waitFor(

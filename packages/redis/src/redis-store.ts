@@ -254,10 +254,12 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel {
    *
    * @example
    * ```ts
-   * const unsubscribe = store.subscribeInvalidations((id) => cache.delete(id));
+   * const unsubscribe = store.subscribeInvalidations((id) => (id ? cache.delete(id) : cache.clear()));
    * ```
+   * The listener gets `undefined` after the subscriber reconnected: messages published while it
+   * was away are lost, so everything cached should be dropped.
    */
-  subscribeInvalidations(listener: (keyId: string) => void): () => void {
+  subscribeInvalidations(listener: (keyId: string | undefined) => void): () => void {
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
     return this.#subscriber.add(listener);
   }

@@ -135,8 +135,12 @@ export interface LimitStore {
  */
 export interface InvalidationChannel {
   publishInvalidation(keyId: string): MaybePromise<void>;
-  /** Calls `listener` with each invalidated id; returns an unsubscribe function. */
-  subscribeInvalidations(listener: (keyId: string) => void): () => void;
+  /**
+   * Calls `listener` with each invalidated id, or with `undefined` when messages may have been
+   * missed (e.g. after the channel reconnected): then every cached record is dropped.
+   * Returns an unsubscribe function.
+   */
+  subscribeInvalidations(listener: (keyId: string | undefined) => void): () => void;
 }
 
 export type { LimitResult, Quota, RateLimit };
