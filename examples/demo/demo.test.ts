@@ -1,0 +1,52 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const demo = fileURLToPath(new URL('./demo.mjs', import.meta.url));
+const built = ['core', 'express', 'sqlite'].every((name) =>
+  existsSync(fileURLToPath(new URL(`../../packages/${name}/dist/index.js`, import.meta.url))),
+);
+
+function runDemo(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [demo], {
+      env: { ...process.env, DEMO_EXIT: '1', PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('the README demo', () => {
+  it('walks through every status on a real Express API over SQLite, then exits', async () => {
+    if (!built) throw new Error('build the packages first: npx pnpm@10 build');
+    const { code, stdout, stderr } = await runDemo();
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('Statuses seen: 401 200 401 403 403 403 429 200 200 401');
+    for (const code of [
+      'missing_key',
+      'malformed_key',
+      'insufficient_scope',
+      'ip_not_allowed',
+      'rate_limited',
+      'revoked_key',
+    ]) {
+      expect(stdout).toContain(code);
+    }
+    expect(stdout).toMatch(/retry-after: \d+/);
+    // Only the playground key is printed in full (for the curl lines); each appears in a known place.
+    const keys = stdout.match(/demo_test_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}/g) ?? [];
+    expect(new Set(keys).size).toBe(1);
+  });
+});

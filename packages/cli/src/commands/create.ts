@@ -1,0 +1,39 @@
+import type { Command } from '../command.js';
+import { booleanFlag, requireKeyward } from '../command.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { createOptions, KEY_FLAG_HELP, KEY_FLAGS } from '../key-options.js';
+import { formatKeyInfo, toJson } from '../output.js';
+
+export const ONCE_WARNING =
+  'Copy this key now: it will not be shown again (keyward stores only its hash).';
+
+/** `keyward create`: issues a key and prints it once. */
+export const createCommand: Command = {
+  name: 'create',
+  summary: 'issue a new key (printed once)',
+  usage: 'keyward create --name <name> [--env live|test] [--owner <id>] [options]',
+  flagHelp: [
+    '--name <name>          a name for people (required)',
+    '--env <live|test>      the key environment (default live)',
+    '--owner <id>           the owner (account, team…) the key belongs to',
+    ...KEY_FLAG_HELP,
+  ],
+  options: KEY_FLAGS,
+  positionals: { min: 0, max: 0, name: '' },
+  needsStore: true,
+  createsDatabase: true,
+  async run(context) {
+    const keyward = requireKeyward(context);
+    const issued = await keyward.create(createOptions(context.values, context.now));
+    const { io } = context;
+    if (booleanFlag(context.values, 'json')) {
+      io.stdout(toJson({ key: issued.key, record: issued.record }));
+      io.stderr(`${ONCE_WARNING}\n`);
+      return EXIT_CODES.ok;
+    }
+    io.stdout(`Created key ${issued.record.id}:\n\n  ${issued.key}\n\n`);
+    io.stderr(`${ONCE_WARNING}\n\n`);
+    io.stdout(formatKeyInfo(issued.record, context.now));
+    return EXIT_CODES.ok;
+  },
+};

@@ -1,0 +1,65 @@
+import { usageError } from '../cli-error.js';
+import type { Command } from '../command.js';
+import { booleanFlag, requireKeyward, stringFlag } from '../command.js';
+import { EXIT_CODES } from '../exit-codes.js';
+import { parseEnvironment } from '../key-options.js';
+import { formatTable, keyStatus, toJson } from '../output.js';
+
+function parseLimit(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const limit = /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!(limit >= 1 && limit <= 1000)) throw usageError(`--limit: "${text}" must be 1 to 1000`);
+  return limit;
+}
+
+/** `keyward list`: one page of keys as a table or JSON. */
+export const listCommand: Command = {
+  name: 'list',
+  summary: 'list keys (filter by owner and environment)',
+  usage: 'keyward list [--owner <id>] [--env live|test] [--limit <n>] [--cursor <c>] [--json]',
+  flagHelp: [
+    '--owner <id>           only this owner’s keys',
+    '--env <live|test>      only this environment',
+    '--limit <n>            page size, 1 to 1000 (default 100)',
+    '--cursor <cursor>      the next page, as printed after the previous one',
+    '--json                 print { items, cursor } as JSON',
+  ],
+  options: {
+    owner: { type: 'string' },
+    env: { type: 'string' },
+    limit: { type: 'string' },
+    cursor: { type: 'string' },
+    json: { type: 'boolean' },
+  },
+  positionals: { min: 0, max: 0, name: '' },
+  needsStore: true,
+  async run(context) {
+    const { values, io, now } = context;
+    const page = await requireKeyward(context).list({
+      ownerId: stringFlag(values, 'owner'),
+      environment: parseEnvironment(values),
+      limit: parseLimit(stringFlag(values, 'limit')),
+      cursor: stringFlag(values, 'cursor'),
+    });
+    if (booleanFlag(values, 'json')) {
+      io.stdout(toJson(page));
+      return EXIT_CODES.ok;
+    }
+    if (page.items.length === 0) {
+      io.stderr('no keys\n');
+      return EXIT_CODES.ok;
+    }
+    const rows = page.items.map((info) => [
+      info.id,
+      info.environment,
+      keyStatus(info, now),
+      info.name,
+      info.ownerId ?? '-',
+      info.expiresAt?.toISOString() ?? '-',
+      info.scopes.join(',') || '-',
+    ]);
+    io.stdout(formatTable(['ID', 'ENV', 'STATUS', 'NAME', 'OWNER', 'EXPIRES', 'SCOPES'], rows));
+    if (page.cursor !== undefined) io.stderr(`more: keyward list --cursor ${page.cursor}\n`);
+    return EXIT_CODES.ok;
+  },
+};

@@ -1,0 +1,257 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  createKeyward,
+  type InvalidationChannel,
+  type KeyStore,
+  type Keyward,
+  type KeywardOptions,
+  type LimitStore,
+  MemoryStore,
+} from '@keyward/core';
+import { CliError, usageError } from './cli-error.js';
+import { type CliIo, type FlagValues, stringFlag } from './command.js';
+import { EXIT_CODES } from './exit-codes.js';
+
+/** A keyward instance over the store the flags name, and how to let go of it. */
+export interface OpenedKeyward {
+  readonly keyward: Keyward;
+  readonly describe: string;
+  close(): Promise<void>;
+}
+
+type Pepper = KeywardOptions['pepper'];
+
+/** `--prefix` or `KEYWARD_PREFIX`; required for every command but `scan`. */
+export function resolvePrefix(values: FlagValues, env: CliIo['env']): string {
+  const prefix = stringFlag(values, 'prefix') ?? env.KEYWARD_PREFIX;
+  if (prefix === undefined || prefix === '') {
+    throw usageError('missing prefix: pass --prefix <prefix> or set KEYWARD_PREFIX');
+  }
+  if (!/^[a-z][a-z0-9]{1,15}$/.test(prefix)) {
+    throw usageError(`prefix "${prefix.slice(0, 40)}" must match [a-z][a-z0-9]{1,15}`);
+  }
+  return prefix;
+}
+
+/** `--pepper` or `KEYWARD_PEPPER`: a string, or JSON `{ "current": "v2", "peppers": {…} }`. */
+export function resolvePepper(values: FlagValues, env: CliIo['env']): Pepper {
+  const pepper = stringFlag(values, 'pepper') ?? env.KEYWARD_PEPPER;
+  if (pepper === undefined || pepper === '') return undefined;
+  if (!pepper.trimStart().startsWith('{')) return pepper;
+  try {
+    return JSON.parse(pepper) as Pepper;
+  } catch {
+    throw usageError(
+      'pepper: looks like JSON but does not parse (expected {"current", "peppers"})',
+    );
+  }
+}
+
+function storeError(message: string): CliError {
+  return new CliError(EXIT_CODES.store, message);
+}
+
+async function importOptional<T>(specifier: string, why: string): Promise<T> {
+  try {
+    return (await import(specifier)) as T;
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+      throw storeError(`${why} needs the package ${specifier}: npm install ${specifier}`);
+    }
+    throw error;
+  }
+}
+
+interface Opened {
+  store: KeyStore & Partial<LimitStore>;
+  describe: string;
+  close(): Promise<void>;
+}
+
+async function openSqlite(path: string, mayCreate: boolean): Promise<Opened> {
+  if (!mayCreate && path !== ':memory:' && !existsSync(path)) {
+    throw storeError(
+      `no keyward database at ${path} (create a key first, or pass --db / set KEYWARD_DB)`,
+    );
+  }
+  const { SqliteStore } = await import('@keyward/sqlite');
+  let store: InstanceType<typeof SqliteStore>;
+  try {
+    store = new SqliteStore({ path });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
+    throw storeError(`cannot open ${path}: ${message}`);
+  }
+  return { store, describe: path, close: async () => store.close() };
+}
+
+interface RedisModule {
+  Redis?: new (url: string, options: object) => RedisClient;
+  default?: new (url: string, options: object) => RedisClient;
+}
+interface RedisClient {
+  readonly status: string;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  connect(): Promise<void>;
+  quit(): Promise<unknown>;
+  disconnect(): void;
+}
+interface StoreModule {
+  RedisStore?: new (options: { client: RedisClient }) => KeyStore & Partial<LimitStore>;
+  PostgresStore?: new (options: { pool: PgPool }) => KeyStore & Partial<LimitStore>;
+  migrate?: (pool: PgPool) => Promise<void>;
+}
+interface PgPool {
+  end(): Promise<void>;
+}
+interface PgModule {
+  Pool?: new (options: object) => PgPool;
+  default?: { Pool: new (options: object) => PgPool };
+}
+
+async function closeStore(store: unknown): Promise<void> {
+  const close = (store as { close?: () => unknown } | null)?.close;
+  if (typeof close === 'function') await close.call(store);
+}
+
+async function openRedis(url: string): Promise<Opened> {
+  const keywardRedis = await importOptional<StoreModule>('@keyward/redis', 'a redis:// store');
+  const ioredis = await importOptional<RedisModule>('ioredis', 'a redis:// store');
+  const Redis = ioredis.Redis ?? ioredis.default;
+  if (keywardRedis.RedisStore === undefined || Redis === undefined) {
+    throw storeError('@keyward/redis or ioredis does not export what the CLI expects');
+  }
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 5000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  let lastError: Error | undefined;
+  client.on('error', (error: Error) => {
+    lastError = error;
+  });
+  try {
+    await client.connect();
+  } catch (error) {
+    if (client.status !== 'end') client.disconnect();
+    const reason = lastError ?? (error as Error);
+    throw storeError(`cannot connect to Redis: ${reason.message.split('\n')[0]}`);
+  }
+  const store = new keywardRedis.RedisStore({ client });
+  return {
+    store,
+    describe: 'redis',
+    close: async () => {
+      await closeStore(store);
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+async function openPostgres(url: string): Promise<Opened> {
+  const keywardPostgres = await importOptional<StoreModule>(
+    '@keyward/postgres',
+    'a postgres:// store',
+  );
+  const pg = await importOptional<PgModule>('pg', 'a postgres:// store');
+  const Pool = pg.Pool ?? pg.default?.Pool;
+  const { PostgresStore, migrate } = keywardPostgres;
+  if (PostgresStore === undefined || migrate === undefined || Pool === undefined) {
+    throw storeError('@keyward/postgres or pg does not export what the CLI expects');
+  }
+  const pool = new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000 });
+  try {
+    await migrate(pool);
+  } catch (error) {
+    await pool.end().catch(() => {});
+    throw storeError(`cannot prepare PostgreSQL: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const store = new PostgresStore({ pool });
+  return {
+    store,
+    describe: 'postgres',
+    close: async () => {
+      await closeStore(store);
+      await pool.end();
+    },
+  };
+}
+
+/**
+ * The CLI publishes invalidations (so running APIs drop a revoked key at once) but never listens:
+ * it runs one command, and a subscriber connection would only delay its exit.
+ */
+function publishOnly(store: unknown): InvalidationChannel | false {
+  const channel = store as Partial<InvalidationChannel> | null;
+  if (typeof channel?.publishInvalidation !== 'function') return false;
+  return {
+    publishInvalidation: (keyId) => channel.publishInvalidation!(keyId),
+    subscribeInvalidations: () => () => {},
+  };
+}
+
+function storeUrl(values: FlagValues, env: CliIo['env']): string | undefined {
+  const url = stringFlag(values, 'store') ?? env.KEYWARD_STORE;
+  if (url === undefined || url === '') return undefined;
+  if (stringFlag(values, 'db') !== undefined) {
+    throw usageError('--db and --store cannot be used together');
+  }
+  return url;
+}
+
+/**
+ * Opens the store the flags and environment name (SQLite by default) and builds a keyward
+ * instance on it. Only `create` may create a missing SQLite file.
+ */
+export async function openKeyward(
+  values: FlagValues,
+  io: CliIo,
+  mayCreate: boolean,
+): Promise<OpenedKeyward> {
+  const prefix = resolvePrefix(values, io.env);
+  const pepper = resolvePepper(values, io.env);
+  const url = storeUrl(values, io.env);
+  let opened: Opened;
+  if (url === undefined) {
+    const path = stringFlag(values, 'db') ?? io.env.KEYWARD_DB ?? './keyward.db';
+    opened = await openSqlite(path === ':memory:' ? path : resolve(io.cwd, path), mayCreate);
+  } else if (/^rediss?:\/\//.test(url)) {
+    opened = await openRedis(url);
+  } else if (/^postgres(ql)?:\/\//.test(url)) {
+    opened = await openPostgres(url);
+  } else {
+    throw usageError('--store must be a redis://, rediss://, postgres:// or postgresql:// URL');
+  }
+  const { store } = opened;
+  const limitStore: LimitStore =
+    typeof store.takeToken === 'function' && typeof store.countQuota === 'function'
+      ? (store as LimitStore)
+      : new MemoryStore();
+  let keyward: Keyward;
+  try {
+    keyward = createKeyward({
+      prefix,
+      pepper,
+      keyStore: store,
+      limitStore,
+      invalidation: publishOnly(store),
+      cache: { max: 0 },
+      failedAttempts: false,
+      storeTimeoutMs: 10_000,
+    });
+  } catch (error) {
+    await opened.close();
+    throw usageError((error as Error).message);
+  }
+  return {
+    keyward,
+    describe: opened.describe,
+    close: async () => {
+      keyward.close();
+      await opened.close();
+    },
+  };
+}

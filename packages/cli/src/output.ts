@@ -1,0 +1,79 @@
+import type { KeyInfo, RateLimit } from '@keyward/core';
+
+/** `active`, `disabled`, `expired` or `revoked` at `now`. */
+export function keyStatus(info: KeyInfo, now: number): string {
+  if (info.revokedAt !== undefined) return 'revoked';
+  if (info.expiresAt !== undefined && info.expiresAt.getTime() <= now) return 'expired';
+  if (info.disabled) return 'disabled';
+  return 'active';
+}
+
+function formatNumber(value: number): string {
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(6)));
+}
+
+const nearInteger = (value: number) => Math.abs(value - Math.round(value)) < 1e-9;
+
+/** `10/s, burst 20`, or per minute/hour when that is a whole number and per second is not. */
+export function formatRateLimit(limit: RateLimit): string {
+  const perSecond = limit.refillPerSecond;
+  let rate = `${formatNumber(perSecond)}/s`;
+  if (!nearInteger(perSecond)) {
+    if (nearInteger(perSecond * 60)) rate = `${Math.round(perSecond * 60)}/m`;
+    else if (nearInteger(perSecond * 3600)) rate = `${Math.round(perSecond * 3600)}/h`;
+  }
+  return `${rate}, burst ${formatNumber(limit.capacity)}`;
+}
+
+/** A key's fields as aligned `label  value` lines. */
+export function formatKeyInfo(info: KeyInfo, now: number): string {
+  const rows: [string, string][] = [
+    ['id', info.id],
+    ['key', info.redacted],
+    ['name', info.name],
+    ['environment', info.environment],
+  ];
+  if (info.ownerId !== undefined) rows.push(['owner', info.ownerId]);
+  rows.push(['status', keyStatus(info, now)]);
+  if (info.revokedAt !== undefined) rows.push(['revoked', info.revokedAt.toISOString()]);
+  if (info.revokedReason !== undefined) rows.push(['revoked reason', info.revokedReason]);
+  rows.push(['scopes', info.scopes.length > 0 ? info.scopes.join(', ') : '(none)']);
+  if (info.ips !== undefined) rows.push(['ips', info.ips.join(', ')]);
+  if (info.referrers !== undefined) rows.push(['referrers', info.referrers.join(', ')]);
+  if (info.rateLimit !== undefined) rows.push(['rate limit', formatRateLimit(info.rateLimit)]);
+  if (info.quota !== undefined) {
+    rows.push(['quota', `${info.quota.limit}/${info.quota.period}`]);
+  }
+  rows.push(['expires', info.expiresAt?.toISOString() ?? 'never']);
+  if (info.metadata !== undefined) rows.push(['metadata', JSON.stringify(info.metadata)]);
+  rows.push(['created', info.createdAt.toISOString()]);
+  rows.push(['updated', info.updatedAt.toISOString()]);
+  if (info.rotatedAt !== undefined) rows.push(['rotated', info.rotatedAt.toISOString()]);
+  if (info.previousSecretExpiresAt !== undefined) {
+    rows.push(['old secret until', info.previousSecretExpiresAt.toISOString()]);
+  }
+  rows.push(['version', String(info.version)]);
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2;
+  return `${rows.map(([label, value]) => label.padEnd(width) + value).join('\n')}\n`;
+}
+
+/** Rows as a left-aligned text table with a header line. */
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+): string {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+/** JSON for `--json`: two-space indented, ending with a newline. */
+export function toJson(value: unknown): string {
+  return `${JSON.stringify(value, null, 2)}\n`;
+}

@@ -1,0 +1,623 @@
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { assertBuilt, type RunResult, runBin } from './run-bin.js';
+
+assertBuilt();
+// Each test spawns the binary a few times; a loaded 2-core machine needs more than the default.
+vi.setConfig({ testTimeout: 90_000, hookTimeout: 90_000 });
+
+const KEY_PATTERN = /acme_(live|test)_([0-9A-Za-z]{12})_[0-9A-Za-z]{49}/g;
+const root = mkdtempSync(join(tmpdir(), 'keyward-cli-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let dirs = 0;
+/** A fresh working directory with its own database. */
+function workspace() {
+  const cwd = join(root, `w${dirs++}`);
+  mkdirSync(cwd);
+  const env = { KEYWARD_DB: join(cwd, 'keyward.db'), KEYWARD_PREFIX: 'acme' };
+  const run = (
+    args: readonly string[],
+    extra: { env?: Record<string, string>; input?: string } = {},
+  ) =>
+    runBin(args, {
+      cwd,
+      env: { ...env, ...extra.env },
+      ...(extra.input === undefined ? {} : { input: extra.input }),
+    });
+  return { cwd, env, run };
+}
+
+async function createKey(
+  run: ReturnType<typeof workspace>['run'],
+  flags: readonly string[] = [],
+): Promise<{ key: string; id: string; record: Record<string, unknown> }> {
+  const result = await run(['create', '--name', 'test key', '--json', ...flags]);
+  expect(result.code, result.stderr).toBe(0);
+  const parsed = JSON.parse(result.stdout) as { key: string; record: Record<string, unknown> };
+  return { key: parsed.key, id: parsed.record.id as string, record: parsed.record };
+}
+
+const json = (result: RunResult) => JSON.parse(result.stdout) as Record<string, unknown>;
+const noStack = (result: RunResult) => expect(result.stderr).not.toMatch(/^\s+at /m);
+
+describe('keyward (global)', () => {
+  const { run } = workspace();
+
+  it('prints the package version with --version', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    const result = await run(['--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('lists every command and the exit codes with --help', async () => {
+    const result = await run(['--help']);
+    expect(result.code).toBe(0);
+    for (const name of [
+      'create',
+      'list',
+      'show',
+      'update',
+      'rotate',
+      'revoke',
+      'disable',
+      'enable',
+      'verify',
+      'scan',
+    ]) {
+      expect(result.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    }
+    expect(result.stdout).toContain('Exit codes');
+  });
+
+  it.each([
+    'create',
+    'list',
+    'show',
+    'update',
+    'rotate',
+    'revoke',
+    'disable',
+    'enable',
+    'verify',
+    'scan',
+  ])('has --help for %s', async (name) => {
+    const result = await run([name, '--help'], { env: { KEYWARD_PREFIX: '' } });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Usage: keyward ${name}`);
+  });
+
+  it('exits 2 without a command, and for an unknown one', async () => {
+    expect((await run([])).code).toBe(2);
+    const unknown = await run(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('frobnicate');
+  });
+
+  it('exits 2 on an unknown flag, naming it', async () => {
+    const result = await run(['list', '--bogus']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--bogus');
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('exits 2 with a clear line when the prefix is missing', async () => {
+    const result = await run(['list'], { env: { KEYWARD_PREFIX: '' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('KEYWARD_PREFIX');
+    noStack(result);
+  });
+
+  it('exits 2 on a bad prefix or a short pepper', async () => {
+    expect((await run(['create', '--name', 'x', '--prefix', 'Bad-Prefix'])).code).toBe(2);
+    const pepper = await run(['create', '--name', 'x'], { env: { KEYWARD_PEPPER: 'short' } });
+    expect(pepper.code).toBe(2);
+    expect(pepper.stderr).toContain('pepper');
+  });
+
+  it('takes global flags before the command too', async () => {
+    const { cwd } = workspace();
+    const db = join(cwd, 'other.db');
+    const result = await run(['--db', db, '--prefix', 'zeta', 'create', '--name', 'x']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/zeta_live_/);
+    expect(existsSync(db)).toBe(true);
+  });
+});
+
+describe('keyward create', () => {
+  const { run } = workspace();
+
+  it('prints the key once with a warning, and the record', async () => {
+    const result = await run([
+      'create',
+      '--name',
+      'ci',
+      '--env',
+      'test',
+      '--scopes',
+      'invoices:read',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const keys = [...result.stdout.matchAll(KEY_PATTERN)];
+    expect(keys).toHaveLength(1);
+    expect(keys[0]![1]).toBe('test');
+    expect(result.stderr).toMatch(/not be shown again/);
+    expect(result.stdout).toContain(`acme_test_${keys[0]![2]}_…`);
+    expect(result.stdout).toMatch(/^scopes\s+invoices:read$/m);
+  });
+
+  it('maps every flag onto the record', async () => {
+    const before = Date.now();
+    const { id } = await createKey(run, [
+      '--env',
+      'test',
+      '--scopes',
+      'invoices:read,invoices:write',
+      '--ip',
+      '10.0.0.0/8',
+      '--ip',
+      '2001:db8::/32',
+      '--referrer',
+      'https://*.example.com/*',
+      '--rate',
+      '10/s',
+      '--burst',
+      '20',
+      '--quota',
+      '10000/day',
+      '--expires',
+      '30d',
+      '--owner',
+      'acct_42',
+      '--meta',
+      'team=billing',
+      '--meta',
+      'tier=gold',
+    ]);
+    const shown = json(await run(['show', id, '--json']));
+    expect(shown).toMatchObject({
+      environment: 'test',
+      ownerId: 'acct_42',
+      scopes: ['invoices:read', 'invoices:write'],
+      ips: ['10.0.0.0/8', '2001:db8::/32'],
+      referrers: ['https://*.example.com/*'],
+      rateLimit: { capacity: 20, refillPerSecond: 10 },
+      quota: { limit: 10_000, period: 'day' },
+      metadata: { team: 'billing', tier: 'gold' },
+    });
+    const expires = Date.parse(shown.expiresAt as string);
+    expect(expires).toBeGreaterThanOrEqual(before + 30 * 86_400_000);
+    expect(expires).toBeLessThan(Date.now() + 30 * 86_400_000 + 1);
+  });
+
+  it('defaults the burst to the per-second rate rounded up, at least 1', async () => {
+    const fast = await createKey(run, ['--rate', '2.5/s']);
+    expect(fast.record.rateLimit).toStrictEqual({ capacity: 3, refillPerSecond: 2.5 });
+    const slow = await createKey(run, ['--rate', '60/h']);
+    expect((slow.record.rateLimit as { capacity: number }).capacity).toBe(1);
+  });
+
+  it('takes an ISO date for --expires', async () => {
+    const { record } = await createKey(run, ['--expires', '2099-01-31T12:00:00Z']);
+    expect(record.expiresAt).toBe('2099-01-31T12:00:00.000Z');
+  });
+
+  it('exits 2 on a bad CIDR, naming it, without a stack trace', async () => {
+    const result = await run(['create', '--name', 'x', '--ip', '10.0.0.1/33']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('10.0.0.1/33');
+    noStack(result);
+  });
+
+  it.each([
+    [['--rate', '10/fortnight'], '--rate'],
+    [['--rate', '10/s', '--burst', 'lots'], '--burst'],
+    [['--quota', '5/year'], '--quota'],
+    [['--expires', 'soon'], '--expires'],
+    [['--expires', '2001-01-01'], 'expiresAt'],
+    [['--meta', 'novalue'], '--meta'],
+    [['--env', 'staging'], '--env'],
+    [['--scopes', 'bad scope'], 'scope'],
+  ])('exits 2 on %j', async (flags, named) => {
+    const result = await run(['create', '--name', 'x', ...flags]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(named);
+    noStack(result);
+  });
+
+  it('exits 2 without --name', async () => {
+    const result = await run(['create']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--name');
+  });
+});
+
+describe('keyward list and show', () => {
+  const { run } = workspace();
+  const ids: Record<string, string> = {};
+
+  beforeAll(async () => {
+    ids.a = (await createKey(run, ['--owner', 'acct_1', '--env', 'live'])).id;
+    ids.b = (await createKey(run, ['--owner', 'acct_1', '--env', 'test'])).id;
+    ids.c = (await createKey(run, ['--owner', 'acct_2', '--env', 'live'])).id;
+  });
+
+  it('prints a table of keys', async () => {
+    const result = await run(['list']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')[0]).toMatch(/^ID\s+ENV\s+STATUS\s+NAME/);
+    for (const id of Object.values(ids)) expect(result.stdout).toContain(id);
+  });
+
+  it('filters by owner and environment', async () => {
+    const owner = json(await run(['list', '--owner', 'acct_1', '--json']));
+    expect((owner.items as { id: string }[]).map((i) => i.id).sort()).toStrictEqual(
+      [ids.a, ids.b].sort(),
+    );
+    const live = json(await run(['list', '--owner', 'acct_1', '--env', 'live', '--json']));
+    expect((live.items as { id: string }[]).map((i) => i.id)).toStrictEqual([ids.a]);
+  });
+
+  it('pages with --limit and --cursor', async () => {
+    const first = json(await run(['list', '--limit', '2', '--json']));
+    expect(first.items).toHaveLength(2);
+    expect(typeof first.cursor).toBe('string');
+    const second = json(
+      await run(['list', '--limit', '2', '--cursor', first.cursor as string, '--json']),
+    );
+    expect(second.items).toHaveLength(1);
+    expect(second.cursor).toBeUndefined();
+    const text = await run(['list', '--limit', '2']);
+    expect(text.stderr).toContain(`--cursor ${first.cursor}`);
+  });
+
+  it('exits 2 on a bad --limit', async () => {
+    expect((await run(['list', '--limit', '0'])).code).toBe(2);
+  });
+
+  it('shows one key as text and JSON, never with a secret', async () => {
+    const text = await run(['show', ids.a!]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^id\\s+${ids.a}$`, 'm'));
+    expect(text.stdout).toMatch(/^owner\s+acct_1$/m);
+    const shown = json(await run(['show', ids.a!, '--json']));
+    expect(shown.id).toBe(ids.a);
+    expect(JSON.stringify(shown)).not.toMatch(/hash|sha256/);
+  });
+
+  it('exits 3 on an unknown id, saying so', async () => {
+    const result = await run(['show', '000000000000']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('000000000000');
+    noStack(result);
+  });
+
+  it('exits 2 on something that is not an id, and on a missing id', async () => {
+    expect((await run(['show', 'not-an-id'])).code).toBe(2);
+    expect((await run(['show'])).code).toBe(2);
+  });
+
+  it('exits 4 when the database does not exist, without creating it', async () => {
+    const { cwd } = workspace();
+    const missing = join(cwd, 'missing.db');
+    const result = await run(['list', '--db', missing]);
+    expect(result.code).toBe(4);
+    expect(result.stderr).toContain('missing.db');
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it('exits 4 when the database file is not a database', async () => {
+    const { cwd } = workspace();
+    const garbage = join(cwd, 'garbage.db');
+    writeFileSync(garbage, 'this is not sqlite '.repeat(100));
+    const result = await run(['list', '--db', garbage]);
+    expect(result.code).toBe(4);
+    noStack(result);
+  });
+
+  it('exits 2 on an unsupported --store URL', async () => {
+    expect((await run(['list', '--store', 'ftp://example.com'])).code).toBe(2);
+  });
+});
+
+describe('keyward update, disable, enable', () => {
+  const { run } = workspace();
+
+  it('changes fields and clears restrictions', async () => {
+    const { id } = await createKey(run, [
+      '--ip',
+      '10.0.0.0/8',
+      '--rate',
+      '5/s',
+      '--quota',
+      '10/day',
+      '--expires',
+      '1d',
+      '--meta',
+      'a=1',
+    ]);
+    const updated = json(
+      await run([
+        'update',
+        id,
+        '--name',
+        'renamed',
+        '--scopes',
+        'users:read',
+        '--clear-ip',
+        '--clear-quota',
+        '--clear-expires',
+        '--meta',
+        'b=2',
+        '--json',
+      ]),
+    );
+    expect(updated).toMatchObject({
+      name: 'renamed',
+      scopes: ['users:read'],
+      metadata: { a: '1', b: '2' },
+    });
+    expect(updated).not.toHaveProperty('ips');
+    expect(updated).not.toHaveProperty('quota');
+    expect(updated).not.toHaveProperty('expiresAt');
+    const burst = json(await run(['update', id, '--burst', '50', '--json']));
+    expect(burst.rateLimit).toStrictEqual({ capacity: 50, refillPerSecond: 5 });
+    const cleared = json(
+      await run([
+        'update',
+        id,
+        '--clear-rate',
+        '--clear-meta',
+        '--referrer',
+        'https://a.example/*',
+        '--json',
+      ]),
+    );
+    expect(cleared).not.toHaveProperty('rateLimit');
+    expect(cleared).not.toHaveProperty('metadata');
+    expect(cleared.referrers).toStrictEqual(['https://a.example/*']);
+  });
+
+  it('exits 2 on a bad CIDR, a conflict, an unchangeable field or no change', async () => {
+    const { id } = await createKey(run);
+    const cidr = await run(['update', id, '--ip', '300.1.1.1']);
+    expect(cidr.code).toBe(2);
+    expect(cidr.stderr).toContain('300.1.1.1');
+    expect((await run(['update', id, '--ip', '10.0.0.0/8', '--clear-ip'])).code).toBe(2);
+    expect((await run(['update', id, '--env', 'test'])).code).toBe(2);
+    expect((await run(['update', id])).code).toBe(2);
+  });
+
+  it('exits 3 on an unknown id', async () => {
+    const result = await run(['update', 'ZZZZZZZZZZZZ', '--name', 'x']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('ZZZZZZZZZZZZ');
+  });
+
+  it('disables and enables a key', async () => {
+    const { id, key } = await createKey(run);
+    expect((await run(['disable', id])).code).toBe(0);
+    const disabled = await run(['verify', key]);
+    expect(disabled.code).toBe(1);
+    expect(disabled.stdout).toMatch(/^disabled_key 403/);
+    expect((await run(['enable', id])).code).toBe(0);
+    expect((await run(['verify', key])).code).toBe(0);
+    expect((await run(['disable', '000000000000'])).code).toBe(3);
+    expect((await run(['enable', '000000000000'])).code).toBe(3);
+  });
+});
+
+describe('keyward rotate and revoke', () => {
+  const { run } = workspace();
+
+  it('rotates with a grace period: the new key printed once, both keys work', async () => {
+    const { id, key } = await createKey(run);
+    const result = await run(['rotate', id, '--grace', '24h']);
+    expect(result.code, result.stderr).toBe(0);
+    const keys = [...result.stdout.matchAll(KEY_PATTERN)].map((m) => m[0]);
+    expect(keys).toHaveLength(1);
+    expect(keys[0]).not.toBe(key);
+    expect(result.stderr).toMatch(/not be shown again/);
+    expect((await run(['verify', keys[0]!])).code).toBe(0);
+    expect((await run(['verify', key])).code).toBe(0);
+    const shown = json(await run(['show', id, '--json']));
+    const until = Date.parse(shown.previousSecretExpiresAt as string);
+    expect(until - Date.parse(shown.rotatedAt as string)).toBe(86_400_000);
+  });
+
+  it('rotates without grace: the old key stops at once', async () => {
+    const { id, key } = await createKey(run);
+    const { key: next } = JSON.parse((await run(['rotate', id, '--json'])).stdout) as {
+      key: string;
+    };
+    expect((await run(['verify', next])).code).toBe(0);
+    const old = await run(['verify', key]);
+    expect(old.code).toBe(1);
+    expect(old.stdout).toMatch(/^invalid_key 401/);
+  });
+
+  it('revokes with a reason; the key is then refused', async () => {
+    const { id, key } = await createKey(run);
+    const result = await run(['revoke', id, '--reason', 'leaked in a gist']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^status\s+revoked$/m);
+    const verify = await run(['verify', key]);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/^revoked_key 401/);
+    expect(json(await run(['show', id, '--json'])).revokedReason).toBe('leaked in a gist');
+    const again = await run(['rotate', id]);
+    expect(again.code).toBe(2);
+    noStack(again);
+  });
+
+  it('exits 3 on unknown ids and 2 on a bad --grace', async () => {
+    expect((await run(['rotate', '000000000000'])).code).toBe(3);
+    expect((await run(['revoke', '000000000000'])).code).toBe(3);
+    const { id } = await createKey(run);
+    const grace = await run(['rotate', id, '--grace', 'tomorrow']);
+    expect(grace.code).toBe(2);
+    expect(grace.stderr).toContain('--grace');
+  });
+});
+
+describe('keyward verify', () => {
+  const { run } = workspace();
+  let key = '';
+
+  beforeAll(async () => {
+    ({ key } = await createKey(run, [
+      '--scopes',
+      'invoices:read',
+      '--ip',
+      '10.0.0.0/8',
+      '--referrer',
+      'https://*.example.com/*',
+      '--rate',
+      '1/h',
+      '--burst',
+      '3',
+    ]));
+  });
+
+  it('exits 0 and says ok for an accepted key', async () => {
+    const result = await run([
+      'verify',
+      key,
+      '--ip',
+      '10.1.2.3',
+      '--referrer',
+      'https://app.example.com/x',
+      '--scope',
+      'invoices:read',
+    ]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^ok 200/);
+  });
+
+  it.each([
+    [['--ip', '192.0.2.1', '--referrer', 'https://app.example.com/'], 'ip_not_allowed 403'],
+    [['--ip', '10.0.0.1', '--referrer', 'https://evil.test/'], 'referrer_not_allowed 403'],
+    [
+      ['--ip', '10.0.0.1', '--referrer', 'https://app.example.com/', '--scope', 'invoices:write'],
+      'insufficient_scope 403',
+    ],
+  ])('exits 1 with the code, status and reason for %j', async (flags, expected) => {
+    const result = await run(['verify', key, ...flags]);
+    expect(result.code).toBe(1);
+    expect(result.stdout.startsWith(expected)).toBe(true);
+    expect(result.stdout.length).toBeGreaterThan(expected.length + 3);
+  });
+
+  it('reads the key from stdin with -, and prints JSON with --json', async () => {
+    const result = await run(
+      ['verify', '-', '--ip', '10.0.0.1', '--referrer', 'https://app.example.com/', '--json'],
+      { input: `${key}\n` },
+    );
+    expect(result.code).toBe(0);
+    const parsed = json(result);
+    expect(parsed.ok).toBe(true);
+    expect(result.stdout).not.toContain(key);
+  });
+
+  it('refuses a mistyped key with malformed_key and an unknown one with invalid_key', async () => {
+    const typo = await run(['verify', `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`]);
+    expect(typo.code).toBe(1);
+    expect(typo.stdout).toMatch(/^malformed_key 401/);
+    expect(typo.stdout + typo.stderr).not.toContain(key.slice(-20));
+    const elsewhere = await createKey(workspace().run);
+    const unknown = await run(['verify', elsewhere.key]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stdout).toMatch(/^invalid_key 401/);
+  });
+
+  it('reports rate_limited once the bucket is empty', async () => {
+    const flags = ['--ip', '10.0.0.1', '--referrer', 'https://app.example.com/'];
+    let last: RunResult | undefined;
+    for (let i = 0; i < 4; i++) last = await run(['verify', key, ...flags]);
+    expect(last!.code).toBe(1);
+    expect(last!.stdout).toMatch(/^rate_limited 429/);
+  });
+
+  it('exits 2 on a bad --scope and without a key', async () => {
+    expect((await run(['verify', key, '--scope', 'not a scope'])).code).toBe(2);
+    expect((await run(['verify'])).code).toBe(2);
+  });
+});
+
+describe('keyward scan', () => {
+  const { run, cwd } = workspace();
+  let key = '';
+  let id = '';
+
+  beforeAll(async () => {
+    ({ key, id } = await createKey(run));
+  });
+
+  function plantTree(name: string, files: Record<string, string | Buffer>): string {
+    const base = join(cwd, name);
+    for (const [path, content] of Object.entries(files)) {
+      const full = join(base, path);
+      mkdirSync(join(full, '..'), { recursive: true });
+      writeFileSync(full, content);
+    }
+    return name;
+  }
+
+  const lookalike = () => {
+    const last = key.at(-1) === 'a' ? 'b' : 'a';
+    return key.slice(0, -1) + last;
+  };
+
+  it('finds a planted key, prints file:line:col redacted, and exits 1', async () => {
+    const tree = plantTree('tree', {
+      'src/config.ts': `// settings\nexport const apiKey = "${key}";\n`,
+      'README.md': 'nothing here\n',
+      'node_modules/pkg/index.js': `module.exports = '${key}';\n`,
+      '.git/config': `${key}\n`,
+      'image.bin': Buffer.concat([Buffer.from([0, 1, 2, 0]), Buffer.from(key)]),
+    });
+    const result = await run(['scan', tree], { env: {} });
+    expect(result.code).toBe(1);
+    expect(result.stdout.trim().split('\n')).toStrictEqual([
+      `${join(tree, 'src/config.ts')}:2:24: acme_live_${id}_…`,
+    ]);
+    expect(result.stdout + result.stderr).not.toContain(key);
+    expect(result.stdout + result.stderr).not.toContain(key.slice(25));
+  });
+
+  it('needs no store, prefix or database', async () => {
+    const tree = plantTree('bare', { 'a.env': `KEY=${key}\n` });
+    const result = await runBin(['scan', tree], { cwd, env: {} });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`a.env:1:5: acme_live_${id}_…`);
+  });
+
+  it('ignores a look-alike whose checksum is wrong, and exits 0 when clean', async () => {
+    const tree = plantTree('clean', { 'fake.txt': `token: ${lookalike()}\n` });
+    const result = await run(['scan', tree]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/no keyward keys found/);
+  });
+
+  it('limits to --prefix and reads stdin with -', async () => {
+    const tree = plantTree('prefixed', { 'k.txt': key });
+    expect((await run(['scan', tree, '--prefix', 'other'])).code).toBe(0);
+    expect((await run(['scan', tree, '--prefix', 'acme'])).code).toBe(1);
+    const stdin = await run(['scan', '-'], { input: `one\ntwo ${key}\n` });
+    expect(stdin.code).toBe(1);
+    expect(stdin.stdout).toContain(`<stdin>:2:5: acme_live_${id}_…`);
+  });
+
+  it('scans a single file and exits 2 for a missing path', async () => {
+    plantTree('single', { 'one.txt': key });
+    expect((await run(['scan', join('single', 'one.txt')])).code).toBe(1);
+    const missing = await run(['scan', 'does-not-exist']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('does-not-exist');
+  });
+});

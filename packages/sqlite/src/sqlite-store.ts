@@ -1,0 +1,285 @@
+import {
+  type BucketState,
+  countQuota,
+  DuplicateKeyIdError,
+  type KeyListQuery,
+  type KeyPage,
+  type KeyRecord,
+  type KeyStore,
+  type LimitResult,
+  type LimitStore,
+  type Quota,
+  type QuotaState,
+  type RateLimit,
+  takeToken,
+} from '@keyward/core';
+import Database from 'better-sqlite3';
+import { fromRow, type KeyParams, type KeyRow, toParams } from './record-row.js';
+import { ensureSchema } from './schema.js';
+
+/**
+ * Options of {@link SqliteStore}: a file `path` the store opens (and closes), or a better-sqlite3
+ * `database` you already have (the store never closes it).
+ *
+ * @example
+ * ```ts
+ * new SqliteStore({ path: './keyward.db' });
+ * new SqliteStore({ database: new Database('./app.db') });
+ * ```
+ */
+export type SqliteStoreOptions =
+  | {
+      /** The database file; created if missing. */
+      path: string;
+      /** How long a write waits for another connection's lock; default 1000 ms. */
+      busyTimeoutMs?: number | undefined;
+      database?: undefined;
+    }
+  | {
+      /** An open better-sqlite3 database. Its pragmas (journal mode…) are left as you set them. */
+      database: Database.Database;
+      path?: undefined;
+      busyTimeoutMs?: undefined;
+    };
+
+const COLUMNS = [
+  'id',
+  'environment',
+  'name',
+  'owner_id',
+  'hash',
+  'previous_hash',
+  'previous_hash_expires_at',
+  'scopes',
+  'ips',
+  'referrers',
+  'rate_capacity',
+  'rate_refill_per_second',
+  'quota_limit',
+  'quota_period',
+  'expires_at',
+  'disabled',
+  'revoked_at',
+  'revoked_reason',
+  'metadata',
+  'created_at',
+  'updated_at',
+  'rotated_at',
+  'version',
+] as const;
+
+const INSERT_SQL = `INSERT INTO keyward_keys (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map((c) => `@${c}`).join(', ')})`;
+const UPDATE_SQL = `UPDATE keyward_keys SET ${COLUMNS.filter((c) => c !== 'id')
+  .map((c) => `${c} = @${c}`)
+  .join(', ')} WHERE id = @id AND version = @expected_version`;
+
+interface ListParams {
+  owner_id?: string;
+  environment?: string;
+  cursor: string;
+  limit: number;
+}
+
+type Statement<P, R = unknown> = Database.Statement<[P], R>;
+
+function isDuplicate(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
+/**
+ * Keys, token buckets and quota windows in one SQLite file (better-sqlite3, WAL mode). Every
+ * method answers synchronously, so keyward's `verify` stays synchronous even on a cache miss.
+ * Several processes may share the file: each take runs in one IMMEDIATE transaction and updates
+ * use optimistic concurrency on `version`. The schema is created on open (see `docs/sqlite.md`).
+ *
+ * @example
+ * ```ts
+ * import { createKeyward } from '@keyward/core';
+ * import { SqliteStore } from '@keyward/sqlite';
+ *
+ * const store = new SqliteStore({ path: './keyward.db' });
+ * const keyward = createKeyward({ prefix: 'acme', store });
+ * // on shutdown
+ * store.close();
+ * ```
+ */
+export class SqliteStore implements KeyStore, LimitStore {
+  /** The better-sqlite3 database the store uses. */
+  readonly database: Database.Database;
+  readonly #owned: boolean;
+  readonly #get: Database.Statement<[string], KeyRow>;
+  readonly #insert: Statement<KeyParams>;
+  readonly #update: Statement<KeyParams & { expected_version: number }>;
+  readonly #list: {
+    readonly all: Statement<ListParams, KeyRow>;
+    readonly owner: Statement<ListParams, KeyRow>;
+    readonly environment: Statement<ListParams, KeyRow>;
+    readonly both: Statement<ListParams, KeyRow>;
+  };
+  readonly #take: (bucket: string, limit: RateLimit, cost: number, now: number) => LimitResult;
+  readonly #count: (name: string, quota: Quota, cost: number, now: number) => LimitResult;
+
+  constructor(options: SqliteStoreOptions) {
+    if (typeof options !== 'object' || options === null) {
+      throw new TypeError('SqliteStore needs { path } or { database }');
+    }
+    const { path, database } = options;
+    if ((path === undefined) === (database === undefined)) {
+      throw new TypeError('SqliteStore needs exactly one of path and database');
+    }
+    if (database !== undefined) {
+      if (typeof database?.prepare !== 'function' || typeof database.transaction !== 'function') {
+        throw new TypeError('database must be a better-sqlite3 Database');
+      }
+      if (!database.open) throw new TypeError('database is closed');
+      this.database = database;
+      this.#owned = false;
+    } else {
+      if (typeof path !== 'string' || path.length === 0) {
+        throw new TypeError('path must be a non-empty string');
+      }
+      const busyTimeoutMs = options.busyTimeoutMs ?? 1000;
+      if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+        throw new TypeError('busyTimeoutMs must be a non-negative integer');
+      }
+      this.database = new Database(path, { timeout: busyTimeoutMs });
+      this.#owned = true;
+      try {
+        this.database.pragma('journal_mode = WAL');
+        this.database.pragma('synchronous = NORMAL');
+      } catch (error) {
+        this.database.close();
+        throw error;
+      }
+    }
+    const db = this.database;
+    try {
+      ensureSchema(db);
+    } catch (error) {
+      if (this.#owned) db.close();
+      throw error;
+    }
+    this.#get = db.prepare<[string], KeyRow>('SELECT * FROM keyward_keys WHERE id = ?');
+    this.#insert = db.prepare<KeyParams>(INSERT_SQL);
+    this.#update = db.prepare<KeyParams & { expected_version: number }>(UPDATE_SQL);
+    const list = (where: string) =>
+      db.prepare<ListParams, KeyRow>(
+        `SELECT * FROM keyward_keys WHERE ${where}id > @cursor ORDER BY id LIMIT @limit`,
+      );
+    this.#list = {
+      all: list(''),
+      owner: list('owner_id = @owner_id AND '),
+      environment: list('environment = @environment AND '),
+      both: list('owner_id = @owner_id AND environment = @environment AND '),
+    };
+
+    const getBucket = db.prepare<[string], { tokens: number; updated_at: number }>(
+      'SELECT tokens, updated_at FROM keyward_buckets WHERE name = ?',
+    );
+    const putBucket = db.prepare<[string, number, number]>(
+      'INSERT INTO keyward_buckets (name, tokens, updated_at) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (name) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at',
+    );
+    const take = db.transaction(
+      (bucket: string, limit: RateLimit, cost: number, now: number): LimitResult => {
+        const row = getBucket.get(bucket);
+        const previous: BucketState | undefined =
+          row === undefined ? undefined : { tokens: row.tokens, updatedAt: row.updated_at };
+        const { state, result } = takeToken(previous, limit, cost, now);
+        putBucket.run(bucket, state.tokens, state.updatedAt);
+        return result;
+      },
+    );
+    this.#take = take.immediate;
+
+    const getQuota = db.prepare<[string], { window_start: number; used: number }>(
+      'SELECT window_start, used FROM keyward_quotas WHERE name = ?',
+    );
+    const putQuota = db.prepare<[string, number, number]>(
+      'INSERT INTO keyward_quotas (name, window_start, used) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (name) DO UPDATE SET window_start = excluded.window_start, used = excluded.used',
+    );
+    const count = db.transaction(
+      (name: string, quota: Quota, cost: number, now: number): LimitResult => {
+        const row = getQuota.get(name);
+        const previous: QuotaState | undefined =
+          row === undefined ? undefined : { windowStart: row.window_start, used: row.used };
+        const { state, result } = countQuota(previous, quota, cost, now);
+        if (result.allowed || row === undefined || row.window_start !== state.windowStart) {
+          putQuota.run(name, state.windowStart, state.used);
+        }
+        return result;
+      },
+    );
+    this.#count = count.immediate;
+  }
+
+  /** The record with this id, or undefined. */
+  getKey(id: string): KeyRecord | undefined {
+    const row = this.#get.get(id);
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  /** Stores a new record; throws `DuplicateKeyIdError` when the id exists. */
+  insertKey(record: KeyRecord): void {
+    try {
+      this.#insert.run(toParams(record));
+    } catch (error) {
+      if (isDuplicate(error)) throw new DuplicateKeyIdError(record.id);
+      throw error;
+    }
+  }
+
+  /** Replaces the record only if the stored one is at `expectedVersion`; false otherwise. */
+  updateKey(record: KeyRecord, expectedVersion: number): boolean {
+    const params = { ...toParams(record), expected_version: expectedVersion };
+    return this.#update.run(params).changes === 1;
+  }
+
+  /** Records matching the filters, ordered by id; the cursor is the last id of the page. */
+  listKeys(query: KeyListQuery): KeyPage {
+    const limit = Math.max(1, Math.min(1000, Math.trunc(query.limit)));
+    const params: ListParams = { cursor: query.cursor ?? '', limit: limit + 1 };
+    const { ownerId, environment } = query;
+    let statement = this.#list.all;
+    if (ownerId !== undefined && environment !== undefined) {
+      statement = this.#list.both;
+      params.owner_id = ownerId;
+      params.environment = environment;
+    } else if (ownerId !== undefined) {
+      statement = this.#list.owner;
+      params.owner_id = ownerId;
+    } else if (environment !== undefined) {
+      statement = this.#list.environment;
+      params.environment = environment;
+    }
+    const rows = statement.all(params);
+    const items = rows.slice(0, limit).map(fromRow);
+    const last = items[items.length - 1];
+    return rows.length > limit && last !== undefined ? { items, cursor: last.id } : { items };
+  }
+
+  /** Takes `cost` tokens from a bucket in one IMMEDIATE transaction. */
+  takeToken(bucket: string, limit: RateLimit, cost: number, now: number): LimitResult {
+    return this.#take(bucket, limit, cost, now);
+  }
+
+  /** Counts `cost` units against the quota window containing `now`, in one IMMEDIATE transaction. */
+  countQuota(name: string, quota: Quota, cost: number, now: number): LimitResult {
+    return this.#count(name, quota, cost, now);
+  }
+
+  /**
+   * Closes the database if the store opened it (`path`); a `database` you passed stays open.
+   * Idempotent.
+   *
+   * @example
+   * ```ts
+   * process.on('SIGTERM', () => store.close());
+   * ```
+   */
+  close(): void {
+    if (this.#owned && this.database.open) this.database.close();
+  }
+}
