@@ -1,6 +1,6 @@
 import { encodeBase62 } from './base62.js';
 
-const CRC_TABLE = (() => {
+export const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
     let c = n;
@@ -26,24 +26,10 @@ export function checksum(text: string, end = text.length): string {
   return encodeBase62(crc32(text, end), CHECKSUM_LENGTH);
 }
 
-const BASE62_VALUE = (() => {
+/** base62 digit value of an ASCII code, or -1. */
+export const BASE62_VALUE = (() => {
   const values = new Int8Array(128).fill(-1);
   const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
   for (let i = 0; i < 62; i++) values[alphabet.charCodeAt(i)] = i;
   return values;
 })();
-
-/**
- * Whether the 6 chars at `end` are the checksum of the first `end` chars, compared as numbers
- * (no string is built). The caller has checked that the text is base62/underscore ASCII.
- */
-export function checksumMatches(text: string, end: number): boolean {
-  if (text.length !== end + CHECKSUM_LENGTH) return false;
-  let value = 0;
-  for (let i = end; i < text.length; i++) {
-    const digit = BASE62_VALUE[text.charCodeAt(i) & 127]!;
-    if (digit < 0) return false;
-    value = value * 62 + digit;
-  }
-  return value === crc32(text, end);
-}

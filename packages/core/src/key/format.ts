@@ -1,5 +1,5 @@
 import { randomBase62 } from './base62.js';
-import { CHECKSUM_LENGTH, checksum, checksumMatches } from './checksum.js';
+import { BASE62_VALUE, CHECKSUM_LENGTH, CRC_TABLE, checksum } from './checksum.js';
 
 /**
  * The environments a key can belong to.
@@ -56,18 +56,26 @@ export function formatKey(
   return body + checksum(body);
 }
 
-function isBase62Code(code: number): boolean {
-  return (
-    (code >= 48 && code <= 57) || // 0-9
-    (code >= 65 && code <= 90) || // A-Z
-    (code >= 97 && code <= 122) // a-z
-  );
+let memoPrefix = '';
+let memoPrefixCrc = 0xffffffff;
+
+/** The running CRC-32 state after a deployment's prefix (computed once per prefix). */
+function prefixCrc(prefix: string): number {
+  if (prefix !== memoPrefix) {
+    let crc = 0xffffffff;
+    for (let i = 0; i < prefix.length; i++) {
+      crc = CRC_TABLE[(crc ^ prefix.charCodeAt(i)) & 0xff]! ^ (crc >>> 8);
+    }
+    memoPrefix = prefix;
+    memoPrefixCrc = crc;
+  }
+  return memoPrefixCrc;
 }
 
 /**
  * Parses a presented key for a deployment's `prefix`. Checks the length before anything else,
- * then the layout and charset in one pass, then the checksum; never throws, never normalises,
- * and runs in time linear in the (bounded) length.
+ * then the layout, the charset and the CRC-32 in one pass, then the checksum; never throws, never
+ * normalises, and runs in time linear in the (bounded) length.
  *
  * @example
  * ```ts
@@ -84,21 +92,30 @@ export function parseKey(input: unknown, prefix: string): ParsedKey | undefined 
   const idStart = envStart + 5;
   const secretStart = idStart + ID_LENGTH + 1;
   const checksumStart = secretStart + SECRET_LENGTH;
-  for (let i = prefix.length; i < length; i++) {
+  let crc = prefixCrc(prefix);
+  for (let i = prefix.length; i < checksumStart; i++) {
     const code = input.charCodeAt(i);
     if (i === envStart - 1 || i === idStart - 1 || i === secretStart - 1) {
       if (code !== 95) return undefined;
-    } else if (!isBase62Code(code)) {
+    } else if (code > 127 || BASE62_VALUE[code]! < 0) {
       return undefined;
     }
+    crc = CRC_TABLE[(crc ^ code) & 0xff]! ^ (crc >>> 8);
   }
+  let stated = 0;
+  for (let i = checksumStart; i < length; i++) {
+    const code = input.charCodeAt(i);
+    const digit = code > 127 ? -1 : BASE62_VALUE[code]!;
+    if (digit < 0) return undefined;
+    stated = stated * 62 + digit;
+  }
+  if (stated !== (crc ^ 0xffffffff) >>> 0) return undefined;
   const environment: KeyEnvironment | undefined = input.startsWith('live', envStart)
     ? 'live'
     : input.startsWith('test', envStart)
       ? 'test'
       : undefined;
   if (environment === undefined) return undefined;
-  if (!checksumMatches(input, checksumStart)) return undefined;
   return {
     environment,
     id: input.slice(idStart, secretStart - 1),

@@ -88,8 +88,9 @@ export function takeToken(
     tokens = Math.min(capacity, state.tokens + (elapsed * refillPerSecond) / 1000);
   }
   const updatedAt = state === undefined ? now : Math.max(now, state.updatedAt);
-  const allowed = tokens >= cost;
-  if (allowed) tokens -= cost;
+  // A hair of tolerance: waiting exactly `retryAfterMs` must succeed despite float rounding.
+  const allowed = tokens + 1e-9 >= cost;
+  if (allowed) tokens = Math.max(0, tokens - cost);
   const msPerToken = 1000 / refillPerSecond;
   return {
     state: { tokens, updatedAt },

@@ -77,6 +77,8 @@ describe('IP allow-list matching', () => {
     ['2001:db8:ffff:ffff::', true],
     ['2001:db9::1', false],
     ['::1', false],
+    ['::10.1.2.3', false],
+    ['::198.51.100.200', false],
     ['fe80::1%eth0', false],
     ['010.1.2.3', false],
     ['0x0a.1.2.3', false],

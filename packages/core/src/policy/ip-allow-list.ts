@@ -56,6 +56,15 @@ function refuse(entry: unknown, why: string, option: string): never {
   throw new InvalidOptionsError(`${option}: "${String(entry)}" ${why}`);
 }
 
+/** The deprecated IPv4-compatible form `::a.b.c.d`, which ipaddr.js reads as IPv4-mapped. */
+const IPV4_COMPATIBLE = /^::(\d{1,3}(?:\.\d{1,3}){3})$/;
+
+/** IPv6 text ipaddr.js reads as written: `::a.b.c.d` stays `::a.b.c.d`, not `::ffff:a.b.c.d`. */
+function literalIPv6(text: string): string {
+  const compatible = IPV4_COMPATIBLE.exec(text);
+  return compatible === null ? text : `::0:${compatible[1]}`;
+}
+
 type Range4 = { network: number; mask: number };
 type Range6 = [ipaddr.IPv6, number];
 
@@ -103,7 +112,8 @@ export function compileIpAllowList(entries: unknown, option = 'ips'): IpAllowLis
     if (!address.includes(':') || !ipaddr.IPv6.isValid(address)) {
       refuse(entry, 'is not a valid IPv4 (dotted decimal) or IPv6 address', option);
     }
-    const parsed = ipaddr.IPv6.parse(address);
+    const address6 = literalIPv6(address);
+    const parsed = ipaddr.IPv6.parse(address6);
     const bits = prefixText === undefined ? 128 : Number(prefixText);
     if (bits > 128) refuse(entry, 'has a prefix length over 128', option);
     if (parsed.isIPv4MappedAddress() && bits >= 96) {
@@ -117,7 +127,7 @@ export function compileIpAllowList(entries: unknown, option = 'ips'): IpAllowLis
       canonical.push(v4bits === 32 ? mapped.toString() : `${mapped.toString()}/${v4bits}`);
       continue;
     }
-    const network = ipaddr.IPv6.networkAddressFromCIDR(`${address}/${bits}`);
+    const network = ipaddr.IPv6.networkAddressFromCIDR(`${address6}/${bits}`);
     if (network.toNormalizedString() !== parsed.toNormalizedString()) {
       refuse(entry, 'has host bits set beyond its prefix length', option);
     }
@@ -149,7 +159,7 @@ class CompiledIpAllowList implements IpAllowList {
     }
     if (this.v6.length === 0 && this.v4.length === 0) return false;
     if (text.includes('%') || !ipaddr.IPv6.isValid(text)) return false;
-    const parsed = ipaddr.IPv6.parse(text);
+    const parsed = ipaddr.IPv6.parse(literalIPv6(text));
     if (parsed.isIPv4MappedAddress()) return this.matches(parsed.toIPv4Address().toString());
     for (const range of this.v6) if (parsed.match(range)) return true;
     return false;
