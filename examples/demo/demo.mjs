@@ -21,7 +21,11 @@ const keyward = createKeyward({
   prefix: 'demo',
   environments: ['test'],
   store,
-  onEvent: (event) => events.push(event),
+  onEvent: (event) => {
+    events.push(event);
+    // KEYWARD_LOG=1 prints the audit trail as JSON lines: ids, codes and IPs, never a secret.
+    if (process.env.KEYWARD_LOG === '1') console.log(`event ${JSON.stringify(event)}`);
+  },
 });
 
 const app = express();
@@ -141,18 +145,25 @@ const playground = await keyward.create({
   scopes: ['invoices:*'],
   rateLimit: { capacity: 10, refillPerSecond: 1 },
 });
-console.log(
-  `\nThe API keeps running. A fresh key to try (shown once, never stored):\n  ${playground.key}\n`,
-);
-console.log(`  curl -i ${base}/invoices -H 'Authorization: Bearer ${playground.key}'`);
-console.log(`  curl -i -X POST ${base}/invoices -H 'X-API-Key: ${playground.key}'`);
-console.log(
-  `  curl -i ${base}/admin/stats -H 'Authorization: Bearer ${playground.key}'   # 403 insufficient_scope`,
-);
-console.log(
-  `  curl -i ${base}/invoices                                                  # 401 missing_key`,
-);
-console.log('\nCtrl-C to stop.');
+if (process.env.DEMO_EXIT === '1') {
+  // Non-interactive run (tests, CI logs): the key is not printed, only its redacted form.
+  console.log(
+    `\nIssued a playground key (${playground.record.redacted}); run without DEMO_EXIT to see it.`,
+  );
+} else {
+  console.log(
+    `\nThe API keeps running. A fresh key to try (shown once, never stored):\n  ${playground.key}\n`,
+  );
+  console.log(`  curl -i ${base}/invoices -H 'Authorization: Bearer ${playground.key}'`);
+  console.log(`  curl -i -X POST ${base}/invoices -H 'X-API-Key: ${playground.key}'`);
+  console.log(
+    `  curl -i ${base}/admin/stats -H 'Authorization: Bearer ${playground.key}'   # 403 insufficient_scope`,
+  );
+  console.log(
+    `  curl -i ${base}/invoices                                                  # 401 missing_key`,
+  );
+  console.log('\nCtrl-C to stop.');
+}
 
 if (process.env.DEMO_EXIT === '1') {
   server.close();

@@ -45,8 +45,8 @@ describe('the README demo', () => {
       expect(stdout).toContain(code);
     }
     expect(stdout).toMatch(/retry-after: \d+/);
-    // Only the playground key is printed in full (for the curl lines); each appears in a known place.
-    const keys = stdout.match(/demo_test_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}/g) ?? [];
-    expect(new Set(keys).size).toBe(1);
+    // In a non-interactive run no key is printed in full (only redacted forms).
+    expect(stdout).not.toMatch(/demo_test_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}/);
+    expect(stdout).toMatch(/demo_test_[0-9A-Za-z]{12}_…/);
   });
 });
