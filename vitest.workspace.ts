@@ -31,6 +31,17 @@ export default defineWorkspace([
   {
     resolve: { alias },
     test: {
+      name: 'reliability',
+      root: './reliability',
+      include: ['**/*.test.ts'],
+      exclude: ['**/node_modules/**'],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+  },
+  {
+    resolve: { alias },
+    test: {
       name: 'examples',
       root: './examples',
       include: ['**/*.test.ts'],

@@ -1,7 +1,17 @@
-// Runs the whole vitest workspace and ends with the plain tally `N passed, M failed`
-// (read from vitest's JSON reporter), which CI reads as the last line.
+// `pnpm test`: builds every package (tests run the built CLI, examples and consumer checks),
+// runs the whole vitest workspace, and ends with the plain tally `N passed, M failed` (read from
+// vitest's JSON reporter), which CI reads as the last line. KEYWARD_BUILT=1 skips the build when
+// the caller has just built (as .ci/run does).
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+
+if (process.env.KEYWARD_BUILT !== '1') {
+  const build = spawnSync('pnpm', ['build'], { stdio: 'inherit' });
+  if (build.status !== 0) {
+    console.log('0 passed, 1 failed');
+    process.exit(build.status ?? 1);
+  }
+}
 
 const out = '.vitest-results.json';
 rmSync(out, { force: true });

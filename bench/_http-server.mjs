@@ -1,0 +1,160 @@
+// One HTTP server for the http section (bench/http.mjs), run in its own process so the load
+// generator never shares its event loop. Not a section (the leading underscore keeps run.mjs
+// from running it).
+//
+//   node bench/_http-server.mjs <express|koa|fastify> <bare|keyward|diy>
+//
+// Serves GET / → {"hello":"world"} on 127.0.0.1 (a free port). `keyward` puts apiKeyAuth from the
+// built adapter in front (default configuration: MemoryStore, no pepper, default cache); `diy`
+// (Express only) is the do-it-yourself baseline: a Map from the SHA-256 hex of the Bearer token to
+// a record, then express-rate-limit keyed by that record. Over IPC it sends
+// { type: 'ready', port, key } once listening, and answers { type: 'cpu' } with this process's
+// CPU time, so the parent can count server CPU per request; { type: 'profile-start' } and
+// { type: 'profile-stop' } sample this process with V8's profiler and answer with keyward's share
+// of the busy time (see _profile-attribution.mjs). It exits when the parent disconnects.
+
+import { createHash } from 'node:crypto';
+import { Session } from 'node:inspector/promises';
+import { attributeProfile } from './_profile-attribution.mjs';
+import { loadPackage } from './lib.mjs';
+
+const [framework, variant] = process.argv.slice(2);
+const FRAMEWORKS = ['express', 'koa', 'fastify'];
+const VARIANTS = ['bare', 'keyward', 'diy'];
+if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
+  throw new TypeError(
+    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|keyward|diy>',
+  );
+}
+if (variant === 'diy' && framework !== 'express') {
+  throw new TypeError('the diy baseline exists for express only');
+}
+
+/** The key: an IP allow-list holding loopback, one scope, a token bucket that never empties. */
+const KEY_OPTIONS = {
+  name: 'bench',
+  scopes: ['invoices:read'],
+  ips: ['127.0.0.0/8', '::1/128'],
+  rateLimit: { capacity: 1e12, refillPerSecond: 1e9 },
+};
+const REQUIRED = { scopes: ['invoices:read'] };
+const HELLO = { hello: 'world' };
+
+const { createKeyward, MemoryStore } = await loadPackage('core');
+const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore() });
+const { key } = await keyward.create(KEY_OPTIONS);
+
+// Proves the measured path is the synchronous success path before any load arrives.
+const check = keyward.verify(
+  { headers: { authorization: `Bearer ${key}` }, ip: '127.0.0.1', method: 'GET', url: '/' },
+  REQUIRED,
+);
+if (typeof check?.then === 'function' || !check.ok) {
+  throw new Error(`verify of the bench key did not succeed synchronously (${check?.code})`);
+}
+
+async function expressServer() {
+  const { default: express } = await import('express');
+  const app = express();
+  if (variant === 'keyward') {
+    const { apiKeyAuth } = await loadPackage('express');
+    app.use(apiKeyAuth(keyward, REQUIRED));
+  } else if (variant === 'diy') {
+    const { rateLimit } = await import('express-rate-limit');
+    const sha256Hex = (text) => createHash('sha256').update(text).digest('hex');
+    const records = new Map([[sha256Hex(key), { id: 'bench', scopes: ['invoices:read'] }]]);
+    app.use((req, res, next) => {
+      const header = req.headers.authorization;
+      if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
+        res.status(401).json({ error: 'missing API key' });
+        return;
+      }
+      const record = records.get(sha256Hex(header.slice(7)));
+      if (record === undefined) {
+        res.status(401).json({ error: 'invalid API key' });
+        return;
+      }
+      if (!record.scopes.includes('invoices:read')) {
+        res.status(403).json({ error: 'insufficient scope' });
+        return;
+      }
+      req.apiKey = record;
+      next();
+    });
+    app.use(
+      rateLimit({
+        windowMs: 60_000,
+        limit: 1e12,
+        keyGenerator: (req) => req.apiKey.id,
+        standardHeaders: 'draft-8',
+        legacyHeaders: false,
+      }),
+    );
+  }
+  app.get('/', (_req, res) => {
+    res.json(HELLO);
+  });
+  return new Promise((resolve, reject) => {
+    const server = app.listen(0, '127.0.0.1', (error) => (error ? reject(error) : resolve(server)));
+  });
+}
+
+async function koaServer() {
+  const { default: Koa } = await import('koa');
+  const app = new Koa();
+  if (variant === 'keyward') {
+    const { apiKeyAuth } = await loadPackage('koa');
+    app.use(apiKeyAuth(keyward, REQUIRED));
+  }
+  app.use((ctx) => {
+    ctx.body = HELLO;
+  });
+  return new Promise((resolve, reject) => {
+    const server = app.listen(0, '127.0.0.1');
+    server.once('listening', () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+async function fastifyServer() {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify({ logger: false });
+  if (variant === 'keyward') {
+    const { apiKeyAuth } = await loadPackage('fastify');
+    await app.register(apiKeyAuth, { keyward, ...REQUIRED });
+  }
+  app.get('/', (_request, reply) => {
+    reply.send(HELLO);
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return app.server;
+}
+
+const build = { express: expressServer, koa: koaServer, fastify: fastifyServer }[framework];
+const server = await build();
+let session;
+async function profileStart() {
+  session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+}
+async function profileStop() {
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  session = undefined;
+  const { byFunction, ...summary } = attributeProfile(profile);
+  return { ...summary, byFunction: byFunction.slice(0, 15) };
+}
+process.on('message', (message) => {
+  const reply = (value) => process.send({ type: message.type, id: message.id, value });
+  if (message?.type === 'cpu') reply(process.cpuUsage());
+  else if (message?.type === 'profile-start') profileStart().then(() => reply(true));
+  else if (message?.type === 'profile-stop') profileStop().then(reply);
+});
+process.on('disconnect', () => {
+  server.close();
+  process.exit(0);
+});
+process.send({ type: 'ready', port: server.address().port, key });

@@ -1,0 +1,436 @@
+// HTTP section: requests per second through @keyward/express, @keyward/koa and @keyward/fastify
+// against the same hello-world app without authentication, and Express + keyward against a
+// do-it-yourself baseline (SHA-256 Map lookup + express-rate-limit). Run: node bench/run.mjs http
+//
+// Every server runs in its own child process (bench/_http-server.mjs); autocannon runs here, in
+// the parent, so load generator and server never share an event loop. Loopback only, keep-alive
+// connections. Runs are interleaved: every round runs each server of a framework once, back to
+// back, in an order that rotates between rounds, and ratios are taken round by round.
+//
+// Environment (for quick trials; the defaults are what docs/benchmarks.md reports):
+//   BENCH_HTTP_SECONDS   seconds per measured run (default 5)
+//   BENCH_HTTP_ROUNDS    rounds (default 7; at least 3 are always run)
+//   BENCH_HTTP_ONLY      comma-separated frameworks to run (default express,koa,fastify)
+//   BENCH_HTTP_PROFILE   a directory: servers run with `node --cpu-prof` and write profiles there
+
+import { fork } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import autocannon from 'autocannon';
+import {
+  BENCH_DIR,
+  figure,
+  formatOps,
+  formatRatio,
+  heading,
+  median,
+  printTable,
+  publish,
+  subheading,
+} from './lib.mjs';
+
+const SECONDS = boundedInt(process.env.BENCH_HTTP_SECONDS, 5, 1, 30);
+const ROUNDS = boundedInt(process.env.BENCH_HTTP_ROUNDS, 7, 3, 15);
+const MIN_ROUNDS = 3;
+const WARMUP_SECONDS = 3;
+const CONNECTIONS = 10;
+const PIPELINING = 1;
+/** Rounds beyond MIN_ROUNDS start only while the section is inside this budget. */
+const BUDGET_MS = 7 * 60_000;
+const PROFILE_DIR = process.env.BENCH_HTTP_PROFILE;
+
+const FRAMEWORKS = [
+  { name: 'express', label: 'Express 5', variants: ['bare', 'keyward', 'diy'], target: 0.97 },
+  { name: 'koa', label: 'Koa 3', variants: ['bare', 'keyward'], target: 0.93 },
+  { name: 'fastify', label: 'Fastify 5', variants: ['bare', 'keyward'], target: 0.88 },
+].filter((f) => {
+  const only = process.env.BENCH_HTTP_ONLY;
+  return only === undefined || only.split(',').includes(f.name);
+});
+
+function boundedInt(text, fallback, min, max) {
+  const value = text === undefined ? fallback : Number.parseInt(text, 10);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`expected an integer in ${min}–${max}, got ${text}`);
+  }
+  return value;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Servers
+
+let nextRequestId = 0;
+
+/** Starts one server child and resolves once it listens: { child, port, key, cpu() }. */
+function startServer(framework, variant) {
+  const execArgv = ['--max-old-space-size=1024'];
+  if (PROFILE_DIR !== undefined) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    execArgv.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${PROFILE_DIR}`,
+      `--cpu-prof-name=${framework}-${variant}.cpuprofile`,
+    );
+  }
+  const child = fork(path.join(BENCH_DIR, '_http-server.mjs'), [framework, variant], {
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const pending = new Map();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${framework}/${variant} did not start`)),
+      30_000,
+    );
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${framework}/${variant} server exited (code ${code})`));
+    });
+    /** Sends `type` to the server and resolves with its answer. */
+    const ask = (type) =>
+      new Promise((done) => {
+        const id = nextRequestId++;
+        pending.set(id, done);
+        child.send({ type, id });
+      });
+    child.on('message', (message) => {
+      if (message?.type === 'ready') {
+        clearTimeout(timer);
+        resolve({
+          framework,
+          variant,
+          child,
+          port: message.port,
+          key: message.key,
+          /** The server process's CPU time so far, in µs (user + system). */
+          cpu: () => ask('cpu').then((usage) => usage.user + usage.system),
+          /** Starts V8's sampling profiler in the server. */
+          profileStart: () => ask('profile-start'),
+          /** Stops it; resolves with keyward's share of the busy samples. */
+          profileStop: () => ask('profile-stop'),
+        });
+      } else if (pending.has(message?.id)) {
+        pending.get(message.id)(message.value);
+        pending.delete(message.id);
+      }
+    });
+  });
+}
+
+/** Ends a server child and waits for it (its CPU profile, if any, is written on exit). */
+function stopServer(server) {
+  return new Promise((resolve) => {
+    if (server.child.exitCode !== null) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => server.child.kill('SIGKILL'), 10_000);
+    server.child.removeAllListeners('exit');
+    server.child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.child.disconnect();
+  });
+}
+
+/** One request with and one without the key, so a misconfigured server fails here, not in a table. */
+async function checkServer(server) {
+  const url = `http://127.0.0.1:${server.port}/`;
+  const ok = await fetch(url, { headers: { authorization: `Bearer ${server.key}` } });
+  const okBody = await ok.text();
+  if (ok.status !== 200 || okBody !== '{"hello":"world"}') {
+    throw new Error(`${server.framework}/${server.variant}: expected 200 hello, got ${ok.status}`);
+  }
+  const anonymous = await fetch(url);
+  await anonymous.text();
+  const expected = server.variant === 'bare' ? 200 : 401;
+  if (anonymous.status !== expected) {
+    throw new Error(
+      `${server.framework}/${server.variant}: a request without a key got ${anonymous.status}, expected ${expected}`,
+    );
+  }
+  if (server.variant === 'keyward' && ok.headers.get('ratelimit') === null) {
+    throw new Error(`${server.framework}/keyward: no RateLimit header on a verified response`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Load
+
+/** Runs autocannon against a server for `seconds`; returns rps, latency and server CPU/request. */
+async function load(server, seconds) {
+  const cpuBefore = await server.cpu();
+  const result = await autocannon({
+    url: `http://127.0.0.1:${server.port}/`,
+    connections: CONNECTIONS,
+    pipelining: PIPELINING,
+    duration: seconds,
+    headers: { authorization: `Bearer ${server.key}` },
+  });
+  const cpuAfter = await server.cpu();
+  const ok = result['2xx'];
+  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0 || ok === 0) {
+    throw new Error(
+      `${server.framework}/${server.variant}: ${result.errors} errors, ${result.timeouts} timeouts, ` +
+        `${result.non2xx} non-2xx responses under load`,
+    );
+  }
+  return {
+    rps: ok / result.duration,
+    requests: ok,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    serverCpuUsPerRequest: (cpuAfter - cpuBefore) / ok,
+  };
+}
+
+/** Rotates `items` left by `by`: the order of one round. */
+function rotate(items, by) {
+  const k = by % items.length;
+  return [...items.slice(k), ...items.slice(0, k)];
+}
+
+/** Median of the per-round ratios a[i] / b[i], with min and max. */
+function roundRatio(a, b, field) {
+  const perRound = a.map((run, i) => run[field] / b[i][field]);
+  return {
+    median: median(perRound),
+    min: Math.min(...perRound),
+    max: Math.max(...perRound),
+    perRound,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const started = Date.now();
+heading('HTTP adapters: hello world, bare vs behind apiKeyAuth (autocannon, loopback)');
+console.log(
+  `  ${CONNECTIONS} keep-alive connections, pipelining ${PIPELINING}, ${SECONDS} s per run after a ` +
+    `${WARMUP_SECONDS} s warm-up per server; ${ROUNDS} interleaved rounds (at least ${MIN_ROUNDS})\n` +
+    '  key: IP allow-list 127.0.0.0/8 + ::1, scope invoices:read required, token bucket never empty;\n' +
+    '  MemoryStore, default cache, no pepper. Each server in its own process; autocannon in this one.',
+);
+
+const servers = [];
+try {
+  for (const framework of FRAMEWORKS) {
+    framework.servers = {};
+    for (const variant of framework.variants) {
+      const server = await startServer(framework.name, variant);
+      servers.push(server);
+      framework.servers[variant] = server;
+      await checkServer(server);
+    }
+  }
+  subheading('warming up');
+  for (const server of servers) {
+    await load(server, WARMUP_SECONDS);
+    process.stdout.write(`  ${server.framework}/${server.variant}`);
+  }
+  console.log();
+
+  for (const framework of FRAMEWORKS) {
+    framework.runs = Object.fromEntries(framework.variants.map((v) => [v, []]));
+  }
+  const roundMs = [];
+  let rounds = 0;
+  for (let round = 0; round < ROUNDS; round++) {
+    if (round >= MIN_ROUNDS && Date.now() - started + median(roundMs) > BUDGET_MS) break;
+    const roundStart = Date.now();
+    const cells = [];
+    for (const framework of FRAMEWORKS) {
+      for (const variant of rotate(framework.variants, round)) {
+        const run = await load(framework.servers[variant], SECONDS);
+        framework.runs[variant].push(run);
+        cells.push(`${framework.name}/${variant} ${formatOps(run.rps)}`);
+      }
+    }
+    rounds += 1;
+    roundMs.push(Date.now() - roundStart);
+    console.log(`  round ${round + 1}: ${cells.join(', ')}`);
+  }
+
+  const figures = {};
+  const details = {
+    config: {
+      seconds: SECONDS,
+      warmupSeconds: WARMUP_SECONDS,
+      connections: CONNECTIONS,
+      pipelining: PIPELINING,
+      rounds,
+      route: 'GET / → {"hello":"world"}',
+      key: 'ips 127.0.0.0/8 + ::1/128, scopes [invoices:read] required, token bucket 1e12 / 1e9 per s',
+      diy: 'Express: Map from sha256 hex of the Bearer token + express-rate-limit (key = record id, limit 1e12/min, draft-8 headers)',
+    },
+    frameworks: {},
+  };
+  const rows = [
+    [
+      'framework',
+      'bare rps',
+      'keyward rps',
+      'keyward/bare',
+      'range',
+      'target',
+      'server µs/req bare → keyward',
+    ],
+  ];
+  for (const framework of FRAMEWORKS) {
+    const { bare, keyward, diy } = framework.runs;
+    const rps = roundRatio(keyward, bare, 'rps');
+    const cpu = roundRatio(keyward, bare, 'serverCpuUsPerRequest');
+    const bareRps = median(bare.map((r) => r.rps));
+    const keywardRps = median(keyward.map((r) => r.rps));
+    const bareCpu = median(bare.map((r) => r.serverCpuUsPerRequest));
+    const keywardCpu = median(keyward.map((r) => r.serverCpuUsPerRequest));
+    framework.result = { rps, cpu };
+    rows.push([
+      framework.label,
+      formatOps(bareRps),
+      formatOps(keywardRps),
+      formatRatio(rps.median),
+      `${formatRatio(rps.min)} – ${formatRatio(rps.max)}`,
+      `≥ ${formatRatio(framework.target)} ${rps.median >= framework.target ? 'met' : 'MISSED'}`,
+      `${bareCpu.toFixed(1)} → ${keywardCpu.toFixed(1)} (${formatRatio(cpu.median)})`,
+    ]);
+    const n = framework.name;
+    figures[`${n}.bare.rps`] = figure(`${framework.label} bare`, bareRps, 'req/s', 'higher');
+    figures[`${n}.keyward.rps`] = figure(
+      `${framework.label} + keyward`,
+      keywardRps,
+      'req/s',
+      'higher',
+    );
+    figures[`${n}.keywardToBare`] = figure(
+      `${framework.label} keyward / bare rps (target ≥ ${framework.target})`,
+      rps.median,
+      'ratio',
+      'higher',
+    );
+    figures[`${n}.serverCpuRatio`] = figure(
+      `${framework.label} server CPU per request, keyward / bare`,
+      cpu.median,
+      'ratio',
+      'lower',
+    );
+    details.frameworks[n] = {
+      target: framework.target,
+      rpsRatio: rps,
+      serverCpuRatio: cpu,
+      runs: framework.runs,
+    };
+    if (diy !== undefined) {
+      const vsDiy = roundRatio(keyward, diy, 'rps');
+      const diyRps = median(diy.map((r) => r.rps));
+      framework.result.vsDiy = vsDiy;
+      figures[`${n}.diy.rps`] = figure(
+        `${framework.label} DIY (sha256 Map + express-rate-limit)`,
+        diyRps,
+        'req/s',
+        'higher',
+      );
+      figures[`${n}.keywardToDiy`] = figure(
+        `${framework.label} keyward / DIY rps (target ≥ 1)`,
+        vsDiy.median,
+        'ratio',
+        'higher',
+      );
+      details.frameworks[n].keywardToDiy = vsDiy;
+      details.frameworks[n].diyServerCpuRatio = roundRatio(keyward, diy, 'serverCpuUsPerRequest');
+    }
+  }
+  subheading(
+    `requests per second, medians of ${rounds} rounds (ratios: median of per-round ratios)`,
+  );
+  printTable(rows);
+
+  const express = FRAMEWORKS.find((f) => f.name === 'express');
+  if (express !== undefined) {
+    const { keyward, diy } = express.runs;
+    const vsDiy = express.result.vsDiy;
+    subheading('Express + keyward vs do-it-yourself (sha256 Map lookup + express-rate-limit)');
+    printTable([
+      ['case', 'rps', 'p50 ms', 'p99 ms', 'server µs/req'],
+      ...[
+        ['keyward (allow-list, scope, token bucket)', keyward],
+        ['DIY (sha256 Map + express-rate-limit)', diy],
+      ].map(([label, runs]) => [
+        label,
+        formatOps(median(runs.map((r) => r.rps))),
+        median(runs.map((r) => r.p50Ms)).toFixed(1),
+        median(runs.map((r) => r.p99Ms)).toFixed(1),
+        median(runs.map((r) => r.serverCpuUsPerRequest)).toFixed(1),
+      ]),
+    ]);
+    console.log(
+      `  keyward / DIY: ${formatRatio(vsDiy.median)} (range ${formatRatio(vsDiy.min)} – ` +
+        `${formatRatio(vsDiy.max)}); target ≥ 1.00× ${vsDiy.median >= 1 ? 'met' : 'MISSED'}`,
+    );
+  }
+
+  subheading('latency (medians over rounds)');
+  const latencyRows = [['server', 'p50 ms', 'p99 ms']];
+  for (const framework of FRAMEWORKS) {
+    for (const variant of framework.variants) {
+      const runs = framework.runs[variant];
+      latencyRows.push([
+        `${framework.name}/${variant}`,
+        median(runs.map((r) => r.p50Ms)).toFixed(1),
+        median(runs.map((r) => r.p99Ms)).toFixed(1),
+      ]);
+    }
+  }
+  printTable(latencyRows);
+
+  subheading(
+    `where the keyward server's CPU goes: one more ${SECONDS} s run per framework under V8's sampling profiler`,
+  );
+  const profileRows = [
+    [
+      'framework',
+      "keyward's share",
+      'core',
+      'adapter',
+      '→ rps ratio if server-bound',
+      'top keyward functions',
+    ],
+  ];
+  for (const framework of FRAMEWORKS) {
+    const server = framework.servers.keyward;
+    await server.profileStart();
+    await load(server, SECONDS);
+    const attribution = await server.profileStop();
+    const pct = (count) => `${((count / attribution.busySamples) * 100).toFixed(1)}%`;
+    profileRows.push([
+      framework.label,
+      pct(attribution.keywardSamples),
+      pct(attribution.byPackage.core ?? 0),
+      pct(attribution.byPackage[framework.name] ?? 0),
+      formatRatio(1 - attribution.share),
+      attribution.byFunction
+        .slice(0, 4)
+        .map(([name, count]) => `${name} ${pct(count)}`)
+        .join(', '),
+    ]);
+    figures[`${framework.name}.keywardCpuShare`] = figure(
+      `${framework.label} keyward's share of server CPU (profiled)`,
+      attribution.share,
+      'ratio',
+      'lower',
+    );
+    details.frameworks[framework.name].profile = attribution;
+  }
+  printTable(profileRows);
+  console.log(
+    "  share = samples in keyward's code (verify, the adapter, the headers it sets) over the server's\n" +
+      '  busy samples; garbage collection is not attributed, so it is a lower bound.',
+  );
+
+  await Promise.all(servers.map(stopServer));
+  if (PROFILE_DIR !== undefined) console.log(`\n  CPU profiles written to ${PROFILE_DIR}`);
+  await publish({ figures, details });
+} finally {
+  await Promise.all(servers.map(stopServer));
+}
