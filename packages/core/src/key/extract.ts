@@ -32,12 +32,20 @@ function trim(text: string): string {
   return start === 0 && end === text.length ? text : text.slice(start, end);
 }
 
+/** Whether `text` starts with "bearer" in any letter case (RFC 9110 schemes are case-insensitive). */
+function hasBearerScheme(text: string): boolean {
+  if (text.startsWith('Bearer')) return true;
+  const target = 'bearer';
+  for (let i = 0; i < 6; i++) {
+    if ((text.charCodeAt(i) | 0x20) !== target.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /** The credentials of a `Bearer` Authorization value, or undefined for another scheme. */
 function bearerToken(value: string): string | undefined {
   const text = trim(value);
-  if (text.length < 6) return undefined;
-  const scheme = text.slice(0, 6);
-  if (scheme !== 'Bearer' && scheme.toLowerCase() !== 'bearer') return undefined;
+  if (text.length < 6 || !hasBearerScheme(text)) return undefined;
   if (text.length === 6) return '';
   if (!isBlank(text.charCodeAt(6))) return undefined;
   return trim(text.slice(7));
