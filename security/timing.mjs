@@ -269,6 +269,7 @@ async function configuration(name, pepper) {
   const wrongFirst = [];
   const wrongLast = [];
   const unknown = [];
+  const unknownFill = [];
   const revokedWrong = [];
   const otherWrong = [];
   const ids = new Set();
@@ -286,6 +287,15 @@ async function configuration(name, pepper) {
     valid.push(request(key));
     wrongFirst.push(request(formatKey('live', parts.id, changeAt(parts.secret, 0))));
     wrongLast.push(request(formatKey('live', parts.id, changeAt(parts.secret, 42))));
+    // Unknown-id requests are built in the same loop as the known-id ones (and the cache is filled
+    // through separate objects), so neither class's request objects sit differently in memory:
+    // building them in a later tight loop alone made them measurably faster to read.
+    let unknownId;
+    do unknownId = randomBase62(12);
+    while (ids.has(unknownId));
+    ids.add(unknownId);
+    unknown.push(request(formatKey('live', unknownId, randomBase62(43))));
+    unknownFill.push(request(formatKey('live', unknownId, randomBase62(43))));
     const other = await issue(`other ${i}`);
     otherWrong.push(request(formatKey('live', other.parts.id, changeAt(other.parts.secret, 42))));
     const revoked = await issue(`revoked ${i}`);
@@ -294,16 +304,12 @@ async function configuration(name, pepper) {
       request(formatKey('live', revoked.parts.id, changeAt(revoked.parts.secret, 42))),
     );
   }
-  while (unknown.length < POOL) {
-    const id = randomBase62(12);
-    if (!ids.has(id)) unknown.push(request(formatKey('live', id, randomBase62(43))));
-  }
   // Fill the record cache and the negative cache, interleaved as a live server would, so that
   // neither kind of entry ends up packed densely in memory (dense packing alone, from filling
   // all negative entries in one loop, made unknown ids ~200 ns faster on the reference machine).
   for (let i = 0; i < POOL; i++) {
     await keyward.verify(valid[i]);
-    await keyward.verify(unknown[i]);
+    await keyward.verify(unknownFill[i]);
     await keyward.verify(revokedWrong[i]);
     await keyward.verify(otherWrong[i]);
   }

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { rateLimitPolicy } from './http/rate-limit-headers.js';
-import { parseStoredHash, type StoredDigest } from './key/hash.js';
+import { DIGEST_LENGTH, parseStoredHash, type StoredDigest } from './key/hash.js';
 import { toKeyInfo } from './key-info.js';
 import { compileIpAllowList, type IpAllowList } from './policy/ip-allow-list.js';
 import { compileReferrerAllowList, type ReferrerAllowList } from './policy/referrer.js';
@@ -8,28 +8,46 @@ import { compileGrantedScopes, type GrantedScopes } from './policy/scopes.js';
 import type { KeyRecord } from './stores/types.js';
 import type { KeyInfo } from './types.js';
 
-/** A record compiled for verification: digests decoded, restrictions compiled. */
+/** Bytes per slot in the digest arena: the current digest, then the previous (rotation) one. */
+export const SLOT_BYTES = 2 * DIGEST_LENGTH;
+
+/** A record compiled for verification: restrictions compiled, read only once a secret matched. */
 export interface CachedKey {
-  readonly found: true;
   readonly record: KeyRecord;
   readonly info: KeyInfo;
-  readonly current: StoredDigest | undefined;
-  readonly previous: StoredDigest | undefined;
   readonly scopes: GrantedScopes;
   readonly ips: IpAllowList | undefined;
   readonly referrers: ReferrerAllowList | undefined;
   /** `RateLimit-Policy` items, built once per record. */
   readonly policy: { readonly key: string | undefined; readonly quota: string | undefined };
+}
+
+/**
+ * What one store read produced, carrying its own digests: the form the cache copies into a slot,
+ * and the form verification uses directly when the entry is not (or cannot be) cached.
+ */
+export interface LoadedKey {
+  /** The compiled record; `undefined` when the store does not know the id. */
+  readonly entry: CachedKey | undefined;
+  /**
+   * {@link SLOT_BYTES} bytes: the current digest, then the previous one. A half with no usable
+   * digest (none stored, unreadable, retired pepper, unknown id) holds CSPRNG bytes, which no
+   * secret's digest matches.
+   */
+  readonly digests: Uint8Array;
+  /** Pepper version to hash under for the first half (a configured one, always). */
+  readonly currentVersion: string | undefined;
+  /** Pepper version for the second half; `currentVersion` when there is no usable previous. */
+  readonly previousVersion: string | undefined;
   readonly freshUntil: number;
 }
 
-/** An id the store does not know, remembered for `negativeTtlMs`. */
-export interface MissingKey {
-  readonly found: false;
-  readonly freshUntil: number;
+/** The pepper versions a hasher can use: the current one, and a lookup of the others. */
+export interface PepperVersions {
+  readonly current: string | undefined;
+  /** The configured version equal to `name` as the hasher's own string; `undefined` if none. */
+  versionNamed(name: string): string | undefined;
 }
-
-export type CacheEntry = CachedKey | MissingKey;
 
 const DENY_ALL_IPS: IpAllowList = Object.freeze({ entries: [], matches: () => false });
 const DENY_ALL_REFERRERS: ReferrerAllowList = Object.freeze({ entries: [], matches: () => false });
@@ -38,7 +56,7 @@ const DENY_ALL_REFERRERS: ReferrerAllowList = Object.freeze({ entries: [], match
  * Compiles a stored record. A restriction the store holds in a form keyward cannot compile (edited
  * by hand, say) fails closed: it matches nothing.
  */
-export function compileRecord(prefix: string, record: KeyRecord, freshUntil: number): CachedKey {
+export function compileRecord(prefix: string, record: KeyRecord): CachedKey {
   let ips: IpAllowList | undefined;
   let referrers: ReferrerAllowList | undefined;
   if (record.ips != null) {
@@ -55,22 +73,76 @@ export function compileRecord(prefix: string, record: KeyRecord, freshUntil: num
       referrers = DENY_ALL_REFERRERS;
     }
   }
-  const previous =
-    record.previousHash != null && record.previousHashExpiresAt != null
-      ? parseStoredHash(record.previousHash)
-      : undefined;
   return {
-    found: true,
     record,
     info: toKeyInfo(prefix, record),
-    current: typeof record.hash === 'string' ? parseStoredHash(record.hash) : undefined,
-    previous,
     scopes: compileGrantedScopes(Array.isArray(record.scopes) ? record.scopes : []),
     ips,
     referrers,
     policy: rateLimitPolicy(record.rateLimit ?? undefined, record.quota ?? undefined),
+  };
+}
+
+/**
+ * Compiles what the store returned for an id (`undefined`: not found) with its digests laid out
+ * as a cache slot holds them.
+ */
+export function loadKey(
+  prefix: string,
+  record: KeyRecord | undefined,
+  peppers: PepperVersions,
+  freshUntil: number,
+): LoadedKey {
+  const digests = new Uint8Array(SLOT_BYTES);
+  if (record === undefined) {
+    randomInto(digests, 0, SLOT_BYTES);
+    return {
+      entry: undefined,
+      digests,
+      currentVersion: peppers.current,
+      previousVersion: peppers.current,
+      freshUntil,
+    };
+  }
+  const current = usable(typeof record.hash === 'string' ? record.hash : undefined, peppers);
+  const previous =
+    record.previousHashExpiresAt != null
+      ? usable(typeof record.previousHash === 'string' ? record.previousHash : undefined, peppers)
+      : undefined;
+  if (current !== undefined) digests.set(current.digest, 0);
+  else randomInto(digests, 0, DIGEST_LENGTH);
+  if (previous !== undefined) digests.set(previous.digest, DIGEST_LENGTH);
+  else randomInto(digests, DIGEST_LENGTH, DIGEST_LENGTH);
+  const currentVersion = current !== undefined ? current.pepperVersion : peppers.current;
+  return {
+    entry: compileRecord(prefix, record),
+    digests,
+    currentVersion,
+    previousVersion: previous !== undefined ? previous.pepperVersion : currentVersion,
     freshUntil,
   };
+}
+
+/** CSPRNG bytes handed out once each; one `getRandomValues` call (~µs) serves 256 digests. */
+const randomPool = new Uint8Array(256 * DIGEST_LENGTH);
+let randomOffset = randomPool.length;
+
+function randomInto(target: Uint8Array, offset: number, length: number): void {
+  if (randomOffset + length > randomPool.length) {
+    globalThis.crypto.getRandomValues(randomPool);
+    randomOffset = 0;
+  }
+  target.set(randomPool.subarray(randomOffset, randomOffset + length), offset);
+  randomPool.fill(0, randomOffset, randomOffset + length);
+  randomOffset += length;
+}
+
+/** A stored hash keyward can compare against, its pepper version as the hasher's own string. */
+function usable(tagged: string | undefined, peppers: PepperVersions): StoredDigest | undefined {
+  const parsed = tagged === undefined ? undefined : parseStoredHash(tagged);
+  if (parsed === undefined || parsed.pepperVersion === undefined) return parsed;
+  const pepperVersion = peppers.versionNamed(parsed.pepperVersion);
+  return pepperVersion === undefined ? undefined : { pepperVersion, digest: parsed.digest };
 }
 
 export interface RecordCacheOptions {
@@ -79,39 +151,79 @@ export interface RecordCacheOptions {
   readonly negativeTtlMs: number;
 }
 
+/** Slots allocated up front; the storage doubles from here up to `max + 1` slots. */
+const INITIAL_SLOTS = 1024;
+
 /**
  * Bounded LRU of compiled records with keyward's clock deciding freshness. Invalidation bumps an
  * epoch, so a store read that started before a change cannot put the old record back.
+ *
+ * The LRU maps an id to a slot number. A slot's digests, freshness and pepper versions sit in flat
+ * storage shared by every slot, filled alike for known and unknown ids, so comparing a secret
+ * touches the same kinds of memory whether or not the id exists; the compiled record
+ * ({@link RecordCache.entries}) is read only after a digest matched.
  */
 export class RecordCache {
-  readonly #lru: LRUCache<string, CacheEntry> | undefined;
-  readonly #inflight = new Map<string, Promise<CacheEntry>>();
+  /** Digest arena, {@link SLOT_BYTES} per slot (see {@link LoadedKey.digests}). Read-only outside. */
+  digests: Uint8Array;
+  /** Per slot: the clock time until which it is fresh. Read-only outside. */
+  freshUntil: Float64Array;
+  /** Per slot: {@link LoadedKey.currentVersion}. Read-only outside. */
+  readonly currentVersions: (string | undefined)[] = [];
+  /** Per slot: {@link LoadedKey.previousVersion}. Read-only outside. */
+  readonly previousVersions: (string | undefined)[] = [];
+  /** Per slot: the compiled record, `undefined` for an unknown id. Read-only outside. */
+  readonly entries: (CachedKey | undefined)[] = [];
+  readonly #lru: LRUCache<string, number> | undefined;
+  readonly #free: number[] = [];
+  readonly #slots: number;
+  readonly #inflight = new Map<string, Promise<LoadedKey>>();
   #epoch = 0;
 
   constructor(readonly options: RecordCacheOptions) {
-    this.#lru = options.max > 0 ? new LRUCache({ max: options.max }) : undefined;
+    // One slot more than the LRU holds: a new entry takes its slot before the LRU evicts one.
+    this.#slots = options.max > 0 ? options.max + 1 : 0;
+    this.digests = new Uint8Array(0);
+    this.freshUntil = new Float64Array(0);
+    if (options.max > 0) {
+      this.#lru = new LRUCache<string, number>({
+        max: options.max,
+        dispose: (slot) => this.#release(slot),
+      });
+      this.#grow(Math.min(this.#slots, INITIAL_SLOTS));
+    }
   }
 
-  get(id: string, now: number): CacheEntry | undefined {
-    const entry = this.#lru?.get(id);
-    if (entry === undefined || entry.freshUntil <= now) return undefined;
-    return entry;
+  /** The slot holding a fresh entry for `id`, or -1. */
+  get(id: string, now: number): number {
+    const slot = this.#lru?.get(id);
+    if (slot === undefined || this.freshUntil[slot]! <= now) return -1;
+    return slot;
   }
 
   get epoch(): number {
     return this.#epoch;
   }
 
-  /** Stores an entry unless the cache was invalidated since `epoch`. */
-  set(id: string, entry: CacheEntry, epoch: number): void {
-    if (epoch === this.#epoch) this.#lru?.set(id, entry);
+  /** Stores an entry unless the cache is disabled or was invalidated since `epoch`. */
+  set(id: string, loaded: LoadedKey, epoch: number): void {
+    if (this.#lru === undefined || epoch !== this.#epoch) return;
+    if (this.#free.length === 0) this.#grow(Math.min(this.#slots, this.entries.length * 2));
+    const slot = this.#free.pop();
+    if (slot === undefined) return;
+    this.digests.set(loaded.digests, slot * SLOT_BYTES);
+    this.freshUntil[slot] = loaded.freshUntil;
+    this.currentVersions[slot] = loaded.currentVersion;
+    this.previousVersions[slot] = loaded.previousVersion;
+    this.entries[slot] = loaded.entry;
+    this.#lru.set(id, slot);
   }
 
-  inflight(id: string): Promise<CacheEntry> | undefined {
+  inflight(id: string): Promise<LoadedKey> | undefined {
     return this.#inflight.get(id);
   }
 
-  trackInflight(id: string, load: Promise<CacheEntry>): void {
+  trackInflight(id: string, load: Promise<LoadedKey>): void {
     this.#inflight.set(id, load);
     const clear = () => {
       if (this.#inflight.get(id) === load) this.#inflight.delete(id);
@@ -133,5 +245,29 @@ export class RecordCache {
 
   get size(): number {
     return this.#lru?.size ?? 0;
+  }
+
+  /** Called by the LRU for every entry it drops (evicted, overwritten, deleted, cleared). */
+  #release(slot: number): void {
+    this.freshUntil[slot] = 0;
+    this.entries[slot] = undefined;
+    this.#free.push(slot);
+  }
+
+  #grow(slots: number): void {
+    const had = this.entries.length;
+    if (slots <= had) return;
+    const digests = new Uint8Array(slots * SLOT_BYTES);
+    digests.set(this.digests);
+    this.digests = digests;
+    const freshUntil = new Float64Array(slots);
+    freshUntil.set(this.freshUntil);
+    this.freshUntil = freshUntil;
+    for (let slot = had; slot < slots; slot++) {
+      this.currentVersions.push(undefined);
+      this.previousVersions.push(undefined);
+      this.entries.push(undefined);
+    }
+    for (let slot = slots - 1; slot >= had; slot--) this.#free.push(slot);
   }
 }

@@ -3,7 +3,7 @@ import { reject } from './http/problem.js';
 import { rateLimitHeaders, retryAfter } from './http/rate-limit-headers.js';
 import { extractKey } from './key/extract.js';
 import { type KeyEnvironment, type ParsedKey, parseKey } from './key/format.js';
-import { DIGEST_LENGTH, digestsEqual, type SecretHasher } from './key/hash.js';
+import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
 import type { LimitResult } from './limits/token-bucket.js';
 import {
@@ -14,9 +14,10 @@ import {
 } from './policy/scopes.js';
 import {
   type CachedKey,
-  type CacheEntry,
-  compileRecord,
+  type LoadedKey,
+  loadKey,
   type RecordCache,
+  SLOT_BYTES,
 } from './record-cache.js';
 import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from './stores/types.js';
 import type {
@@ -71,9 +72,6 @@ export class Verifier {
   readonly #compiled = new WeakMap<VerifyOptions, CompiledOptions>();
   readonly #digest = new Uint8Array(DIGEST_LENGTH);
   readonly #previousDigest = new Uint8Array(DIGEST_LENGTH);
-  readonly #dummy = globalThis.crypto.getRandomValues(new Uint8Array(DIGEST_LENGTH));
-  /** Keeps the dummy comparison's result observable so it is never optimised away. */
-  #sink = 0;
 
   constructor(private readonly config: VerifierConfig) {}
 
@@ -105,9 +103,22 @@ export class Verifier {
     if (!config.environments.has(parsed.environment)) {
       return this.#fail('wrong_environment', now, ip, parsed.id);
     }
-    const cached = config.cache.get(parsed.id, now);
-    if (cached !== undefined) return this.#check(cached, parsed, request, ip, compiled, now);
-    let loaded: MaybePromise<CacheEntry>;
+    const cache = config.cache;
+    const slot = cache.get(parsed.id, now);
+    if (slot >= 0) {
+      // Known and unknown ids alike: the slot's digests, versions and freshness, nothing else,
+      // until a digest matched.
+      const matched = this.#match(
+        parsed.secret,
+        cache.digests,
+        slot * SLOT_BYTES,
+        cache.currentVersions[slot],
+        cache.previousVersions[slot],
+      );
+      if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
+      return this.#accept(cache.entries[slot], matched, parsed, request, ip, compiled, now);
+    }
+    let loaded: MaybePromise<LoadedKey>;
     try {
       loaded = this.#load(parsed.id);
     } catch (error) {
@@ -122,7 +133,7 @@ export class Verifier {
     return this.#check(loaded, parsed, request, ip, compiled, now);
   }
 
-  #load(id: string): MaybePromise<CacheEntry> {
+  #load(id: string): MaybePromise<LoadedKey> {
     const cache = this.config.cache;
     const pending = cache.inflight(id);
     if (pending !== undefined) return pending;
@@ -136,48 +147,75 @@ export class Verifier {
     return load;
   }
 
-  #remember(id: string, record: KeyRecord | undefined | null, epoch: number): CacheEntry {
-    const { cache, clock, prefix } = this.config;
+  #remember(id: string, record: KeyRecord | undefined | null, epoch: number): LoadedKey {
+    const { cache, clock, hasher, prefix } = this.config;
     const now = clock();
-    const entry: CacheEntry =
-      record != null && record.id === id
-        ? compileRecord(prefix, record, now + cache.options.ttlMs)
-        : { found: false, freshUntil: now + cache.options.negativeTtlMs };
-    cache.set(id, entry, epoch);
-    return entry;
+    const found = record != null && record.id === id;
+    const ttlMs = found ? cache.options.ttlMs : cache.options.negativeTtlMs;
+    const loaded = loadKey(prefix, found ? record : undefined, hasher, now + ttlMs);
+    cache.set(id, loaded, epoch);
+    return loaded;
   }
 
+  /** A record just read from the store (cached or not): the same comparison on its own digests. */
   #check(
-    entry: CacheEntry,
+    loaded: LoadedKey,
     parsed: ParsedKey,
     request: VerifyRequest,
     ip: string | undefined,
     compiled: CompiledOptions,
     now: number,
   ): MaybePromise<VerifyResult> {
-    const { hasher } = this.config;
+    const matched = this.#match(
+      parsed.secret,
+      loaded.digests,
+      0,
+      loaded.currentVersion,
+      loaded.previousVersion,
+    );
+    if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
+    return this.#accept(loaded.entry, matched, parsed, request, ip, compiled, now);
+  }
+
+  /**
+   * Hashes the secret and compares it with both digests of a slot (`digests[offset..+64)`), always
+   * both: bit 0 set when the current digest matched, bit 1 when the previous one did.
+   */
+  #match(
+    secret: string,
+    digests: Uint8Array,
+    offset: number,
+    currentVersion: string | undefined,
+    previousVersion: string | undefined,
+  ): number {
+    const hasher = this.config.hasher;
     const digest = this.#digest;
-    let currentOk = false;
-    let previousOk = false;
-    const current = entry.found ? entry.current : undefined;
-    if (current !== undefined && hasher.digestInto(parsed.secret, current.pepperVersion, digest)) {
-      currentOk = digestsEqual(digest, current.digest);
-    } else {
-      // Unknown id, unreadable hash or retired pepper: same work, compared against a dummy.
-      hasher.digestInto(parsed.secret, hasher.current, digest);
-      this.#sink ^= digestsEqual(digest, this.#dummy) ? 1 : 0;
+    hasher.digestInto(secret, currentVersion, digest);
+    let previous = digest;
+    if (previousVersion !== currentVersion) {
+      // A rotation grace period under another pepper version: rare, and public per id.
+      previous = this.#previousDigest;
+      hasher.digestInto(secret, previousVersion, previous);
     }
-    const previous = entry.found ? entry.previous : undefined;
-    if (previous !== undefined) {
-      if (current !== undefined && previous.pepperVersion === current.pepperVersion) {
-        previousOk = digestsEqual(digest, previous.digest);
-      } else if (hasher.digestInto(parsed.secret, previous.pepperVersion, this.#previousDigest)) {
-        previousOk = digestsEqual(this.#previousDigest, previous.digest);
-      }
-    }
-    if (!entry.found || (!currentOk && !previousOk)) {
-      return this.#fail('invalid_key', now, ip, parsed.id);
-    }
+    const currentDiff = digestDifferenceAt(digest, digests, offset);
+    const previousDiff = digestDifferenceAt(previous, digests, offset + DIGEST_LENGTH);
+    // A difference is 0..0x100; (d - 1) >>> 31 is 1 exactly when d is 0.
+    return ((currentDiff - 1) >>> 31) | (((previousDiff - 1) >>> 31) << 1);
+  }
+
+  /** Everything after a digest matched (`matched`: bit 0 current, bit 1 previous). */
+  #accept(
+    entry: CachedKey | undefined,
+    matched: number,
+    parsed: ParsedKey,
+    request: VerifyRequest,
+    ip: string | undefined,
+    compiled: CompiledOptions,
+    now: number,
+  ): MaybePromise<VerifyResult> {
+    // Unknown ids hold random digests, so this is unreachable; it keeps the types honest.
+    if (entry === undefined) return this.#fail('invalid_key', now, ip, parsed.id);
+    const currentOk = (matched & 1) !== 0;
     const record = entry.record;
     const id = record.id;
     if (record.revokedAt != null) return this.#reject('revoked_key', now, ip, id);
@@ -383,10 +421,5 @@ export class Verifier {
     } catch {
       // A throwing event handler must never break verification.
     }
-  }
-
-  /** For tests of the constant-time path: how many dummy comparisons matched (always 0). */
-  get dummyMatches(): number {
-    return this.#sink;
   }
 }

@@ -42,6 +42,15 @@ export class SecretHasher {
     return this.#pepperStates.has(version);
   }
 
+  /**
+   * The configured pepper version equal to `name` as the hasher's own string (so hashing under it
+   * finds its state by identity, as hot as the current version's), or `undefined` when none is.
+   */
+  versionNamed(name: string): string | undefined {
+    for (const version of this.#pepperStates.keys()) if (version === name) return version;
+    return undefined;
+  }
+
   /** Writes the digest of `secret` under `version` (undefined = plain SHA-256) into `out`. */
   digestInto(secret: string, version: string | undefined, out: Uint8Array): boolean {
     const base = this.#pepperStates.get(version);
@@ -90,6 +99,30 @@ export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
   let diff = a.length ^ DIGEST_LENGTH;
   for (let i = 0; i < DIGEST_LENGTH; i++) diff |= (a[i]! ^ b[i]!) & 0xff;
   return diff === 0;
+}
+
+/**
+ * Compares a 32-byte digest with the 32 bytes of `arena` at `offset`, in time independent of where
+ * they differ.
+ *
+ * @example
+ * ```ts
+ * const matched = digestsEqualAt(digest, arena, slot * 64);
+ * ```
+ */
+export function digestsEqualAt(digest: Uint8Array, arena: Uint8Array, offset: number): boolean {
+  return digestDifferenceAt(digest, arena, offset) === 0;
+}
+
+/**
+ * {@link digestsEqualAt} as a number: 0 when the digests are equal, non-zero otherwise, so callers
+ * can combine several comparisons without branching on each.
+ */
+export function digestDifferenceAt(digest: Uint8Array, arena: Uint8Array, offset: number): number {
+  if (!(offset >= 0 && offset + DIGEST_LENGTH <= arena.length)) return 0x100;
+  let diff = digest.length ^ DIGEST_LENGTH;
+  for (let i = 0; i < DIGEST_LENGTH; i++) diff |= (digest[i]! ^ arena[offset + i]!) & 0xff;
+  return diff;
 }
 
 /** Normalises the `pepper` option; throws a TypeError naming what is wrong. */
