@@ -1,3 +1,4 @@
+export { isPromiseLike, prepareVerifyOptions } from './adapter-support.js';
 export {
   DuplicateKeyIdError,
   InvalidOptionsError,

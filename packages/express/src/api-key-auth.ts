@@ -1,10 +1,12 @@
-import type {
-  KeyInfo,
-  Keyward,
-  ResponseHeaders,
-  VerifyOptions,
-  VerifyRejection,
-  VerifyResult,
+import {
+  isPromiseLike,
+  type KeyInfo,
+  type Keyward,
+  prepareVerifyOptions,
+  type ResponseHeaders,
+  type VerifyOptions,
+  type VerifyRejection,
+  type VerifyResult,
 } from '@keyward/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
@@ -49,10 +51,6 @@ export interface ApiKeyAuthOptions extends VerifyOptions {
   readonly onReject?: ExpressRejectHandler | undefined;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null | undefined)?.then === 'function';
-}
-
 function setHeaders(res: Response, headers: ResponseHeaders): void {
   for (const name in headers) res.setHeader(name, headers[name]!);
 }
@@ -61,15 +59,6 @@ function sendProblem(res: Response, result: VerifyRejection): void {
   res.statusCode = result.status;
   setHeaders(res, result.headers);
   res.end(JSON.stringify(result.body));
-}
-
-function verifyOptionsOf(options: ApiKeyAuthOptions): VerifyOptions {
-  const { scopes, anyScopes, cost } = options;
-  return Object.freeze({
-    ...(scopes === undefined ? {} : { scopes: Object.freeze([...scopes]) }),
-    ...(anyScopes === undefined ? {} : { anyScopes: Object.freeze([...anyScopes]) }),
-    ...(cost === undefined ? {} : { cost }),
-  });
 }
 
 /**
@@ -100,8 +89,7 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): R
   if (onReject !== undefined && typeof onReject !== 'function') {
     throw new TypeError('onReject must be a function');
   }
-  const verifyOptions = verifyOptionsOf(options);
-  keyward.checkVerifyOptions(verifyOptions);
+  const verifyOptions = prepareVerifyOptions(keyward, options);
 
   function settle(result: VerifyResult, req: Request, res: Response, next: NextFunction): void {
     if (result.ok) {
@@ -121,7 +109,7 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): R
       next(error);
       return;
     }
-    if (isThenable(returned)) returned.then(undefined, next);
+    if (isPromiseLike(returned)) returned.then(undefined, next);
   }
 
   return function keywardApiKeyAuth(req: Request, res: Response, next: NextFunction): void {
@@ -135,7 +123,7 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): R
       },
       verifyOptions,
     );
-    if (isThenable(result)) {
+    if (isPromiseLike(result)) {
       result.then((settled) => settle(settled, req, res, next)).then(undefined, next);
       return;
     }

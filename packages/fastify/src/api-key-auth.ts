@@ -1,10 +1,12 @@
-import type {
-  KeyInfo,
-  Keyward,
-  ResponseHeaders,
-  VerifyOptions,
-  VerifyRejection,
-  VerifyResult,
+import {
+  isPromiseLike,
+  type KeyInfo,
+  type Keyward,
+  prepareVerifyOptions,
+  type ResponseHeaders,
+  type VerifyOptions,
+  type VerifyRejection,
+  type VerifyResult,
 } from '@keyward/core';
 import type {
   FastifyInstance,
@@ -73,23 +75,8 @@ export interface ApiKeyAuthPluginOptions extends VerifyOptions {
   readonly onReject?: FastifyRejectHandler | undefined;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null | undefined)?.then === 'function';
-}
-
 function setHeaders(reply: FastifyReply, headers: ResponseHeaders): void {
   for (const name in headers) reply.header(name, headers[name]!);
-}
-
-function verifyOptionsOf(options: VerifyOptions, defaults: VerifyOptions = {}): VerifyOptions {
-  const scopes = options.scopes ?? defaults.scopes;
-  const anyScopes = options.anyScopes ?? defaults.anyScopes;
-  const cost = options.cost ?? defaults.cost;
-  return Object.freeze({
-    ...(scopes === undefined ? {} : { scopes: Object.freeze([...scopes]) }),
-    ...(anyScopes === undefined ? {} : { anyScopes: Object.freeze([...anyScopes]) }),
-    ...(cost === undefined ? {} : { cost }),
-  });
 }
 
 /** One `onRequest` hook per guarded route, holding that route's compiled options. */
@@ -123,7 +110,7 @@ function createHook(
       done(error as Error);
       return;
     }
-    if (returned !== reply && isThenable(returned)) returned.then(undefined, done);
+    if (returned !== reply && isPromiseLike(returned)) returned.then(undefined, done);
   }
 
   return function keywardOnRequest(
@@ -141,7 +128,7 @@ function createHook(
       },
       verifyOptions,
     );
-    if (isThenable(result)) {
+    if (isPromiseLike(result)) {
       result.then((settled) => settle(settled, request, reply, done)).then(undefined, done);
       return;
     }
@@ -158,8 +145,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
   if (onReject !== undefined && typeof onReject !== 'function') {
     throw new TypeError('onReject must be a function');
   }
-  const defaults = verifyOptionsOf(options);
-  keyward.checkVerifyOptions(defaults);
+  const defaults = prepareVerifyOptions(keyward, options);
   const defaultHook = createHook(keyward, defaults, onReject);
   if (!fastify.hasRequestDecorator('apiKey')) fastify.decorateRequest('apiKey', undefined);
 
@@ -173,8 +159,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
           `config.apiKey of ${route.method} ${route.url} must be an object or false`,
         );
       }
-      const verifyOptions = verifyOptionsOf(config, defaults);
-      keyward.checkVerifyOptions(verifyOptions);
+      const verifyOptions = prepareVerifyOptions(keyward, config, defaults);
       hook = createHook(keyward, verifyOptions, onReject);
     }
     const existing = route.onRequest;

@@ -1,10 +1,12 @@
-import type {
-  KeyInfo,
-  Keyward,
-  ResponseHeaders,
-  VerifyOptions,
-  VerifyRejection,
-  VerifyResult,
+import {
+  isPromiseLike,
+  type KeyInfo,
+  type Keyward,
+  prepareVerifyOptions,
+  type ResponseHeaders,
+  type VerifyOptions,
+  type VerifyRejection,
+  type VerifyResult,
 } from '@keyward/core';
 import type { Context, Middleware, Next } from 'koa';
 
@@ -41,21 +43,8 @@ export interface ApiKeyAuthOptions extends VerifyOptions {
   readonly onReject?: KoaRejectHandler | undefined;
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null | undefined)?.then === 'function';
-}
-
 function setHeaders(ctx: Context, headers: ResponseHeaders): void {
   for (const name in headers) ctx.set(name, headers[name]!);
-}
-
-function verifyOptionsOf(options: ApiKeyAuthOptions): VerifyOptions {
-  const { scopes, anyScopes, cost } = options;
-  return Object.freeze({
-    ...(scopes === undefined ? {} : { scopes: Object.freeze([...scopes]) }),
-    ...(anyScopes === undefined ? {} : { anyScopes: Object.freeze([...anyScopes]) }),
-    ...(cost === undefined ? {} : { cost }),
-  });
 }
 
 /**
@@ -86,8 +75,7 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): M
   if (onReject !== undefined && typeof onReject !== 'function') {
     throw new TypeError('onReject must be a function');
   }
-  const verifyOptions = verifyOptionsOf(options);
-  keyward.checkVerifyOptions(verifyOptions);
+  const verifyOptions = prepareVerifyOptions(keyward, options);
 
   function settle(result: VerifyResult, ctx: Context, next: Next): unknown {
     if (result.ok) {
@@ -114,7 +102,7 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): M
       },
       verifyOptions,
     );
-    if (isThenable(result)) return result.then((settled) => settle(settled, ctx, next));
+    if (isPromiseLike(result)) return result.then((settled) => settle(settled, ctx, next));
     return settle(result, ctx, next);
   };
 }
