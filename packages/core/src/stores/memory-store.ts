@@ -9,6 +9,14 @@ import {
 import type { KeyListQuery, KeyPage, KeyRecord, KeyStore, LimitStore } from './types.js';
 
 /**
+ * A deep copy through JSON: records hold only JSON data (keyward checks metadata), and unlike
+ * `structuredClone` it keeps arrays packed, so a record does not grow each time it is rewritten.
+ */
+function copyRecord(record: KeyRecord): KeyRecord {
+  return JSON.parse(JSON.stringify(record)) as KeyRecord;
+}
+
+/**
  * Keys, token buckets and quota windows in this process's memory. Every method answers
  * synchronously, so `verify` never awaits. Use it for one process, tests and development;
  * nothing survives a restart.
@@ -25,18 +33,18 @@ export class MemoryStore implements KeyStore, LimitStore {
 
   getKey(id: string): KeyRecord | undefined {
     const record = this.#records.get(id);
-    return record === undefined ? undefined : structuredClone(record);
+    return record === undefined ? undefined : copyRecord(record);
   }
 
   insertKey(record: KeyRecord): void {
     if (this.#records.has(record.id)) throw new DuplicateKeyIdError(record.id);
-    this.#records.set(record.id, structuredClone(record));
+    this.#records.set(record.id, copyRecord(record));
   }
 
   updateKey(record: KeyRecord, expectedVersion: number): boolean {
     const stored = this.#records.get(record.id);
     if (stored === undefined || stored.version !== expectedVersion) return false;
-    this.#records.set(record.id, structuredClone(record));
+    this.#records.set(record.id, copyRecord(record));
     return true;
   }
 
@@ -49,7 +57,7 @@ export class MemoryStore implements KeyStore, LimitStore {
       matching.push(record);
     }
     matching.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const items = matching.slice(0, query.limit).map((record) => structuredClone(record));
+    const items = matching.slice(0, query.limit).map((record) => copyRecord(record));
     const last = items[items.length - 1];
     return matching.length > query.limit && last !== undefined
       ? { items, cursor: last.id }
