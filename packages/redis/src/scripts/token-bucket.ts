@@ -24,8 +24,9 @@ if state[1] and state[2] then
   at = math.max(now, last)
 end
 local allowed = 0
-if tokens >= cost then
-  tokens = tokens - cost
+-- A hair of tolerance, as in core: waiting exactly retryAfterMs must succeed despite rounding.
+if tokens + 1e-9 >= cost then
+  tokens = math.max(0, tokens - cost)
   allowed = 1
 end
 local fullInMs = math.min(math.ceil((capacity - tokens) * 1000 / rate), 9007199254740991)
