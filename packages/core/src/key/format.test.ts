@@ -125,7 +125,9 @@ describe('key format', () => {
 
   it('scanForKeys finds issued keys in text with their position, redacted', () => {
     const { key, id } = issued[1]!;
-    const text = `line one\nconst k = "${key}";\n${key.slice(0, -1)}X`;
+    // A look-alike with a wrong checksum (its last char changed to a different one).
+    const lookalike = `${key.slice(0, -1)}${key.endsWith('X') ? 'Y' : 'X'}`;
+    const text = `line one\nconst k = "${key}";\n${lookalike}`;
     const found = scanForKeys(text, [PREFIX]);
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ line: 2, column: 12, prefix: PREFIX, id });
