@@ -20,13 +20,12 @@ import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { DATABASE_URL, serviceAvailable } from '../test-support/services.js';
-import { freePort } from './support/free-port.js';
+import { redisServerOnPath, ThrowawayRedis } from '../test-support/throwaway-redis.js';
+import { freePort, sleep, waitFor } from '../test-support/wait.js';
 import { type Outcome, probe } from './support/probe.js';
 import { watchProcessFailures } from './support/process-failures.js';
 import { startRequestLoop } from './support/request-loop.js';
 import { serveOnLoopback } from './support/serve.js';
-import { redisServerOnPath, ThrowawayRedis } from './support/throwaway-redis.js';
-import { sleep, waitFor } from './support/wait.js';
 
 const STORE_TIMEOUT_MS = 300;
 /** Generous: the bound under test is "about storeTimeoutMs", not a latency figure (noisy 2 cores). */
@@ -97,7 +96,7 @@ describe.skipIf(!canSpawnRedis)('Redis (limit store) killed and restarted mid-lo
       expect(await waitFor(() => closedOks(0) >= 10, 5000)).toBe(true);
 
       const killedAt = Date.now();
-      await redis.kill();
+      await redis.stop();
       expect(await waitFor(() => client.status !== 'ready', 5000)).toBe(true);
       const noticedAt = Date.now();
       await sleep(1500);

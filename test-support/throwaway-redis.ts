@@ -1,17 +1,13 @@
+// A redis-server of the test's own, for outage tests: killed and started again on one port.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { IN_CI } from '../../test-support/services.js';
+import { IN_CI } from './services.js';
 import { sleep } from './wait.js';
 
-/**
- * Whether `redis-server` can be started here. Missing: locally the caller skips (with a message
- * saying why); under CI it throws, so a missing binary can never turn into a silent green.
- *
- * @example
- * ```ts
- * describe.skipIf(!redisServerOnPath())('Redis restarted mid-load', () => { … });
- * ```
- */
+/** Whether `redis-server` can be started here: skips locally when missing, fails under CI. */
 export function redisServerOnPath(): boolean {
   const found = spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
   if (found) return true;
@@ -21,19 +17,12 @@ export function redisServerOnPath(): boolean {
 }
 
 /**
- * A `redis-server` of the test's own on 127.0.0.1, without persistence, that can be killed and
- * started again on the same port. `dispose()` (call it in `afterAll`/`finally`) always kills it.
- *
- * @example
- * ```ts
- * const redis = new ThrowawayRedis(await freePort());
- * await redis.start();
- * await redis.kill();   // SIGKILL: an abrupt outage
- * await redis.start();  // same port, empty data
- * await redis.dispose();
- * ```
+ * A throwaway `redis-server` on 127.0.0.1 without persistence (an explicit SAVE writes into its
+ * own temp dir, so a restart on the same port can come back with the data). `stop()` SIGKILLs it:
+ * an abrupt outage. `dispose()` (call it in `afterAll`/`finally`) kills it and removes the dir.
  */
 export class ThrowawayRedis {
+  readonly dir = mkdtempSync(join(tmpdir(), 'keyward-redis-'));
   #process: ChildProcess | undefined;
 
   constructor(readonly port: number) {}
@@ -47,7 +36,7 @@ export class ThrowawayRedis {
     const child = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
+      { cwd: this.dir, stdio: 'ignore' },
     );
     this.#process = child;
     const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null });
@@ -70,7 +59,7 @@ export class ThrowawayRedis {
   }
 
   /** SIGKILLs the server (no shutdown, no goodbye to clients) and waits for it to exit. */
-  async kill(): Promise<void> {
+  async stop(): Promise<void> {
     const child = this.#process;
     this.#process = undefined;
     if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
@@ -79,7 +68,8 @@ export class ThrowawayRedis {
     await exited;
   }
 
-  dispose(): Promise<void> {
-    return this.kill();
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
