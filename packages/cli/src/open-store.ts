@@ -12,6 +12,7 @@ import {
 import { CliError, usageError } from './cli-error.js';
 import { type CliIo, type FlagValues, stringFlag } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { quoteArgument } from './quote-argument.js';
 
 /** A keyward instance over the store the flags name, and how to let go of it. */
 export interface OpenedKeyward {
@@ -29,7 +30,7 @@ export function resolvePrefix(values: FlagValues, env: CliIo['env']): string {
     throw usageError('missing prefix: pass --prefix <prefix> or set KEYWARD_PREFIX');
   }
   if (!/^[a-z][a-z0-9]{1,15}$/.test(prefix)) {
-    throw usageError(`prefix "${prefix.slice(0, 40)}" must match [a-z][a-z0-9]{1,15}`);
+    throw usageError(`prefix ${quoteArgument(prefix)} must match [a-z][a-z0-9]{1,15}`);
   }
   return prefix;
 }

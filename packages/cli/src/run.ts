@@ -6,6 +6,7 @@ import { COMMANDS } from './commands/index.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { commandHelp, mainHelp } from './help.js';
 import { type OpenedKeyward, openKeyward } from './open-store.js';
+import { quoteArgument } from './quote-argument.js';
 
 const GLOBAL_OPTIONS = {
   prefix: { type: 'string' },
@@ -46,7 +47,7 @@ function checkPositionals(command: Command, positionals: readonly string[]): voi
   const { min, max, name } = command.positionals;
   if (positionals.length < min) throw usageError(`missing ${name}`);
   if (positionals.length > max) {
-    throw usageError(`unexpected argument '${positionals[max]!.slice(0, 40)}'`);
+    throw usageError(`unexpected argument ${quoteArgument(positionals[max]!)}`);
   }
 }
 
@@ -86,7 +87,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     const command = COMMANDS.find((c) => c.name === name);
     if (command === undefined) {
       commandName = undefined;
-      throw usageError(`unknown command '${name.slice(0, 40)}' (see keyward --help)`);
+      throw usageError(`unknown command ${quoteArgument(name)} (see keyward --help)`);
     }
     if (rest.includes('--help') || rest.includes('-h')) {
       io.stdout(commandHelp(command));

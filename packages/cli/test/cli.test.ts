@@ -523,6 +523,24 @@ describe('keyward verify', () => {
     expect(result.stdout).not.toContain(key);
   });
 
+  it('never echoes a key pasted where a command, an id or no argument belongs', async () => {
+    const secret = key.slice(-49, -6);
+    const attempts = [
+      [key],
+      ['verify', key, key],
+      ['show', key],
+      ['show', secret],
+      ['revoke', 'abc', key],
+    ];
+    for (const args of attempts) {
+      const result = await run(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr.length).toBeGreaterThan(0);
+      expect(result.stdout + result.stderr).not.toContain(secret.slice(0, 12));
+      expect(result.stdout + result.stderr).not.toContain(secret.slice(-12));
+    }
+  });
+
   it('refuses a mistyped key with malformed_key and an unknown one with invalid_key', async () => {
     const typo = await run(['verify', `${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`]);
     expect(typo.code).toBe(1);

@@ -9,11 +9,26 @@ export function isPromiseLike<T>(value: MaybePromise<T>): value is Promise<T> {
   );
 }
 
+/**
+ * The cause kept on a store error: the driver error's name, code and message only. Drivers attach
+ * far more (ioredis `command.args`, pg `detail` and `parameters`), which for a write holds the
+ * record and its hash; none of that may travel on into a user's logs.
+ */
+function safeCause(error: unknown): Error {
+  const source = error as { name?: unknown; message?: unknown; code?: unknown } | null;
+  const cause = new Error(typeof source?.message === 'string' ? source.message : String(error));
+  cause.name = typeof source?.name === 'string' ? source.name : 'Error';
+  if (typeof source?.code === 'string' || typeof source?.code === 'number') {
+    (cause as Error & { code?: unknown }).code = source.code;
+  }
+  return cause;
+}
+
 /** Keyward's own errors (e.g. a store's DuplicateKeyIdError) pass through; others are wrapped. */
 function asStoreError(error: unknown, what: string): Error {
   if (error instanceof KeywardError) return error;
   if ((error as { code?: unknown } | null)?.code === 'duplicate_key_id') return error as Error;
-  return new StoreUnavailableError(`${what} failed`, { cause: error });
+  return new StoreUnavailableError(`${what} failed`, { cause: safeCause(error) });
 }
 
 /**

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createKeyward, type Keyward } from './keyward.js';
 import type { IssuedKey } from './lifecycle.js';
 import { MemoryStore } from './stores/memory-store.js';
-import type { KeyStore } from './stores/types.js';
+import type { KeyRecord, KeyStore } from './stores/types.js';
 import {
   bearer,
   failingLimitStore,
@@ -46,7 +46,62 @@ function windows(secret: string, size = 12): string[] {
   return out;
 }
 
+/** A store whose writes fail with the record attached, as ioredis (`command.args`) and pg (`detail`, `parameters`) do. */
+class LeakyFailingStore extends RecordingStore {
+  #fail(record: KeyRecord): never {
+    const error = Object.assign(new Error('OOM command not allowed'), {
+      code: 'OOM',
+      command: { name: 'evalsha', args: [JSON.stringify(record)] },
+      detail: `Failing row contains (${record.id}, ${record.hash})`,
+      parameters: [record.hash, record.previousHash],
+    });
+    throw error;
+  }
+  override insertKey(record: KeyRecord): void {
+    super.insertKey(record);
+    this.#fail(record);
+  }
+  override updateKey(record: KeyRecord): boolean {
+    this.#fail(record);
+  }
+}
+
 describe('no secret material leaks', () => {
+  it('a store error carrying the record (as drivers attach it) reaches the caller without it', async () => {
+    const store = new LeakyFailingStore();
+    const keyward = createKeyward({ prefix: PREFIX, store, pepper: PEPPER });
+    const failure = await keyward.create({ name: 'doomed' }).catch((error: unknown) => error);
+    expect((failure as { code?: string }).code).toBe('store_unavailable');
+    expect((failure as Error).cause).toMatchObject({
+      code: 'OOM',
+      message: 'OOM command not allowed',
+    });
+    const rendered = [
+      inspect(failure, { depth: null, showHidden: true }),
+      JSON.stringify(failure),
+      JSON.stringify((failure as Error).cause),
+    ].join('\n');
+    expect(store.hashes.size).toBe(1);
+    for (const hash of store.hashes) {
+      expect(rendered).not.toContain(hash.slice(hash.lastIndexOf(':') + 1));
+    }
+    expect(rendered).not.toContain(PEPPER);
+  });
+
+  it('configuration errors about the pepper never echo it', () => {
+    const misplaced = { current: 'v1', peppers: { [PEPPER.slice(0, 16)]: 'v1' } };
+    for (const pepper of [misplaced, { current: PEPPER, peppers: { v1: PEPPER } }]) {
+      let message = '';
+      try {
+        createKeyward({ prefix: PREFIX, pepper: pepper as never });
+      } catch (error) {
+        message = String(error);
+      }
+      expect(message).toMatch(/pepper/);
+      expect(message).not.toContain(PEPPER.slice(0, 16));
+    }
+  });
+
   it('events, results, errors, KeyInfo, IssuedKey and the instance never show a secret or hash', async () => {
     const store = new RecordingStore();
     const clock = fakeClock();
@@ -197,6 +252,7 @@ describe('no secret material leaks', () => {
     }
     needles.push(wrong, ...windows(secretOf(wrong)));
     for (const hash of store.hashes) needles.push(hash, hash.slice(hash.lastIndexOf(':') + 1));
+    needles.push(PEPPER);
 
     const texts = [...seen, ...events, ...issued].flatMap(renderings);
     for (const text of texts) {

@@ -1,7 +1,7 @@
 import { isPromiseLike, withTimeout } from './async.js';
 import { reject } from './http/problem.js';
 import { rateLimitHeaders, retryAfter } from './http/rate-limit-headers.js';
-import { extractKey } from './key/extract.js';
+import { extractKey, type HeaderBag } from './key/extract.js';
 import { type KeyEnvironment, type ParsedKey, parseKey } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
@@ -116,7 +116,7 @@ export class Verifier {
         cache.previousVersions[slot],
       );
       if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
-      return this.#accept(cache.entries[slot], matched, parsed, request, ip, compiled, now);
+      return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now);
     }
     let loaded: MaybePromise<LoadedKey>;
     try {
@@ -126,11 +126,11 @@ export class Verifier {
     }
     if (isPromiseLike(loaded)) {
       return loaded.then(
-        (entry) => this.#check(entry, parsed, request, ip, compiled, now),
+        (entry) => this.#check(entry, parsed, headers, ip, compiled, now),
         (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error),
       );
     }
-    return this.#check(loaded, parsed, request, ip, compiled, now);
+    return this.#check(loaded, parsed, headers, ip, compiled, now);
   }
 
   #load(id: string): MaybePromise<LoadedKey> {
@@ -161,7 +161,7 @@ export class Verifier {
   #check(
     loaded: LoadedKey,
     parsed: ParsedKey,
-    request: VerifyRequest,
+    headers: HeaderBag,
     ip: string | undefined,
     compiled: CompiledOptions,
     now: number,
@@ -174,7 +174,7 @@ export class Verifier {
       loaded.previousVersion,
     );
     if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
-    return this.#accept(loaded.entry, matched, parsed, request, ip, compiled, now);
+    return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now);
   }
 
   /**
@@ -208,7 +208,7 @@ export class Verifier {
     entry: CachedKey | undefined,
     matched: number,
     parsed: ParsedKey,
-    request: VerifyRequest,
+    headers: HeaderBag,
     ip: string | undefined,
     compiled: CompiledOptions,
     now: number,
@@ -229,7 +229,7 @@ export class Verifier {
     if (entry.ips !== undefined && !entry.ips.matches(ip)) {
       return this.#reject('ip_not_allowed', now, ip, id);
     }
-    if (entry.referrers !== undefined && !entry.referrers.matches(request.headers)) {
+    if (entry.referrers !== undefined && !entry.referrers.matches(headers)) {
       return this.#reject('referrer_not_allowed', now, ip, id);
     }
     if (!satisfiesScopes(entry.scopes, compiled.requirement)) {

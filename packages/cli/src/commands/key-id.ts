@@ -1,6 +1,7 @@
 import type { KeyInfo, Keyward } from '@keyward/core';
 import { CliError, usageError } from '../cli-error.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { quoteArgument } from '../quote-argument.js';
 
 /** The `<id>` argument: 12 base62 characters. */
 export function keyIdArgument(positionals: readonly string[]): string {
@@ -10,7 +11,7 @@ export function keyIdArgument(positionals: readonly string[]): string {
     throw usageError(
       looksLikeKey
         ? 'pass the key id (the 12 characters after the environment), not the whole key'
-        : `"${id.slice(0, 40)}" is not a key id (12 letters and digits)`,
+        : `${quoteArgument(id)} is not a key id (12 letters and digits)`,
     );
   }
   return id;

@@ -3,6 +3,7 @@ import { usageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { listFlag } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import { quoteArgument } from '../quote-argument.js';
 import { readTextFile, walkFiles } from '../scan/walk-files.js';
 import { splitList } from '../values.js';
 
@@ -26,7 +27,7 @@ export const scanCommand: Command = {
     const prefixes = splitList(listFlag(context.values, 'prefix'));
     for (const prefix of prefixes) {
       if (!/^[a-z][a-z0-9]{1,15}$/.test(prefix)) {
-        throw usageError(`--prefix: "${prefix.slice(0, 40)}" must match [a-z][a-z0-9]{1,15}`);
+        throw usageError(`--prefix: ${quoteArgument(prefix)} must match [a-z][a-z0-9]{1,15}`);
       }
     }
     const only = prefixes.length > 0 ? prefixes : undefined;

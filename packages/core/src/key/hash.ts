@@ -140,13 +140,13 @@ export function normalizePeppers(
   const peppers = new Map<string, Uint8Array>();
   for (const [version, value] of Object.entries(option.peppers)) {
     if (!/^[A-Za-z0-9]{1,16}$/.test(version)) {
-      throw new TypeError(`pepper.peppers: version "${version}" must be 1-16 letters or digits`);
+      throw new TypeError('pepper.peppers: every version must be 1-16 letters or digits');
     }
-    checkPepper(`pepper.peppers.${version}`, value);
+    checkPepper('each value of pepper.peppers', value);
     peppers.set(version, utf8(value));
   }
   if (!peppers.has(option.current)) {
-    throw new TypeError(`pepper.current "${String(option.current)}" is not in pepper.peppers`);
+    throw new TypeError('pepper.current must name a version in pepper.peppers');
   }
   return { current: option.current, peppers };
 }
