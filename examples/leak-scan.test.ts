@@ -68,8 +68,8 @@ describe('leak scan', () => {
   });
 
   for (const walkthrough of walkthroughs) {
-    it(`finds no key in the output of the ${walkthrough.name} walk-through`, async () => {
-      if (walkthrough.needsRedis && !(await redisAvailable())) return;
+    it(`finds no key in the output of the ${walkthrough.name} walk-through`, async (context) => {
+      if (walkthrough.needsRedis && !(await redisAvailable())) context.skip();
       const { stdout, stderr } = await run(process.execPath, walkthrough.args, {
         cwd: root,
         env: {
@@ -89,6 +89,9 @@ describe('leak scan', () => {
       expect(result.stdout).toBe('');
       expect(result.code).toBe(0);
       expect(stdout + stderr).not.toMatch(KEY_SHAPE);
+      // Nor a stored hash, nor a bare secret (43 base62 chars) without its key around it.
+      expect(stdout + stderr).not.toMatch(/(?:hmac-)?sha256:[A-Za-z0-9_-]{20}/);
+      expect(stdout + stderr).not.toMatch(/(?<![A-Za-z0-9_])[0-9A-Za-z]{43}(?![A-Za-z0-9])/);
     });
   }
 

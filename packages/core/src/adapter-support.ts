@@ -28,18 +28,3 @@ export function prepareVerifyOptions(
   keyward.checkVerifyOptions(prepared);
   return prepared;
 }
-
-/**
- * Whether `value` is a Promise (or any thenable). `verify` returns a plain object whenever it can;
- * adapters use this to answer synchronously without creating a Promise.
- *
- * @example
- * ```ts
- * const result = keyward.verify(request, verifyOptions);
- * if (isPromiseLike(result)) result.then(respond);
- * else respond(result);
- * ```
- */
-export function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null | undefined)?.then === 'function';
-}

@@ -1,6 +1,17 @@
 import { KeywardError, StoreUnavailableError } from './errors.js';
 import type { MaybePromise } from './stores/types.js';
 
+/**
+ * Whether `value` is a Promise (or any thenable). `verify` returns a plain object whenever it can;
+ * adapters use this to answer synchronously without creating a Promise.
+ *
+ * @example
+ * ```ts
+ * const result = keyward.verify(request, verifyOptions);
+ * if (isPromiseLike(result)) result.then(respond);
+ * else respond(result);
+ * ```
+ */
 export function isPromiseLike<T>(value: MaybePromise<T>): value is Promise<T> {
   return (
     typeof value === 'object' &&

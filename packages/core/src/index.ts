@@ -1,4 +1,5 @@
-export { isPromiseLike, prepareVerifyOptions } from './adapter-support.js';
+export { prepareVerifyOptions } from './adapter-support.js';
+export { isPromiseLike } from './async.js';
 export {
   DuplicateKeyIdError,
   InvalidOptionsError,

@@ -6,9 +6,18 @@ function date(ms: number | undefined): Date | undefined {
   return ms === undefined || ms === null ? undefined : new Date(ms);
 }
 
+/** A deep, frozen copy: KeyInfo is shared by every request that verifies the same cached key. */
 function frozen<T>(value: T | undefined | null): T | undefined {
   if (value === undefined || value === null) return undefined;
-  return Object.freeze(Array.isArray(value) ? [...value] : { ...value }) as T;
+  return deepFreeze(structuredClone(value));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const item of Object.values(value)) deepFreeze(item);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** The public view of a record: no hash, frozen, with Dates. */
@@ -18,7 +27,7 @@ export function toKeyInfo(prefix: string, record: KeyRecord): KeyInfo {
     environment: record.environment,
     name: record.name,
     redacted: redactKey(prefix, record.environment, record.id),
-    scopes: Object.freeze([...record.scopes]),
+    scopes: Object.freeze(Array.isArray(record.scopes) ? [...record.scopes] : []),
     disabled: record.disabled === true,
     createdAt: new Date(record.createdAt),
     updatedAt: new Date(record.updatedAt),

@@ -74,3 +74,13 @@ describe('createKeyward configuration', () => {
     expect((await keyward.verify({ headers: {} })).ok).toBe(false);
   });
 });
+
+describe('verify options', () => {
+  it('refuses a fractional or non-positive cost (RateLimit counts whole units)', () => {
+    const keyward = createKeyward({ prefix: 'acme' });
+    for (const cost of [0.5, 0, -1, Number.NaN]) {
+      expect(() => keyward.checkVerifyOptions({ cost })).toThrow(TypeError);
+    }
+    expect(() => keyward.checkVerifyOptions({ cost: 3 })).not.toThrow();
+  });
+});

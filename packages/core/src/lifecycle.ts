@@ -12,7 +12,6 @@ import {
   type KeyEnvironment,
   newKeyId,
   newSecret,
-  redactKey,
 } from './key/format.js';
 import type { SecretHasher } from './key/hash.js';
 import { toKeyInfo } from './key-info.js';
@@ -353,11 +352,6 @@ export class KeyLifecycle {
     );
     const items = page.items.map((record) => toKeyInfo(prefix, record));
     return page.cursor == null ? { items } : { items, cursor: page.cursor };
-  }
-
-  /** A redacted rendering of a key id, for messages. */
-  redacted(environment: KeyEnvironment, id: string): string {
-    return redactKey(this.config.prefix, environment, id);
   }
 
   /**

@@ -422,6 +422,31 @@ describe('store_unavailable', () => {
   });
 });
 
+describe('client IP', () => {
+  it('never reads X-Forwarded-For or other forwarding headers', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({ name: 'x', ips: ['10.0.0.0/8'] });
+    const spoofed = {
+      headers: {
+        authorization: `Bearer ${key}`,
+        'x-forwarded-for': '10.1.2.3',
+        'x-real-ip': '10.1.2.3',
+        forwarded: 'for=10.1.2.3',
+      },
+      ip: '203.0.113.9',
+    };
+    await expectRejected(keyward.verify(spoofed), 'ip_not_allowed', 403);
+    expect((await keyward.verify({ ...spoofed, ip: '10.9.9.9' })).ok).toBe(true);
+  });
+
+  it('refuses (never throws) a key with referrer patterns when a request has only rawHeaders', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({ name: 'x', referrers: ['https://example.com/*'] });
+    const request = { rawHeaders: ['Authorization', `Bearer ${key}`], ip: '192.0.2.1' };
+    await expectRejected(keyward.verify(request as never), 'referrer_not_allowed', 403);
+  });
+});
+
 describe('state is revealed only to the right secret', () => {
   it.each([
     ['revoked', async (k: ReturnType<typeof setup>['keyward'], id: string) => k.revoke(id)],
@@ -439,6 +464,22 @@ describe('state is revealed only to the right secret', () => {
     const { keyward } = setup();
     const { key, record } = await keyward.create({ name: 'x' });
     await change(keyward, record.id);
+    const wrong = withSecret(key, otherSecret(secretOf(key)));
+    await expectRejected(keyward.verify(bearer(wrong)), 'invalid_key', 401);
+    // Control: the change took effect, and the right secret is told about it.
+    const right = await keyward.verify(bearer(key));
+    expect(right.ok).toBe(false);
+    expect(right.ok === false && right.code).not.toBe('invalid_key');
+  });
+
+  it('answers invalid_key to a wrong secret for a key whose bucket is empty', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({
+      name: 'x',
+      rateLimit: { capacity: 1, refillPerSecond: 0.001 },
+    });
+    expect((await keyward.verify(bearer(key))).ok).toBe(true);
+    await expectRejected(keyward.verify(bearer(key)), 'rate_limited', 429);
     const wrong = withSecret(key, otherSecret(secretOf(key)));
     await expectRejected(keyward.verify(bearer(wrong)), 'invalid_key', 401);
   });

@@ -57,8 +57,8 @@ const NO_HEADER_BAG = Object.freeze({});
 /** Validates and compiles verify options; throws a TypeError naming the bad option. */
 export function compileVerifyOptions(options: VerifyOptions): CompiledOptions {
   const cost = options.cost ?? 1;
-  if (typeof cost !== 'number' || !Number.isFinite(cost) || cost <= 0) {
-    throw new TypeError('cost must be a positive number');
+  if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost <= 0) {
+    throw new TypeError('cost must be a positive whole number');
   }
   return { requirement: compileScopeRequirement(options.scopes, options.anyScopes), cost };
 }
@@ -415,11 +415,8 @@ export class Verifier {
     return result;
   }
 
+  /** `config.emit` is Keyward's wrapper, which already swallows a throwing handler. */
   #emit(event: KeywardEvent): void {
-    try {
-      this.config.emit?.(event);
-    } catch {
-      // A throwing event handler must never break verification.
-    }
+    this.config.emit?.(event);
   }
 }

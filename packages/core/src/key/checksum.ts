@@ -1,4 +1,4 @@
-import { encodeBase62 } from './base62.js';
+import { BASE62_ALPHABET, encodeBase62 } from './base62.js';
 
 export const CRC_TABLE = (() => {
   const table = new Uint32Array(256);
@@ -29,7 +29,6 @@ export function checksum(text: string, end = text.length): string {
 /** base62 digit value of an ASCII code, or -1. */
 export const BASE62_VALUE = (() => {
   const values = new Int8Array(128).fill(-1);
-  const alphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-  for (let i = 0; i < 62; i++) values[alphabet.charCodeAt(i)] = i;
+  for (let i = 0; i < 62; i++) values[BASE62_ALPHABET.charCodeAt(i)] = i;
   return values;
 })();

@@ -80,6 +80,16 @@ function addValue(header: string, value: string): void {
   }
 }
 
+/** Whether `name` equals the lower-case `lower`, ignoring ASCII case, without allocating. */
+function equalsLowerCase(name: string, lower: string): boolean {
+  for (let i = 0; i < lower.length; i++) {
+    const code = name.charCodeAt(i);
+    const folded = code >= 65 && code <= 90 ? code | 0x20 : code;
+    if (folded !== lower.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
 /**
  * Finds the API key in the configured headers. Identical copies count once; two different values
  * (two headers, repeated headers, or a comma-joined header) are ambiguous. When `rawHeaders` is
@@ -99,7 +109,7 @@ export function extractKey(
       const value = rawHeaders[i + 1];
       if (typeof name !== 'string' || typeof value !== 'string') continue;
       for (const header of keyHeaders) {
-        if (name.length === header.length && name.toLowerCase() === header) {
+        if (name.length === header.length && equalsLowerCase(name, header)) {
           addValue(header, value);
         }
       }

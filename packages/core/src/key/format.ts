@@ -35,8 +35,6 @@ export interface ParsedKey {
   readonly secret: string;
 }
 
-export type ParseFailure = 'malformed';
-
 export function newKeyId(): string {
   return randomBase62(ID_LENGTH);
 }

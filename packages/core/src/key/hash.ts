@@ -37,11 +37,6 @@ export class SecretHasher {
     }
   }
 
-  /** Whether a stored hash's pepper version is still configured. */
-  knows(version: string | undefined): boolean {
-    return this.#pepperStates.has(version);
-  }
-
   /**
    * The configured pepper version equal to `name` as the hasher's own string (so hashing under it
    * finds its state by identity, as hot as the current version's), or `undefined` when none is.
@@ -94,29 +89,10 @@ export function parseStoredHash(tagged: string): StoredDigest | undefined {
   return { pepperVersion, digest };
 }
 
-/** Compares two 32-byte digests in time independent of where they differ. */
-export function digestsEqual(a: Uint8Array, b: Uint8Array): boolean {
-  let diff = a.length ^ DIGEST_LENGTH;
-  for (let i = 0; i < DIGEST_LENGTH; i++) diff |= (a[i]! ^ b[i]!) & 0xff;
-  return diff === 0;
-}
-
 /**
  * Compares a 32-byte digest with the 32 bytes of `arena` at `offset`, in time independent of where
- * they differ.
- *
- * @example
- * ```ts
- * const matched = digestsEqualAt(digest, arena, slot * 64);
- * ```
- */
-export function digestsEqualAt(digest: Uint8Array, arena: Uint8Array, offset: number): boolean {
-  return digestDifferenceAt(digest, arena, offset) === 0;
-}
-
-/**
- * {@link digestsEqualAt} as a number: 0 when the digests are equal, non-zero otherwise, so callers
- * can combine several comparisons without branching on each.
+ * they differ: 0 when equal, non-zero otherwise (0x100 for an offset out of range), so callers can
+ * combine several comparisons without branching on each.
  */
 export function digestDifferenceAt(digest: Uint8Array, arena: Uint8Array, offset: number): number {
   if (!(offset >= 0 && offset + DIGEST_LENGTH <= arena.length)) return 0x100;

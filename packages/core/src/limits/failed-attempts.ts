@@ -32,29 +32,37 @@ export function clientBucket(ip: string): string {
  */
 export class FailedAttempts {
   readonly #buckets: LRUCache<string, BucketState>;
+  /** Throttled clients and when they may try again; empty in the common case, so checked first. */
+  readonly #blockedUntil: LRUCache<string, number>;
 
   constructor(
     private readonly limit: RateLimit,
     maxClients = 50_000,
   ) {
     this.#buckets = new LRUCache({ max: maxClients });
+    this.#blockedUntil = new LRUCache({ max: maxClients });
   }
 
   /** Ms until `ip` may try again, or 0 when it is not throttled. */
   blockedFor(ip: string | undefined, now: number): number {
-    if (ip === undefined || this.#buckets.size === 0) return 0;
-    const state = this.#buckets.peek(clientBucket(ip));
-    if (state === undefined) return 0;
-    const { result } = takeToken(state, this.limit, 1, now);
-    return result.allowed ? 0 : result.retryAfterMs;
+    if (ip === undefined || this.#blockedUntil.size === 0) return 0;
+    const bucket = clientBucket(ip);
+    const until = this.#blockedUntil.get(bucket);
+    if (until === undefined) return 0;
+    if (now < until) return until - now;
+    this.#blockedUntil.delete(bucket);
+    return 0;
   }
 
   /** Records a failure; true when this failure emptied the bucket (the IP is now throttled). */
   record(ip: string | undefined, now: number): boolean {
     if (ip === undefined) return false;
     const bucket = clientBucket(ip);
-    const { state, result } = takeToken(this.#buckets.get(bucket), this.limit, 1, now);
+    const { state } = takeToken(this.#buckets.get(bucket), this.limit, 1, now);
     this.#buckets.set(bucket, state);
-    return result.allowed && result.remaining === 0;
+    if (state.tokens >= 1) return false;
+    const waitMs = Math.ceil(((1 - state.tokens) * 1000) / this.limit.refillPerSecond);
+    this.#blockedUntil.set(bucket, now + waitMs);
+    return true;
   }
 }

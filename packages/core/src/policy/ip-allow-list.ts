@@ -149,7 +149,12 @@ class CompiledIpAllowList implements IpAllowList {
   matches(ip: string | undefined): boolean {
     if (typeof ip !== 'string' || ip.length === 0 || ip.length > 64) return false;
     let text = ip;
-    if (text.length > 7 && text.slice(0, 7).toLowerCase() === MAPPED_PREFIX && text.includes('.')) {
+    if (
+      text.charCodeAt(0) === 58 &&
+      text.length > 7 &&
+      text.slice(0, 7).toLowerCase() === MAPPED_PREFIX &&
+      text.includes('.')
+    ) {
       text = text.slice(7);
     }
     const value = parseIPv4(text);

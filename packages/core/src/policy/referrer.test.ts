@@ -142,3 +142,12 @@ describe('referrer restrictions through verify', () => {
     expect(result.ok ? 'ok' : result.code).toBe('referrer_not_allowed');
   });
 });
+
+describe('default ports in patterns', () => {
+  it('treats an explicit default port as the scheme’s own (URL reports it as empty)', () => {
+    const list = compileReferrerAllowList(['https://example.com:443/*', 'http://example.com:80/*']);
+    expect(list.matches({ referer: 'https://example.com/page' })).toBe(true);
+    expect(list.matches({ referer: 'http://example.com/page' })).toBe(true);
+    expect(list.matches({ referer: 'https://example.com:8443/page' })).toBe(false);
+  });
+});

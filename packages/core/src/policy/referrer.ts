@@ -87,11 +87,14 @@ export function compileReferrerAllowList(
       if (path === '/' && pathPrefix) path = undefined;
     }
     const scheme_ = scheme?.toLowerCase();
+    // URL reports a scheme's default port as '': `https://example.com:443/*` means any https URL.
+    const defaultPort =
+      (scheme_ === 'https' && port === '443') || (scheme_ === 'http' && port === '80');
     patterns.push({
       schemes: scheme_ === undefined || scheme_ === '*' ? ['http:', 'https:'] : [`${scheme_}:`],
       host,
       subdomains: wildcard !== undefined,
-      port,
+      port: defaultPort ? '' : port,
       path,
       pathPrefix,
     });
