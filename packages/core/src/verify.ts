@@ -70,16 +70,25 @@ export function compileVerifyOptions(options: VerifyOptions): CompiledOptions {
  */
 export class Verifier {
   readonly #compiled = new WeakMap<VerifyOptions, CompiledOptions>();
+  // The options object of the previous call and its compiled form: an adapter passes the same
+  // object on every request of a route, so this skips the WeakMap lookup on the hot path.
+  #lastOptions: VerifyOptions | undefined;
+  #lastCompiled: CompiledOptions | undefined;
   readonly #digest = new Uint8Array(DIGEST_LENGTH);
   readonly #previousDigest = new Uint8Array(DIGEST_LENGTH);
 
   constructor(private readonly config: VerifierConfig) {}
 
   verify(request: VerifyRequest, options: VerifyOptions = NO_OPTIONS): MaybePromise<VerifyResult> {
-    let compiled = this.#compiled.get(options);
-    if (compiled === undefined) {
-      compiled = compileVerifyOptions(options);
-      this.#compiled.set(options, compiled);
+    let compiled = this.#lastCompiled;
+    if (options !== this.#lastOptions || compiled === undefined) {
+      compiled = this.#compiled.get(options);
+      if (compiled === undefined) {
+        compiled = compileVerifyOptions(options);
+        this.#compiled.set(options, compiled);
+      }
+      this.#lastOptions = options;
+      this.#lastCompiled = compiled;
     }
     const config = this.config;
     const now = config.clock();

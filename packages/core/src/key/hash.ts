@@ -1,6 +1,13 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { asciiInto, fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import {
+  type HmacStates,
+  hmacSha256Short,
+  hmacStates,
+  ONE_BLOCK_MAX,
+  sha256Short,
+} from './sha256.js';
 
 export const DIGEST_LENGTH = 32;
 
@@ -20,11 +27,14 @@ type Hasher = { update(data: Uint8Array): Hasher; digestInto(out: Uint8Array): v
 type Clonable = Hasher & { _cloneInto(to?: never): Clonable };
 
 /**
- * Hashes 43-char secrets with SHA-256 or HMAC-SHA256(pepper). Keyed states are prepared once and
- * cloned per secret into a reused scratch state, so hashing allocates nothing on the hot path.
+ * Hashes 43-char secrets with SHA-256 or HMAC-SHA256(pepper). A secret fits one SHA-256 block, so
+ * it is hashed by `sha256.ts` (one compression; HMAC from precomputed keyed states: two), without
+ * allocating; a longer input falls back to @noble/hashes, whose keyed states are prepared once and
+ * cloned per input into a reused scratch state.
  */
 export class SecretHasher {
   readonly #pepperStates = new Map<string | undefined, Clonable>();
+  readonly #hmacStates = new Map<string, HmacStates>();
   readonly #scratch = new Map<string | undefined, Clonable>();
   readonly #input = new Uint8Array(64);
   readonly current: string | undefined;
@@ -34,6 +44,8 @@ export class SecretHasher {
     this.#pepperStates.set(undefined, sha256.create() as unknown as Clonable);
     for (const [version, pepper] of peppers.peppers) {
       this.#pepperStates.set(version, hmac.create(sha256, pepper) as unknown as Clonable);
+      // RFC 2104: a key longer than the block is hashed first.
+      this.#hmacStates.set(version, hmacStates(pepper.length > 64 ? sha256(pepper) : pepper));
     }
   }
 
@@ -48,6 +60,16 @@ export class SecretHasher {
 
   /** Writes the digest of `secret` under `version` (undefined = plain SHA-256) into `out`. */
   digestInto(secret: string, version: string | undefined, out: Uint8Array): boolean {
+    if (secret.length <= ONE_BLOCK_MAX) {
+      if (version === undefined) {
+        sha256Short(secret, out);
+        return true;
+      }
+      const states = this.#hmacStates.get(version);
+      if (states === undefined) return false;
+      hmacSha256Short(secret, states, out);
+      return true;
+    }
     const base = this.#pepperStates.get(version);
     if (base === undefined) return false;
     const state = base._cloneInto(this.#scratch.get(version) as never);
