@@ -1,8 +1,8 @@
 // A dudect-style statistical timing check of keyward.verify on the BUILT core
 // (packages/core/dist/index.js). Not part of the gating tests. Run it with
 //
-//   npx pnpm@10 test:timing                     builds core, then runs this file (~1-2 min)
-//   node security/timing.mjs --samples=100000   quicker; also --pool=64 and --only=a,b,aa
+//   npx pnpm@10 test:timing                     builds core, then runs this file (~3 min)
+//   node security/timing.mjs --samples=100000   quicker; also --pool=64, --epochs=10, --only=a,b,aa
 //
 // Method (Reparaz, Balasch, Verbauwhede, "Dude, is my code constant time?", DATE 2017): two
 // classes of input, the class of every single measurement chosen by a CSPRNG coin, so drift,
@@ -17,10 +17,13 @@
 // but would cut the number of independent coin flips, and the timer's own cost is the same for
 // both classes, so it cancels in the difference of means.
 //
-// Each class is a pool of POOL (default 1024) requests and each measurement also picks one of
-// them at random: with ONE fixed input per class, the address of that input's objects alone made
-// identical code paths differ (|t| up to ~37 for (a) with --pool=1). The cache is filled in an
-// interleaved order, as on a live server, so no kind of entry sits packed densely in memory.
+// Each class is a pool of POOL (default 1024) keys and each measurement picks one at random and
+// wraps it in a NEW request object whose header is a NEW flat string. Two nuisance factors are
+// randomised so they cannot pose as the class: the addresses of the input objects (with ONE fixed
+// input per class, identical code paths differed, |t| up to ~37 with --pool=1; with reused
+// request objects, calibration (ab) still reached |t| 24-34) and the layout of the record cache:
+// the samples are split over EPOCHS (default 100) epochs, each on a new keyward instance whose
+// cache is filled in a new random order (with one cache filled once, (ab) reached |t| 6-40).
 //
 // Comparisons (record or negative entry cached, failedAttempts off, 1 h TTLs, no onEvent):
 //   (a) wrong secret differing from the real one in its FIRST char vs in its LAST char  [gating]
@@ -42,18 +45,22 @@ import { createKeyward, MemoryStore } from '../packages/core/dist/index.js';
 
 const THRESHOLD = 4.5;
 const PREFIX = 'acme';
+const IP = '192.0.2.1';
 const arg = (name) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const SAMPLES = Number(arg('samples') ?? 400_000);
 const CONTROL_SAMPLES = Math.min(SAMPLES, 200_000);
 const WARMUP = 50_000;
 const BATCH = 10_000;
+/** Each comparison's samples are split over this many epochs, each on a freshly filled cache. */
+const EPOCHS = Number(arg('epochs') ?? 100);
+const EPOCH_WARMUP = 5_000;
 /** Requests per class; each measurement picks one at random (see the header). */
 const POOL = Number(arg('pool') ?? 1024);
 const POOL_MASK = POOL - 1;
 if (!(POOL >= 1 && POOL <= 65_536 && (POOL & POOL_MASK) === 0)) {
   throw new Error('--pool must be a power of two up to 65536');
 }
-const TIME_BUDGET_MS = 150_000;
+const TIME_BUDGET_MS = 300_000;
 const OUTPUT = fileURLToPath(new URL('./timing-results.json', import.meta.url));
 
 // --- Key format, reimplemented (CRC-32 IEEE of everything before it, 6 base62 chars). ---------
@@ -110,17 +117,30 @@ function randomBase62(length) {
   return out;
 }
 
+/** A uniformly random permutation of 0..n-1 (Fisher-Yates on CSPRNG draws). */
+function shuffled(n) {
+  const order = Array.from({ length: n }, (_, i) => i);
+  const draws = randomFillSync(new Uint32Array(n));
+  for (let i = n - 1; i > 0; i--) {
+    const j = draws[i] % (i + 1);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  return order;
+}
+
 // --- Statistics. -----------------------------------------------------------------------------
 
 /** Welch's t of two sorted samples, each cropped to its values below `limit`. */
 function welch(sorted0, prefix0, sorted1, prefix1, limit) {
   const n0 = limit === Number.POSITIVE_INFINITY ? sorted0.length : lowerBound(sorted0, limit);
   const n1 = limit === Number.POSITIVE_INFINITY ? sorted1.length : lowerBound(sorted1, limit);
-  if (n0 < 2 || n1 < 2) return { t: 0, n0, n1, mean0: Number.NaN, mean1: Number.NaN };
+  if (n0 < 2 || n1 < 2) {
+    return { t: 0, n0, n1, mean0: Number.NaN, mean1: Number.NaN, se: Number.NaN };
+  }
   const [m0, v0] = moments(prefix0, n0);
   const [m1, v1] = moments(prefix1, n1);
-  const t = (m0 - m1) / Math.sqrt(v0 / n0 + v1 / n1);
-  return { t, n0, n1, mean0: m0 + prefix0.shift, mean1: m1 + prefix1.shift };
+  const se = Math.sqrt(v0 / n0 + v1 / n1);
+  return { t: (m0 - m1) / se, n0, n1, mean0: m0 + prefix0.shift, mean1: m1 + prefix1.shift, se };
 }
 
 /** Prefix sums of values shifted by `shift` (keeps the sums of squares well conditioned). */
@@ -195,17 +215,26 @@ function analyse(times0, times1) {
       maxAbs: { percentile: round(worst.percentile, 4), ...summary(worst) },
     },
     maxAbsT: round(Math.max(Math.abs(raw.t), Math.abs(worst.t))),
+    // The smallest difference of mean times that would reach |t| = 4.5 on the median crop.
+    detectableNs: round(THRESHOLD * at(0.5).se, 1),
   };
 }
 
 // --- Measurement. ----------------------------------------------------------------------------
 
-/** Times `samples` verify calls, each on the request of a class picked by a CSPRNG coin. */
-function measure(keyward, requests, samples) {
-  const times0 = new Float64Array(samples);
-  const times1 = new Float64Array(samples);
-  let n0 = 0;
-  let n1 = 0;
+/**
+ * A new request object for `key`, its header value a new flat string: every measurement reads
+ * freshly allocated request memory, whichever class it belongs to, so the addresses of long-lived
+ * per-class input objects cannot tell the classes apart (with reused request objects, two sets of
+ * identical active keys, calibration (ab), reached |t| 24-34 on the reference machine).
+ */
+function freshRequest(key) {
+  const header = Buffer.from(`Bearer ${key}`, 'latin1').toString('latin1');
+  return { headers: { authorization: header }, ip: IP };
+}
+
+/** Times `samples` verify calls, each on a class picked by a CSPRNG coin; appends to `into`. */
+function measure(keyward, requests, samples, into) {
   const coins = new Uint32Array(BATCH);
   const deltas = new Float64Array(BATCH);
   const classes = new Uint8Array(BATCH);
@@ -215,26 +244,22 @@ function measure(keyward, requests, samples) {
     for (let i = 0; i < size; i++) {
       const coin = coins[i];
       const cls = coin & 1;
-      const request = requests[cls][(coin >>> 1) & POOL_MASK];
+      const request = freshRequest(requests[cls][(coin >>> 1) & POOL_MASK]);
       const start = process.hrtime.bigint();
       keyward.verify(request);
       const end = process.hrtime.bigint();
       deltas[i] = Number(end - start);
       classes[i] = cls;
     }
-    for (let i = 0; i < size; i++) {
-      if (classes[i] === 0) times0[n0++] = deltas[i];
-      else times1[n1++] = deltas[i];
-    }
+    for (let i = 0; i < size; i++) into[classes[i]].push(deltas[i]);
   }
-  return [times0.subarray(0, n0), times1.subarray(0, n1)];
 }
 
 /** Runs each class until V8 has optimised the path, and checks what each class returns. */
-function warmUp(keyward, requests, expected) {
-  for (let i = 0; i < WARMUP; i++) {
+function warmUp(keyward, requests, expected, calls) {
+  for (let i = 0; i < calls; i++) {
     const cls = i & 1;
-    const result = keyward.verify(requests[cls][(i >>> 1) & POOL_MASK]);
+    const result = keyward.verify(freshRequest(requests[cls][(i >>> 1) & POOL_MASK]));
     if (typeof result?.then === 'function') {
       throw new Error('verify returned a Promise: the record is not cached, the check is void');
     }
@@ -256,15 +281,18 @@ class CountingStore extends MemoryStore {
 
 async function configuration(name, pepper) {
   const store = new CountingStore();
-  const keyward = createKeyward({
-    prefix: PREFIX,
-    environments: ['live'],
-    store,
-    pepper,
-    failedAttempts: false,
-    cache: { ttlMs: 3_600_000, negativeTtlMs: 3_600_000 },
-  });
-  const request = (k) => ({ headers: { authorization: `Bearer ${k}` }, ip: '192.0.2.1' });
+  const newKeyward = () =>
+    createKeyward({
+      prefix: PREFIX,
+      environments: ['live'],
+      store,
+      pepper,
+      failedAttempts: false,
+      cache: { ttlMs: 3_600_000, negativeTtlMs: 3_600_000 },
+    });
+  const keyward = newKeyward();
+  // Each class is a pool of keys; freshRequest() wraps one in a new request per measurement.
+  const request = (k) => k;
   const valid = [];
   const wrongFirst = [];
   const wrongLast = [];
@@ -304,15 +332,18 @@ async function configuration(name, pepper) {
       request(formatKey('live', revoked.parts.id, changeAt(revoked.parts.secret, 42))),
     );
   }
-  // Fill the record cache and the negative cache, interleaved as a live server would, so that
-  // neither kind of entry ends up packed densely in memory (dense packing alone, from filling
-  // all negative entries in one loop, made unknown ids ~200 ns faster on the reference machine).
-  for (let i = 0; i < POOL; i++) {
-    await keyward.verify(valid[i]);
-    await keyward.verify(unknownFill[i]);
-    await keyward.verify(revokedWrong[i]);
-    await keyward.verify(otherWrong[i]);
-  }
+  // Every epoch measures on a new keyward instance (a new record cache) filled in a new random
+  // order, so where each class's cache entries sit in memory is re-drawn every epoch: a layout
+  // that happens to favour one class becomes noise across epochs instead of a fixed bias. With
+  // one cache filled once, two sets of identical active keys, calibration (ab), reached |t| 6-40.
+  const fills = [...valid, ...unknownFill, ...revokedWrong, ...otherWrong];
+  const epochKeyward = async () => {
+    const instance = newKeyward();
+    const order = shuffled(fills.length);
+    for (const index of order) await instance.verify(freshRequest(fills[index]));
+    return instance;
+  };
+  keyward.close();
   const comparisons = [
     {
       id: 'a',
@@ -375,12 +406,19 @@ async function configuration(name, pepper) {
   const only = arg('only')?.split(',');
   for (const c of comparisons) {
     if (only !== undefined && !only.includes(c.id)) continue;
-    warmUp(keyward, c.requests, c.expected);
-    const readsBefore = store.reads;
+    const into = [[], []];
     const started = performance.now();
-    const [times0, times1] = measure(keyward, c.requests, c.samples);
+    for (let epoch = 0; epoch < EPOCHS; epoch++) {
+      const keyward = await epochKeyward();
+      warmUp(keyward, c.requests, c.expected, epoch === 0 ? WARMUP : EPOCH_WARMUP);
+      const readsBefore = store.reads;
+      measure(keyward, c.requests, Math.ceil(c.samples / EPOCHS), into);
+      if (store.reads !== readsBefore) throw new Error('a store read happened while measuring');
+      keyward.close();
+    }
     const seconds = (performance.now() - started) / 1000;
-    if (store.reads !== readsBefore) throw new Error('a store read happened while measuring');
+    const times0 = Float64Array.from(into[0]);
+    const times1 = Float64Array.from(into[1]);
     const stats = analyse(times0, times1);
     const differs = stats.maxAbsT >= THRESHOLD;
     const pass = c.gating || c.expectSame ? !differs : differs;
@@ -406,10 +444,10 @@ async function configuration(name, pepper) {
         `    n=${r.samples.join('/')}  median ${r.medianNs.join('/')} ns  ` +
         `raw t=${r.raw.t}  cropped t: p50=${r.cropped.p50.t} p90=${r.cropped.p90.t} ` +
         `p99=${r.cropped.p99.t} max|t|=${Math.abs(r.cropped.maxAbs.t)} @p${round(r.cropped.maxAbs.percentile * 100, 1)}` +
+        `  detectable ${r.detectableNs} ns` +
         `  (${r.seconds}s) → ${r.verdict}`,
     );
   }
-  keyward.close();
   return results;
 }
 
@@ -473,8 +511,10 @@ const report = {
     measurement: 'one keyward.verify call per sample, process.hrtime.bigint() around it',
     classAssignment: 'CSPRNG coin per measurement (crypto.randomFillSync)',
     requestsPerClass: POOL,
-    cacheFill: 'interleaved: valid, unknown, revoked, other per index',
-    warmUpCalls: WARMUP,
+    request: 'a new request object and a new flat header string per measurement',
+    epochs: EPOCHS,
+    cacheFill: 'per epoch: a new keyward instance, its cache filled in a CSPRNG-shuffled order',
+    warmUpCalls: { firstEpoch: WARMUP, laterEpochs: EPOCH_WARMUP },
     crops: "raw, and dudect's 100 crops below the pooled percentile 1 - 0.5^(10(i+1)/100)",
     threshold: THRESHOLD,
     setup: 'MemoryStore, cache ttl and negative ttl 1 h, failedAttempts: false, no onEvent',
