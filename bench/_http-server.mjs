@@ -2,9 +2,10 @@
 // generator never shares its event loop. Not a section (the leading underscore keeps run.mjs
 // from running it).
 //
-//   node bench/_http-server.mjs <express|koa|fastify> <bare|keyward|diy>
+//   node bench/_http-server.mjs <express|koa|fastify> <bare|noop|keyward|diy>
 //
-// Serves GET / → {"hello":"world"} on 127.0.0.1 (a free port). `keyward` puts apiKeyAuth from the
+// Serves GET / → {"hello":"world"} on 127.0.0.1 (a free port). `noop` puts a middleware that only
+// calls next() in front (Fastify: a callback onRequest hook calling done()). `keyward` puts apiKeyAuth from the
 // built adapter in front (default configuration: MemoryStore, no pepper, default cache); `diy`
 // (Express only) is the do-it-yourself baseline: a Map from the SHA-256 hex of the Bearer token to
 // a record, then express-rate-limit keyed by that record. Over IPC it sends
@@ -20,10 +21,10 @@ import { loadPackage } from './lib.mjs';
 
 const [framework, variant] = process.argv.slice(2);
 const FRAMEWORKS = ['express', 'koa', 'fastify'];
-const VARIANTS = ['bare', 'keyward', 'diy'];
+const VARIANTS = ['bare', 'noop', 'keyward', 'diy'];
 if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
   throw new TypeError(
-    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|keyward|diy>',
+    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|noop|keyward|diy>',
   );
 }
 if (variant === 'diy' && framework !== 'express') {
@@ -56,7 +57,9 @@ if (typeof check?.then === 'function' || !check.ok) {
 async function expressServer() {
   const { default: express } = await import('express');
   const app = express();
-  if (variant === 'keyward') {
+  if (variant === 'noop') {
+    app.use((_req, _res, next) => next());
+  } else if (variant === 'keyward') {
     const { apiKeyAuth } = await loadPackage('express');
     app.use(apiKeyAuth(keyward, REQUIRED));
   } else if (variant === 'diy') {
@@ -102,7 +105,9 @@ async function expressServer() {
 async function koaServer() {
   const { default: Koa } = await import('koa');
   const app = new Koa();
-  if (variant === 'keyward') {
+  if (variant === 'noop') {
+    app.use((_ctx, next) => next());
+  } else if (variant === 'keyward') {
     const { apiKeyAuth } = await loadPackage('koa');
     app.use(apiKeyAuth(keyward, REQUIRED));
   }
@@ -119,7 +124,9 @@ async function koaServer() {
 async function fastifyServer() {
   const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
-  if (variant === 'keyward') {
+  if (variant === 'noop') {
+    app.addHook('onRequest', (_request, _reply, done) => done());
+  } else if (variant === 'keyward') {
     const { apiKeyAuth } = await loadPackage('fastify');
     await app.register(apiKeyAuth, { keyward, ...REQUIRED });
   }

@@ -1,21 +1,31 @@
 // HTTP section: requests per second through @keyward/express, @keyward/koa and @keyward/fastify
-// against the same hello-world app without authentication, and Express + keyward against a
-// do-it-yourself baseline (SHA-256 Map lookup + express-rate-limit). Run: node bench/run.mjs http
+// against the same hello-world app without authentication (and with a no-op middleware, the floor
+// any middleware sits on), and Express + keyward against a do-it-yourself baseline (SHA-256 Map
+// lookup + express-rate-limit). Run: node bench/run.mjs http
 //
-// Every server runs in its own child process (bench/_http-server.mjs); autocannon runs here, in
-// the parent, so load generator and server never share an event loop. Loopback only, keep-alive
-// connections. Runs are interleaved: every round runs each server of a framework once, back to
-// back, in an order that rotates between rounds, and ratios are taken round by round.
+// Every server runs in its own child process (bench/_http-server.mjs). The load generator is, by
+// default, bench/_loadgen.mjs in a process of its own: a client that never sleeps, so the server's
+// writes never pay for waking it (see that file; on this VM that wake-up cost grows with every
+// microsecond the server adds, which a server in production, whose clients are elsewhere, never
+// pays). BENCH_HTTP_LOADGEN=wrk or =autocannon measure with those instead. On a machine of 2+
+// cores with taskset, the server is pinned to CPU 1 and the load generator (not autocannon, which
+// runs in this process) to CPU 0, so neither migrates onto the other's core mid-run. Loopback
+// only, keep-alive connections. Runs are interleaved: every round runs each server of a framework once,
+// back to back, in an order that rotates between rounds, and ratios are taken round by round.
 //
 // Environment (for quick trials; the defaults are what docs/benchmarks.md reports):
-//   BENCH_HTTP_SECONDS   seconds per measured run (default 5)
-//   BENCH_HTTP_ROUNDS    rounds (default 7; at least 3 are always run)
+//   BENCH_HTTP_SECONDS   seconds per measured run (default 3)
+//   BENCH_HTTP_ROUNDS    rounds (default 9; at least 3 are always run)
 //   BENCH_HTTP_ONLY      comma-separated frameworks to run (default express,koa,fastify)
+//   BENCH_HTTP_LOADGEN   poll (default), wrk (must be installed) or autocannon
+//   BENCH_HTTP_PIN       0 to not pin processes to cores
 //   BENCH_HTTP_PROFILE   a directory: servers run with `node --cpu-prof` and write profiles there
 
-import { fork } from 'node:child_process';
+import { execFile, execFileSync, fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import {
   BENCH_DIR,
@@ -29,24 +39,52 @@ import {
   subheading,
 } from './lib.mjs';
 
-const SECONDS = boundedInt(process.env.BENCH_HTTP_SECONDS, 5, 1, 30);
-const ROUNDS = boundedInt(process.env.BENCH_HTTP_ROUNDS, 7, 3, 15);
+const SECONDS = boundedInt(process.env.BENCH_HTTP_SECONDS, 3, 1, 30);
+const ROUNDS = boundedInt(process.env.BENCH_HTTP_ROUNDS, 9, 3, 25);
 const MIN_ROUNDS = 3;
-const WARMUP_SECONDS = 3;
+const WARMUP_SECONDS = 2;
 const CONNECTIONS = 10;
 const PIPELINING = 1;
 /** Rounds beyond MIN_ROUNDS start only while the section is inside this budget. */
-const BUDGET_MS = 7 * 60_000;
+const BUDGET_MS = 10 * 60_000;
 const PROFILE_DIR = process.env.BENCH_HTTP_PROFILE;
+const LOADGEN = process.env.BENCH_HTTP_LOADGEN ?? 'poll';
+if (!['poll', 'wrk', 'autocannon'].includes(LOADGEN)) {
+  throw new RangeError(`BENCH_HTTP_LOADGEN must be poll, wrk or autocannon, not ${LOADGEN}`);
+}
+if (LOADGEN === 'wrk' && !onPath('wrk'))
+  throw new Error('BENCH_HTTP_LOADGEN=wrk: wrk is not installed');
+const PIN =
+  LOADGEN !== 'autocannon' &&
+  process.env.BENCH_HTTP_PIN !== '0' &&
+  availableParallelism() >= 2 &&
+  onPath('taskset');
+const SERVER_CPU = '1';
+const LOADGEN_CPU = '0';
 
 const FRAMEWORKS = [
-  { name: 'express', label: 'Express 5', variants: ['bare', 'keyward', 'diy'], target: 0.97 },
-  { name: 'koa', label: 'Koa 3', variants: ['bare', 'keyward'], target: 0.93 },
-  { name: 'fastify', label: 'Fastify 5', variants: ['bare', 'keyward'], target: 0.88 },
+  {
+    name: 'express',
+    label: 'Express 5',
+    variants: ['bare', 'noop', 'keyward', 'diy'],
+    target: 0.97,
+  },
+  { name: 'koa', label: 'Koa 3', variants: ['bare', 'noop', 'keyward'], target: 0.93 },
+  { name: 'fastify', label: 'Fastify 5', variants: ['bare', 'noop', 'keyward'], target: 0.88 },
 ].filter((f) => {
   const only = process.env.BENCH_HTTP_ONLY;
   return only === undefined || only.split(',').includes(f.name);
 });
+
+/** Whether `command` is on the PATH. */
+function onPath(command) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function boundedInt(text, fallback, min, max) {
   const value = text === undefined ? fallback : Number.parseInt(text, 10);
@@ -72,8 +110,10 @@ function startServer(framework, variant) {
       `--cpu-prof-name=${framework}-${variant}.cpuprofile`,
     );
   }
+  // Pinned: `taskset -c 1 node <execArgv> _http-server.mjs …`, the IPC channel inherited.
   const child = fork(path.join(BENCH_DIR, '_http-server.mjs'), [framework, variant], {
-    execArgv,
+    execPath: PIN ? 'taskset' : process.execPath,
+    execArgv: PIN ? ['-c', SERVER_CPU, process.execPath, ...execArgv] : execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const pending = new Map();
@@ -144,7 +184,7 @@ async function checkServer(server) {
   }
   const anonymous = await fetch(url);
   await anonymous.text();
-  const expected = server.variant === 'bare' ? 200 : 401;
+  const expected = server.variant === 'bare' || server.variant === 'noop' ? 200 : 401;
   if (anonymous.status !== expected) {
     throw new Error(
       `${server.framework}/${server.variant}: a request without a key got ${anonymous.status}, expected ${expected}`,
@@ -158,9 +198,28 @@ async function checkServer(server) {
 // ---------------------------------------------------------------------------------------------
 // Load
 
-/** Runs autocannon against a server for `seconds`; returns rps, latency and server CPU/request. */
+/** Runs the load generator against a server for `seconds`; rps, latency, server CPU/request. */
 async function load(server, seconds) {
   const cpuBefore = await server.cpu();
+  const run = { poll: runPoll, wrk: runWrk, autocannon: runAutocannon }[LOADGEN];
+  const result = await run(server, seconds);
+  const cpuAfter = await server.cpu();
+  if (result.errors > 0 || result.non2xx > 0 || result.ok === 0) {
+    throw new Error(
+      `${server.framework}/${server.variant}: ${result.errors} socket errors or timeouts, ` +
+        `${result.non2xx} non-2xx responses under load`,
+    );
+  }
+  return {
+    rps: result.ok / result.seconds,
+    requests: result.ok,
+    p50Ms: result.p50Ms,
+    p99Ms: result.p99Ms,
+    serverCpuUsPerRequest: (cpuAfter - cpuBefore) / result.ok,
+  };
+}
+
+async function runAutocannon(server, seconds) {
   const result = await autocannon({
     url: `http://127.0.0.1:${server.port}/`,
     connections: CONNECTIONS,
@@ -168,21 +227,71 @@ async function load(server, seconds) {
     duration: seconds,
     headers: { authorization: `Bearer ${server.key}` },
   });
-  const cpuAfter = await server.cpu();
-  const ok = result['2xx'];
-  if (result.errors > 0 || result.timeouts > 0 || result.non2xx > 0 || ok === 0) {
-    throw new Error(
-      `${server.framework}/${server.variant}: ${result.errors} errors, ${result.timeouts} timeouts, ` +
-        `${result.non2xx} non-2xx responses under load`,
-    );
-  }
   return {
-    rps: ok / result.duration,
-    requests: ok,
+    ok: result['2xx'],
+    seconds: result.duration,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    serverCpuUsPerRequest: (cpuAfter - cpuBefore) / ok,
   };
+}
+
+const execFileAsync = promisify(execFile);
+
+async function runPoll(server, seconds) {
+  const args = [
+    path.join(BENCH_DIR, '_loadgen.mjs'),
+    String(server.port),
+    String(seconds),
+    String(CONNECTIONS),
+    `Bearer ${server.key}`,
+  ];
+  const { stdout } = PIN
+    ? await execFileAsync('taskset', ['-c', LOADGEN_CPU, process.execPath, ...args])
+    : await execFileAsync(process.execPath, args);
+  return JSON.parse(stdout);
+}
+
+async function runWrk(server, seconds) {
+  const args = [
+    '-t1',
+    `-c${CONNECTIONS}`,
+    `-d${seconds}s`,
+    '--latency',
+    '-H',
+    `authorization: Bearer ${server.key}`,
+    `http://127.0.0.1:${server.port}/`,
+  ];
+  const { stdout } = PIN
+    ? await execFileAsync('taskset', ['-c', LOADGEN_CPU, 'wrk', ...args])
+    : await execFileAsync('wrk', args);
+  const total = /(\d+) requests in ([\d.]+)(us|ms|s|m),/.exec(stdout);
+  if (total === null) throw new Error(`unexpected wrk output:\n${stdout}`);
+  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(stdout)?.[1] ?? 0);
+  const socket = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(
+    stdout,
+  );
+  const errors = socket === null ? 0 : socket.slice(1).reduce((sum, n) => sum + Number(n), 0);
+  return {
+    ok: Number(total[1]) - non2xx,
+    seconds: toMs(total[2], total[3]) / 1000,
+    errors,
+    non2xx,
+    p50Ms: wrkPercentile(stdout, '50'),
+    p99Ms: wrkPercentile(stdout, '99'),
+  };
+}
+
+function toMs(value, unit) {
+  const scale = { us: 1e-3, ms: 1, s: 1e3, m: 60e3 }[unit];
+  return Number(value) * scale;
+}
+
+/** A latency percentile from wrk's --latency table ("  99%    1.23ms"), in ms. */
+function wrkPercentile(stdout, percent) {
+  const match = new RegExp(`^\\s+${percent}%\\s+([\\d.]+)(us|ms|s|m)\\s*$`, 'm').exec(stdout);
+  return match === null ? Number.NaN : toMs(match[1], match[2]);
 }
 
 /** Rotates `items` left by `by`: the order of one round. */
@@ -205,35 +314,41 @@ function roundRatio(a, b, field) {
 // ---------------------------------------------------------------------------------------------
 
 const started = Date.now();
-heading('HTTP adapters: hello world, bare vs behind apiKeyAuth (autocannon, loopback)');
+heading(
+  `HTTP adapters: hello world, bare vs behind apiKeyAuth (load generator: ${LOADGEN}, loopback)`,
+);
 console.log(
   `  ${CONNECTIONS} keep-alive connections, pipelining ${PIPELINING}, ${SECONDS} s per run after a ` +
-    `${WARMUP_SECONDS} s warm-up per server; ${ROUNDS} interleaved rounds (at least ${MIN_ROUNDS})\n` +
+    `${WARMUP_SECONDS} s warm-up per server; ${ROUNDS} interleaved rounds (at least ${MIN_ROUNDS}),\n` +
+    '  every round on new server processes\n' +
     '  key: IP allow-list 127.0.0.0/8 + ::1, scope invoices:read required, token bucket never empty;\n' +
-    '  MemoryStore, default cache, no pepper. Each server in its own process; autocannon in this one.',
+    '  MemoryStore, default cache, no pepper. Each server in its own process; ' +
+    (LOADGEN === 'autocannon'
+      ? 'autocannon in this one.'
+      : `${LOADGEN === 'wrk' ? 'wrk (1 thread)' : 'the busy-polling client (bench/_loadgen.mjs)'} in another` +
+        `${PIN ? `; server pinned to CPU ${SERVER_CPU}, load generator to CPU ${LOADGEN_CPU}` : ''}.`),
 );
 
-const servers = [];
-try {
-  for (const framework of FRAMEWORKS) {
-    framework.servers = {};
-    for (const variant of framework.variants) {
-      const server = await startServer(framework.name, variant);
-      servers.push(server);
-      framework.servers[variant] = server;
-      await checkServer(server);
-    }
-  }
-  subheading('warming up');
-  for (const server of servers) {
-    await load(server, WARMUP_SECONDS);
-    process.stdout.write(`  ${server.framework}/${server.variant}`);
-  }
-  console.log();
+const servers = new Set();
+/** Starts a server, checks it answers as its variant should, and tracks it for the cleanup. */
+async function freshServer(framework, variant) {
+  const server = await startServer(framework, variant);
+  servers.add(server);
+  await checkServer(server);
+  return server;
+}
+async function retire(server) {
+  await stopServer(server);
+  servers.delete(server);
+}
 
+try {
   for (const framework of FRAMEWORKS) {
     framework.runs = Object.fromEntries(framework.variants.map((v) => [v, []]));
   }
+  // Every round starts new server processes: a process can be a few percent faster or slower than
+  // an identical one for its whole life (where its heap and code landed), so reusing one process
+  // per variant for every round would turn that luck into a fixed bias.
   const roundMs = [];
   let rounds = 0;
   for (let round = 0; round < ROUNDS; round++) {
@@ -241,11 +356,16 @@ try {
     const roundStart = Date.now();
     const cells = [];
     for (const framework of FRAMEWORKS) {
-      for (const variant of rotate(framework.variants, round)) {
-        const run = await load(framework.servers[variant], SECONDS);
+      const order = rotate(framework.variants, round);
+      const running = {};
+      for (const variant of order) running[variant] = await freshServer(framework.name, variant);
+      for (const variant of order) await load(running[variant], WARMUP_SECONDS);
+      for (const variant of order) {
+        const run = await load(running[variant], SECONDS);
         framework.runs[variant].push(run);
         cells.push(`${framework.name}/${variant} ${formatOps(run.rps)}`);
       }
+      await Promise.all(order.map((variant) => retire(running[variant])));
     }
     rounds += 1;
     roundMs.push(Date.now() - roundStart);
@@ -260,6 +380,9 @@ try {
       connections: CONNECTIONS,
       pipelining: PIPELINING,
       rounds,
+      loadGenerator: LOADGEN,
+      pinned: PIN ? { server: SERVER_CPU, loadGenerator: LOADGEN_CPU } : false,
+      noop: 'a middleware that only calls next() (Fastify: a callback onRequest hook calling done())',
       route: 'GET / → {"hello":"world"}',
       key: 'ips 127.0.0.0/8 + ::1/128, scopes [invoices:read] required, token bucket 1e12 / 1e9 per s',
       diy: 'Express: Map from sha256 hex of the Bearer token + express-rate-limit (key = record id, limit 1e12/min, draft-8 headers)',
@@ -274,12 +397,16 @@ try {
       'keyward/bare',
       'range',
       'target',
+      'noop/bare',
+      'keyward/noop',
       'server µs/req bare → keyward',
     ],
   ];
   for (const framework of FRAMEWORKS) {
-    const { bare, keyward, diy } = framework.runs;
+    const { bare, noop, keyward, diy } = framework.runs;
     const rps = roundRatio(keyward, bare, 'rps');
+    const noopToBare = roundRatio(noop, bare, 'rps');
+    const keywardToNoop = roundRatio(keyward, noop, 'rps');
     const cpu = roundRatio(keyward, bare, 'serverCpuUsPerRequest');
     const bareRps = median(bare.map((r) => r.rps));
     const keywardRps = median(keyward.map((r) => r.rps));
@@ -293,6 +420,8 @@ try {
       formatRatio(rps.median),
       `${formatRatio(rps.min)} – ${formatRatio(rps.max)}`,
       `≥ ${formatRatio(framework.target)} ${rps.median >= framework.target ? 'met' : 'MISSED'}`,
+      formatRatio(noopToBare.median),
+      formatRatio(keywardToNoop.median),
       `${bareCpu.toFixed(1)} → ${keywardCpu.toFixed(1)} (${formatRatio(cpu.median)})`,
     ]);
     const n = framework.name;
@@ -309,6 +438,18 @@ try {
       'ratio',
       'higher',
     );
+    figures[`${n}.noopToBare`] = figure(
+      `${framework.label} no-op middleware / bare rps`,
+      noopToBare.median,
+      'ratio',
+      'higher',
+    );
+    figures[`${n}.keywardToNoop`] = figure(
+      `${framework.label} keyward / no-op middleware rps`,
+      keywardToNoop.median,
+      'ratio',
+      'higher',
+    );
     figures[`${n}.serverCpuRatio`] = figure(
       `${framework.label} server CPU per request, keyward / bare`,
       cpu.median,
@@ -318,6 +459,8 @@ try {
     details.frameworks[n] = {
       target: framework.target,
       rpsRatio: rps,
+      noopToBare,
+      keywardToNoop,
       serverCpuRatio: cpu,
       runs: framework.runs,
     };
@@ -398,7 +541,8 @@ try {
     ],
   ];
   for (const framework of FRAMEWORKS) {
-    const server = framework.servers.keyward;
+    const server = await freshServer(framework.name, 'keyward');
+    await load(server, WARMUP_SECONDS);
     await server.profileStart();
     await load(server, SECONDS);
     const attribution = await server.profileStop();
@@ -421,6 +565,7 @@ try {
       'lower',
     );
     details.frameworks[framework.name].profile = attribution;
+    await retire(server);
   }
   printTable(profileRows);
   console.log(
@@ -428,9 +573,8 @@ try {
       '  busy samples; garbage collection is not attributed, so it is a lower bound.',
   );
 
-  await Promise.all(servers.map(stopServer));
   if (PROFILE_DIR !== undefined) console.log(`\n  CPU profiles written to ${PROFILE_DIR}`);
   await publish({ figures, details });
 } finally {
-  await Promise.all(servers.map(stopServer));
+  await Promise.all([...servers].map(stopServer));
 }
