@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import { rateLimitPolicy } from './http/rate-limit-headers.js';
+import { type HeaderMemo, newHeaderMemo, rateLimitPolicy } from './http/rate-limit-headers.js';
 import { DIGEST_LENGTH, parseStoredHash, type StoredDigest } from './key/hash.js';
 import { toKeyInfo } from './key-info.js';
 import { compileIpAllowList, type IpAllowList } from './policy/ip-allow-list.js';
@@ -20,6 +20,8 @@ export interface CachedKey {
   readonly referrers: ReferrerAllowList | undefined;
   /** `RateLimit-Policy` items, built once per record. */
   readonly policy: { readonly key: string | undefined; readonly quota: string | undefined };
+  /** The last success headers, reused while their numbers repeat (see successRateLimitHeaders). */
+  readonly headerMemo: HeaderMemo;
 }
 
 /**
@@ -80,6 +82,7 @@ export function compileRecord(prefix: string, record: KeyRecord): CachedKey {
     ips,
     referrers,
     policy: rateLimitPolicy(record.rateLimit ?? undefined, record.quota ?? undefined),
+    headerMemo: newHeaderMemo(),
   };
 }
 

@@ -495,6 +495,46 @@ describe('state is revealed only to the right secret', () => {
 });
 
 describe('success', () => {
+  it('reuses one frozen header object while the numbers repeat, and makes a new one when they change', async () => {
+    const { keyward, clock } = setup();
+    const { key } = await keyward.create({
+      name: 'memo',
+      rateLimit: { capacity: 10, refillPerSecond: 1 },
+    });
+    const first = await settle(keyward.verify(bearer(key)));
+    if (!first.ok) throw new Error(first.code);
+    expect(first.headers.ratelimit).toBe('"key";r=9;t=0');
+    expect(Object.isFrozen(first.headers)).toBe(true);
+    // A second later the bucket is full again: the same numbers, the very same object.
+    clock.advance(1000);
+    const again = await settle(keyward.verify(bearer(key)));
+    if (!again.ok) throw new Error(again.code);
+    expect(again.headers).toBe(first.headers);
+    // No time passes: one token fewer, so a new object with the new count.
+    const fewer = await settle(keyward.verify(bearer(key)));
+    if (!fewer.ok) throw new Error(fewer.code);
+    expect(fewer.headers).not.toBe(first.headers);
+    expect(fewer.headers.ratelimit).toBe('"key";r=8;t=0');
+    expect(first.headers.ratelimit).toBe('"key";r=9;t=0');
+  });
+
+  it('gives rejections their own headers with Retry-After, never the memoised success object', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({
+      name: 'memo-reject',
+      rateLimit: { capacity: 1, refillPerSecond: 1 },
+      quota: { limit: 100, period: 'hour' },
+    });
+    const ok = await settle(keyward.verify(bearer(key)));
+    if (!ok.ok) throw new Error(ok.code);
+    const limited = rejection(await settle(keyward.verify(bearer(key))));
+    expect(limited.code).toBe('rate_limited');
+    expect(limited.headers['retry-after']).toBe('1');
+    expect(limited.headers.ratelimit).toBe('"key";r=0;t=1');
+    expect(ok.headers['retry-after']).toBeUndefined();
+    expect(ok.headers.ratelimit).toBe('"key";r=0;t=1, "quota";r=99;t=0');
+  });
+
   it('returns the KeyInfo and RateLimit headers for a key with limits', async () => {
     const { keyward, events } = setup();
     const { key, record } = await keyward.create({

@@ -1,6 +1,10 @@
 import { isPromiseLike, withTimeout } from './async.js';
 import { reject } from './http/problem.js';
-import { rateLimitHeaders, retryAfter } from './http/rate-limit-headers.js';
+import {
+  rateLimitHeaders,
+  retryAfter,
+  successRateLimitHeaders,
+} from './http/rate-limit-headers.js';
 import { extractKey, type HeaderBag } from './key/extract.js';
 import { type KeyEnvironment, type ParsedKey, parseKey } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
@@ -319,17 +323,25 @@ export class Verifier {
     window: LimitResult | undefined,
   ): VerifyResult {
     const { rateLimit, quota } = entry.record;
-    const headers = rateLimitHeaders(
+    if (window !== undefined && !window.allowed) {
+      const headers = rateLimitHeaders(
+        rateLimit ?? undefined,
+        bucket,
+        quota ?? undefined,
+        window,
+        entry.policy,
+      );
+      headers['retry-after'] = retryAfter(window.retryAfterMs);
+      return this.#reject('quota_exceeded', now, ip, entry.record.id, headers);
+    }
+    const headers = successRateLimitHeaders(
+      entry.headerMemo,
       rateLimit ?? undefined,
       bucket,
       quota ?? undefined,
       window,
       entry.policy,
     );
-    if (window !== undefined && !window.allowed) {
-      headers['retry-after'] = retryAfter(window.retryAfterMs);
-      return this.#reject('quota_exceeded', now, ip, entry.record.id, headers);
-    }
     return this.#success(entry, ip, headers, now);
   }
 

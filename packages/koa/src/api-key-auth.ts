@@ -43,8 +43,13 @@ export interface ApiKeyAuthOptions extends VerifyOptions {
   readonly onReject?: KoaRejectHandler | undefined;
 }
 
+/**
+ * Straight onto Node's response, as `ctx.set` does in the end: nothing has been sent yet when the
+ * middleware sets them, and skipping Koa's delegate and checks is measurably cheaper per request.
+ */
 function setHeaders(ctx: Context, headers: ResponseHeaders): void {
-  for (const name in headers) ctx.set(name, headers[name]!);
+  const res = ctx.res;
+  for (const name in headers) res.setHeader(name, headers[name]!);
 }
 
 /**
@@ -97,7 +102,7 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): M
         headers: req.headers,
         rawHeaders: req.rawHeaders,
         ip: ctx.ip,
-        method: ctx.method,
+        method: req.method,
         url: ctx.originalUrl,
       },
       verifyOptions,

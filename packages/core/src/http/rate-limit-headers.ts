@@ -24,6 +24,46 @@ export function rateLimitPolicy(
   };
 }
 
+type Policy = { readonly key: string | undefined; readonly quota: string | undefined };
+
+/** Seconds until one token is available: derived from the time to refill fully. */
+function bucketResetSeconds(rateLimit: RateLimit, bucket: LimitResult): number {
+  const untilToken = !bucket.allowed
+    ? bucket.retryAfterMs
+    : bucket.remaining > 0
+      ? 0
+      : bucket.resetMs - ((rateLimit.capacity - 1) * 1000) / rateLimit.refillPerSecond;
+  return seconds(untilToken);
+}
+
+/** Seconds until the window resets for an exhausted quota, else 0. */
+function quotaResetSeconds(window: LimitResult): number {
+  return !window.allowed || window.remaining <= 0 ? seconds(window.resetMs) : 0;
+}
+
+/** The two header values; a limit is absent when its remaining count is -1. */
+function formatHeaders(
+  policy: Policy,
+  bucketRemaining: number,
+  bucketReset: number,
+  quotaRemaining: number,
+  quotaReset: number,
+): Record<string, string> {
+  let policies: string | undefined;
+  let states: string | undefined;
+  if (bucketRemaining >= 0) {
+    policies = policy.key;
+    states = `"key";r=${bucketRemaining};t=${bucketReset}`;
+  }
+  if (quotaRemaining >= 0) {
+    const state = `"quota";r=${quotaRemaining};t=${quotaReset}`;
+    policies = policies === undefined ? policy.quota : `${policies}, ${policy.quota}`;
+    states = states === undefined ? state : `${states}, ${state}`;
+  }
+  if (policies === undefined || states === undefined) return {};
+  return { 'ratelimit-policy': policies, ratelimit: states };
+}
+
 /**
  * RateLimit and RateLimit-Policy headers in the IETF httpapi draft (08+) syntax:
  * `RateLimit-Policy: "key";q=20;w=4` and `RateLimit: "key";r=19;t=0`, with a `"quota"` item
@@ -35,28 +75,77 @@ export function rateLimitHeaders(
   bucket: LimitResult | undefined,
   quota: Quota | undefined,
   window: LimitResult | undefined,
-  policy = rateLimitPolicy(rateLimit, quota),
+  policy: Policy = rateLimitPolicy(rateLimit, quota),
 ): Record<string, string> {
-  let policies: string | undefined;
-  let states: string | undefined;
-  if (rateLimit !== undefined && bucket !== undefined) {
-    // Seconds until one token is available: derived from the time to refill fully.
-    const untilToken = !bucket.allowed
-      ? bucket.retryAfterMs
-      : bucket.remaining > 0
-        ? 0
-        : bucket.resetMs - ((rateLimit.capacity - 1) * 1000) / rateLimit.refillPerSecond;
-    policies = policy.key;
-    states = `"key";r=${bucket.remaining};t=${seconds(untilToken)}`;
+  const hasBucket = rateLimit !== undefined && bucket !== undefined;
+  const hasQuota = quota !== undefined && window !== undefined;
+  return formatHeaders(
+    policy,
+    hasBucket ? Math.max(0, bucket.remaining) : -1,
+    hasBucket ? bucketResetSeconds(rateLimit, bucket) : 0,
+    hasQuota ? Math.max(0, window.remaining) : -1,
+    hasQuota ? quotaResetSeconds(window) : 0,
+  );
+}
+
+/** The last success headers of one key and the numbers they were made from. */
+export interface HeaderMemo {
+  bucketRemaining: number;
+  bucketReset: number;
+  quotaRemaining: number;
+  quotaReset: number;
+  headers: Readonly<Record<string, string>> | undefined;
+}
+
+/** A memo that matches nothing yet. */
+export function newHeaderMemo(): HeaderMemo {
+  return {
+    bucketRemaining: -2,
+    bucketReset: -2,
+    quotaRemaining: -2,
+    quotaReset: -2,
+    headers: undefined,
+  };
+}
+
+/**
+ * The headers of a verified request, as {@link rateLimitHeaders} makes them, but frozen and reused
+ * while their numbers stay the same: a key well under its limit refills to the same remaining
+ * count between requests, so it answers with the very same header object, without building
+ * strings. Rejections must add `Retry-After`, so they use rateLimitHeaders instead.
+ */
+export function successRateLimitHeaders(
+  memo: HeaderMemo,
+  rateLimit: RateLimit | undefined,
+  bucket: LimitResult | undefined,
+  quota: Quota | undefined,
+  window: LimitResult | undefined,
+  policy: Policy,
+): Readonly<Record<string, string>> {
+  const hasBucket = rateLimit !== undefined && bucket !== undefined;
+  const hasQuota = quota !== undefined && window !== undefined;
+  const bucketRemaining = hasBucket ? Math.max(0, bucket.remaining) : -1;
+  const bucketReset = hasBucket ? bucketResetSeconds(rateLimit, bucket) : 0;
+  const quotaRemaining = hasQuota ? Math.max(0, window.remaining) : -1;
+  const quotaReset = hasQuota ? quotaResetSeconds(window) : 0;
+  if (
+    memo.headers !== undefined &&
+    memo.bucketRemaining === bucketRemaining &&
+    memo.bucketReset === bucketReset &&
+    memo.quotaRemaining === quotaRemaining &&
+    memo.quotaReset === quotaReset
+  ) {
+    return memo.headers;
   }
-  if (quota !== undefined && window !== undefined) {
-    const exhausted = !window.allowed || window.remaining <= 0;
-    const state = `"quota";r=${window.remaining};t=${exhausted ? seconds(window.resetMs) : 0}`;
-    policies = policies === undefined ? policy.quota : `${policies}, ${policy.quota}`;
-    states = states === undefined ? state : `${states}, ${state}`;
-  }
-  if (policies === undefined || states === undefined) return {};
-  return { 'ratelimit-policy': policies, ratelimit: states };
+  const headers = Object.freeze(
+    formatHeaders(policy, bucketRemaining, bucketReset, quotaRemaining, quotaReset),
+  );
+  memo.bucketRemaining = bucketRemaining;
+  memo.bucketReset = bucketReset;
+  memo.quotaRemaining = quotaRemaining;
+  memo.quotaReset = quotaReset;
+  memo.headers = headers;
+  return headers;
 }
 
 /** `Retry-After` in whole seconds, at least 1. */
