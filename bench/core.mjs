@@ -164,7 +164,9 @@ async function verifyVsSha256(figures, details) {
     row('sha256 (node:crypto createHash)', sha2, ['1']),
     row('verify with pepper (HMAC)', verifyPepper, [formatBoth(pepperRatio)]),
     row('hmac-sha256 (node:crypto createHmac)', hmac, [formatBoth(hmacRatio)]),
-    row('sha256 (@noble/hashes: the core hashes longer input with it)', noble, [formatBoth(nobleRatio)]),
+    row('sha256 (@noble/hashes: the core hashes longer input with it)', noble, [
+      formatBoth(nobleRatio),
+    ]),
   ]);
   const met = verifyRatio.cpu.median <= 3;
   console.log(
