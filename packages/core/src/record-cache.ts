@@ -20,7 +20,7 @@ export interface CachedKey {
   readonly referrers: ReferrerAllowList | undefined;
   /** `RateLimit-Policy` items, built once per record. */
   readonly policy: { readonly key: string | undefined; readonly quota: string | undefined };
-  /** The last success headers, reused while their numbers repeat (see successRateLimitHeaders). */
+  /** The last success header values, reused while their numbers repeat (successRateLimitHeaders). */
   readonly headerMemo: HeaderMemo;
 }
 

@@ -88,13 +88,14 @@ export function rateLimitHeaders(
   );
 }
 
-/** The last success headers of one key and the numbers they were made from. */
+/** The last success header values of one key and the numbers they were made from. */
 export interface HeaderMemo {
   bucketRemaining: number;
   bucketReset: number;
   quotaRemaining: number;
   quotaReset: number;
-  headers: Readonly<Record<string, string>> | undefined;
+  policies: string | undefined;
+  states: string | undefined;
 }
 
 /** A memo that matches nothing yet. */
@@ -104,15 +105,15 @@ export function newHeaderMemo(): HeaderMemo {
     bucketReset: -2,
     quotaRemaining: -2,
     quotaReset: -2,
-    headers: undefined,
+    policies: undefined,
+    states: undefined,
   };
 }
 
 /**
- * The headers of a verified request, as {@link rateLimitHeaders} makes them, but frozen and reused
- * while their numbers stay the same: a key well under its limit refills to the same remaining
- * count between requests, so it answers with the very same header object, without building
- * strings. Rejections must add `Retry-After`, so they use rateLimitHeaders instead.
+ * The headers of a verified request, as {@link rateLimitHeaders} makes them, reusing the previous
+ * values of the same key while their numbers repeat: a key well under its limit refills to the
+ * same remaining count between requests, so only the small object is new, not its strings.
  */
 export function successRateLimitHeaders(
   memo: HeaderMemo,
@@ -121,7 +122,7 @@ export function successRateLimitHeaders(
   quota: Quota | undefined,
   window: LimitResult | undefined,
   policy: Policy,
-): Readonly<Record<string, string>> {
+): Record<string, string> {
   const hasBucket = rateLimit !== undefined && bucket !== undefined;
   const hasQuota = quota !== undefined && window !== undefined;
   const bucketRemaining = hasBucket ? Math.max(0, bucket.remaining) : -1;
@@ -129,22 +130,22 @@ export function successRateLimitHeaders(
   const quotaRemaining = hasQuota ? Math.max(0, window.remaining) : -1;
   const quotaReset = hasQuota ? quotaResetSeconds(window) : 0;
   if (
-    memo.headers !== undefined &&
+    memo.states !== undefined &&
+    memo.policies !== undefined &&
     memo.bucketRemaining === bucketRemaining &&
     memo.bucketReset === bucketReset &&
     memo.quotaRemaining === quotaRemaining &&
     memo.quotaReset === quotaReset
   ) {
-    return memo.headers;
+    return { 'ratelimit-policy': memo.policies, ratelimit: memo.states };
   }
-  const headers = Object.freeze(
-    formatHeaders(policy, bucketRemaining, bucketReset, quotaRemaining, quotaReset),
-  );
+  const headers = formatHeaders(policy, bucketRemaining, bucketReset, quotaRemaining, quotaReset);
   memo.bucketRemaining = bucketRemaining;
   memo.bucketReset = bucketReset;
   memo.quotaRemaining = quotaRemaining;
   memo.quotaReset = quotaReset;
-  memo.headers = headers;
+  memo.policies = headers['ratelimit-policy'];
+  memo.states = headers.ratelimit;
   return headers;
 }
 
