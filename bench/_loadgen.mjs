@@ -18,7 +18,7 @@
 // core of its own (pin it away from the server).
 //
 // Responses must carry Content-Length (the bench servers' JSON replies do); anything else is an
-// error, as is a response to a request that was not sent.
+// error, as is a response to a request that was not sent, or a connection closed mid-run.
 
 import net from 'node:net';
 
@@ -92,6 +92,10 @@ function open() {
   });
   socket.on('error', () => {
     errors++;
+  });
+  // A connection the server closes mid-run would silently lower the rate: count it.
+  socket.on('close', () => {
+    if (running) errors++;
   });
 }
 

@@ -122,15 +122,21 @@ function startServer(framework, variant) {
       () => reject(new Error(`${framework}/${variant} did not start`)),
       30_000,
     );
-    child.once('exit', (code) => {
+    child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${framework}/${variant} server exited (code ${code})`));
+      const error = new Error(
+        `${framework}/${variant} server exited (${signal ?? `code ${code}`})`,
+      );
+      reject(error);
+      // Questions it can no longer answer fail instead of waiting forever.
+      for (const { fail } of pending.values()) fail(error);
+      pending.clear();
     });
     /** Sends `type` to the server and resolves with its answer. */
     const ask = (type) =>
-      new Promise((done) => {
+      new Promise((done, fail) => {
         const id = nextRequestId++;
-        pending.set(id, done);
+        pending.set(id, { done, fail });
         child.send({ type, id });
       });
     child.on('message', (message) => {
@@ -150,7 +156,7 @@ function startServer(framework, variant) {
           profileStop: () => ask('profile-stop'),
         });
       } else if (pending.has(message?.id)) {
-        pending.get(message.id)(message.value);
+        pending.get(message.id).done(message.value);
         pending.delete(message.id);
       }
     });
@@ -159,18 +165,20 @@ function startServer(framework, variant) {
 
 /** Ends a server child and waits for it (its CPU profile, if any, is written on exit). */
 function stopServer(server) {
+  const child = server.child;
   return new Promise((resolve) => {
-    if (server.child.exitCode !== null) {
+    if (child.exitCode !== null || child.signalCode !== null) {
       resolve();
       return;
     }
-    const timer = setTimeout(() => server.child.kill('SIGKILL'), 10_000);
-    server.child.removeAllListeners('exit');
-    server.child.once('exit', () => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    child.removeAllListeners('exit');
+    child.once('exit', () => {
       clearTimeout(timer);
       resolve();
     });
-    server.child.disconnect();
+    if (child.connected) child.disconnect();
+    else child.kill('SIGTERM');
   });
 }
 

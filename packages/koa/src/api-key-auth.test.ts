@@ -221,20 +221,54 @@ describe('apiKeyAuth (koa): construction and the synchronous path', () => {
 
   it('returns next()’s own return value when verify answers synchronously', () => {
     const guard = apiKeyAuth(keyward, { scopes: ['items:read'] });
+    const setHeader = vi.fn();
     const ctx = {
       req: {
+        method: 'GET',
         headers: { authorization: `Bearer ${readKey.key}` },
         rawHeaders: ['Authorization', `Bearer ${readKey.key}`],
       },
+      res: { headersSent: false, setHeader },
       ip: '127.0.0.1',
       method: 'GET',
       originalUrl: '/',
       state: {},
-      set: vi.fn(),
     } as unknown as Context;
     const downstream = Promise.resolve('downstream');
     const next = vi.fn(() => downstream) as unknown as Next;
     expect(guard(ctx, next)).toBe(downstream);
     expect(ctx.state.apiKey?.id).toBe(readKey.id);
+  });
+
+  it('sets the RateLimit headers on the response, and none once it has gone (as ctx.set does)', async () => {
+    const { key } = await keyward.create({
+      name: 'limited',
+      scopes: ['items:read'],
+      rateLimit: { capacity: 100, refillPerSecond: 1 },
+    });
+    const guard = apiKeyAuth(keyward, { scopes: ['items:read'] });
+    const fakeContext = (res: object) =>
+      ({
+        req: {
+          method: 'GET',
+          headers: { authorization: `Bearer ${key}` },
+          rawHeaders: ['Authorization', `Bearer ${key}`],
+        },
+        res,
+        ip: '127.0.0.1',
+        originalUrl: '/',
+        state: {},
+      }) as unknown as Context;
+    const open = vi.fn();
+    guard(fakeContext({ headersSent: false, setHeader: open }), vi.fn() as unknown as Next);
+    expect(open).toHaveBeenCalledWith('ratelimit', '"key";r=99;t=0');
+    expect(open).toHaveBeenCalledWith('ratelimit-policy', '"key";q=100;w=100');
+    const setHeader = vi.fn(() => {
+      throw new Error('ERR_HTTP_HEADERS_SENT');
+    });
+    const next = vi.fn(() => Promise.resolve()) as unknown as Next;
+    expect(() => guard(fakeContext({ headersSent: true, setHeader }), next)).not.toThrow();
+    expect(setHeader).not.toHaveBeenCalled();
+    expect(next).toHaveBeenCalledOnce();
   });
 });

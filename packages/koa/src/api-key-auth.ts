@@ -44,11 +44,13 @@ export interface ApiKeyAuthOptions extends VerifyOptions {
 }
 
 /**
- * Straight onto Node's response, as `ctx.set` does in the end: nothing has been sent yet when the
- * middleware sets them, and skipping Koa's delegate and checks is measurably cheaper per request.
+ * Straight onto Node's response, as `ctx.set` does in the end (skipping Koa's delegate is
+ * measurably cheaper per request), and like `ctx.set` a no-op once the headers are sent: a store
+ * that answered after something upstream already responded must not throw.
  */
 function setHeaders(ctx: Context, headers: ResponseHeaders): void {
   const res = ctx.res;
+  if (res.headersSent) return;
   for (const name in headers) res.setHeader(name, headers[name]!);
 }
 
