@@ -220,6 +220,38 @@ function analyse(times0, times1) {
   };
 }
 
+/** Class 0's mean minus class 1's, each over its samples below the two classes' pooled median. */
+function croppedMeanDifference(times0, times1) {
+  const pooled = Float64Array.from([...times0, ...times1]).sort();
+  const limit = quantile(pooled, 0.5);
+  const mean = (times) => {
+    let sum = 0;
+    let n = 0;
+    for (const t of times) {
+      if (t < limit) {
+        sum += t;
+        n++;
+      }
+    }
+    return n === 0 ? Number.NaN : sum / n;
+  };
+  return mean(times0) - mean(times1);
+}
+
+/**
+ * One-sample t of the per-epoch differences (each epoch is one draw of the cache layout): a check
+ * that treats the epoch, not the sample, as the unit, so layout left within an epoch cannot
+ * inflate it. Reported beside the dudect verdict, not part of it.
+ */
+function epochTest(differences) {
+  const values = differences.filter((d) => Number.isFinite(d));
+  const n = values.length;
+  if (n < 2) return { n, t: 0, meanNs: Number.NaN };
+  const mean = values.reduce((a, b) => a + b, 0) / n;
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1);
+  return { n, t: round(mean / Math.sqrt(variance / n)), meanNs: round(mean, 1) };
+}
+
 // --- Measurement. ----------------------------------------------------------------------------
 
 /**
@@ -404,19 +436,22 @@ async function configuration(name, pepper) {
   for (const c of comparisons) {
     if (only !== undefined && !only.includes(c.id)) continue;
     const into = [[], []];
+    const epochDifferences = [];
     const started = performance.now();
     for (let epoch = 0; epoch < EPOCHS; epoch++) {
       const keyward = await epochKeyward();
       warmUp(keyward, c.requests, c.expected, epoch === 0 ? WARMUP : EPOCH_WARMUP);
       const readsBefore = store.reads;
+      const from = [into[0].length, into[1].length];
       measure(keyward, c.requests, Math.ceil(c.samples / EPOCHS), into);
       if (store.reads !== readsBefore) throw new Error('a store read happened while measuring');
       keyward.close();
+      epochDifferences.push(croppedMeanDifference(into[0].slice(from[0]), into[1].slice(from[1])));
     }
     const seconds = (performance.now() - started) / 1000;
     const times0 = Float64Array.from(into[0]);
     const times1 = Float64Array.from(into[1]);
-    const stats = analyse(times0, times1);
+    const stats = { ...analyse(times0, times1), epochs: epochTest(epochDifferences) };
     const differs = stats.maxAbsT >= THRESHOLD;
     const pass = c.gating || c.expectSame ? !differs : differs;
     let verdict;
@@ -441,7 +476,7 @@ async function configuration(name, pepper) {
         `    n=${r.samples.join('/')}  median ${r.medianNs.join('/')} ns  ` +
         `raw t=${r.raw.t}  cropped t: p50=${r.cropped.p50.t} p90=${r.cropped.p90.t} ` +
         `p99=${r.cropped.p99.t} max|t|=${Math.abs(r.cropped.maxAbs.t)} @p${round(r.cropped.maxAbs.percentile * 100, 1)}` +
-        `  detectable ${r.detectableNs} ns` +
+        `  detectable ${r.detectableNs} ns  per-epoch t=${r.epochs.t}` +
         `  (${r.seconds}s) → ${r.verdict}`,
     );
   }
