@@ -19,13 +19,13 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { listenOnLoopback } from '../test-support/adapter-cases.js';
 import { DATABASE_URL, serviceAvailable } from '../test-support/services.js';
 import { redisServerOnPath, ThrowawayRedis } from '../test-support/throwaway-redis.js';
 import { freePort, sleep, waitFor } from '../test-support/wait.js';
 import { type Outcome, probe } from './support/probe.js';
 import { watchProcessFailures } from './support/process-failures.js';
 import { startRequestLoop } from './support/request-loop.js';
-import { serveOnLoopback } from './support/serve.js';
 
 const STORE_TIMEOUT_MS = 300;
 /** Generous: the bound under test is "about storeTimeoutMs", not a latency figure (noisy 2 cores). */
@@ -58,7 +58,7 @@ describe.skipIf(!canSpawnRedis)('Redis (limit store) killed and restarted mid-lo
     client.on('error', () => {});
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     const instances: Keyward[] = [];
-    let server: Awaited<ReturnType<typeof serveOnLoopback>> | undefined;
+    let server: Awaited<ReturnType<typeof listenOnLoopback>> | undefined;
     let loop: ReturnType<typeof startRequestLoop> | undefined;
     try {
       await redis.start();
@@ -79,7 +79,7 @@ describe.skipIf(!canSpawnRedis)('Redis (limit store) killed and restarted mid-lo
         environment: 'live',
         rateLimit: { capacity: 100_000, refillPerSecond: 10_000 },
       });
-      server = await serveOnLoopback(guardedApp({ closed, open }));
+      server = await listenOnLoopback(guardedApp({ closed, open }));
       const url = server.url;
 
       loop = startRequestLoop({
@@ -175,7 +175,7 @@ describe.skipIf(!postgresUp)('PostgreSQL (key store) connections terminated mid-
     pool.on('error', (error) => poolErrors.push(error));
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     let keyward: Keyward | undefined;
-    let server: Awaited<ReturnType<typeof serveOnLoopback>> | undefined;
+    let server: Awaited<ReturnType<typeof listenOnLoopback>> | undefined;
     let loop: ReturnType<typeof startRequestLoop> | undefined;
     try {
       await migrate(admin, { table });
@@ -187,7 +187,7 @@ describe.skipIf(!postgresUp)('PostgreSQL (key store) connections terminated mid-
         storeTimeoutMs: 1000,
       });
       const { key } = await keyward.create({ name: 'terminated', environment: 'live' });
-      server = await serveOnLoopback(guardedApp({ items: keyward }));
+      server = await listenOnLoopback(guardedApp({ items: keyward }));
       const url = `${server.url}/items`;
 
       loop = startRequestLoop({
@@ -293,7 +293,7 @@ describe('a key store that answers after 5 s', () => {
       cache: { max: 0 },
       storeTimeoutMs: STORE_TIMEOUT_MS,
     });
-    const server = await serveOnLoopback(guardedApp({ items: keyward }));
+    const server = await listenOnLoopback(guardedApp({ items: keyward }));
     const url = `${server.url}/items`;
     try {
       const keys: string[] = [];
