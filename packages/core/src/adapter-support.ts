@@ -28,3 +28,47 @@ export function prepareVerifyOptions(
   keyward.checkVerifyOptions(prepared);
   return prepared;
 }
+
+/**
+ * For adapter authors: checks what an adapter was given — a Keyward instance, an options object,
+ * an `onReject` that is a function when present — and prepares its verify options with
+ * {@link prepareVerifyOptions}. Throws a TypeError naming the problem; `missingKeyward` is the
+ * message for a missing or wrong `keyward`, in the adapter's own words.
+ *
+ * @example
+ * ```ts
+ * export function apiKeyAuth(keyward: Keyward, options: MyOptions = {}) {
+ *   const { verifyOptions, onReject } = prepareAdapterOptions(
+ *     keyward,
+ *     options,
+ *     'apiKeyAuth() needs a Keyward instance from createKeyward()',
+ *   );
+ *   // …
+ * }
+ * ```
+ */
+export function prepareAdapterOptions<Handler>(
+  keyward: Keyward | undefined,
+  options: (VerifyOptions & { readonly onReject?: Handler | undefined }) | undefined,
+  missingKeyward: string,
+): {
+  readonly keyward: Keyward;
+  readonly verifyOptions: VerifyOptions;
+  readonly onReject: Handler | undefined;
+} {
+  if (typeof (keyward as Partial<Keyward> | undefined)?.verify !== 'function') {
+    throw new TypeError(missingKeyward);
+  }
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('apiKeyAuth() options must be an object');
+  }
+  const onReject = options.onReject;
+  if (onReject !== undefined && typeof onReject !== 'function') {
+    throw new TypeError('onReject must be a function');
+  }
+  return {
+    keyward: keyward as Keyward,
+    verifyOptions: prepareVerifyOptions(keyward as Keyward, options),
+    onReject,
+  };
+}

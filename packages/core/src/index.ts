@@ -1,4 +1,4 @@
-export { prepareVerifyOptions } from './adapter-support.js';
+export { prepareAdapterOptions, prepareVerifyOptions } from './adapter-support.js';
 export { isPromiseLike } from './async.js';
 export {
   DuplicateKeyIdError,

@@ -2,6 +2,7 @@ import {
   isPromiseLike,
   type KeyInfo,
   type Keyward,
+  prepareAdapterOptions,
   prepareVerifyOptions,
   type ResponseHeaders,
   type VerifyOptions,
@@ -137,15 +138,15 @@ function createHook(
 }
 
 function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void {
-  const keyward = options?.keyward;
-  if (typeof (keyward as Partial<Keyward> | undefined)?.verify !== 'function') {
-    throw new TypeError('apiKeyAuth needs { keyward }: a Keyward instance from createKeyward()');
-  }
-  const onReject = options.onReject;
-  if (onReject !== undefined && typeof onReject !== 'function') {
-    throw new TypeError('onReject must be a function');
-  }
-  const defaults = prepareVerifyOptions(keyward, options);
+  const {
+    keyward,
+    verifyOptions: defaults,
+    onReject,
+  } = prepareAdapterOptions(
+    options?.keyward,
+    options,
+    'apiKeyAuth needs { keyward }: a Keyward instance from createKeyward()',
+  );
   const defaultHook = createHook(keyward, defaults, onReject);
   if (!fastify.hasRequestDecorator('apiKey')) fastify.decorateRequest('apiKey', undefined);
 

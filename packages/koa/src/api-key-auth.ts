@@ -2,7 +2,7 @@ import {
   isPromiseLike,
   type KeyInfo,
   type Keyward,
-  prepareVerifyOptions,
+  prepareAdapterOptions,
   type ResponseHeaders,
   type VerifyOptions,
   type VerifyRejection,
@@ -72,17 +72,11 @@ function setHeaders(ctx: Context, headers: ResponseHeaders): void {
  * ```
  */
 export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): Middleware {
-  if (typeof (keyward as Partial<Keyward> | undefined)?.verify !== 'function') {
-    throw new TypeError('apiKeyAuth() needs a Keyward instance from createKeyward()');
-  }
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('apiKeyAuth() options must be an object');
-  }
-  const onReject = options.onReject;
-  if (onReject !== undefined && typeof onReject !== 'function') {
-    throw new TypeError('onReject must be a function');
-  }
-  const verifyOptions = prepareVerifyOptions(keyward, options);
+  const { verifyOptions, onReject } = prepareAdapterOptions(
+    keyward,
+    options,
+    'apiKeyAuth() needs a Keyward instance from createKeyward()',
+  );
 
   function settle(result: VerifyResult, ctx: Context, next: Next): unknown {
     if (result.ok) {
