@@ -77,15 +77,7 @@ export function rateLimitHeaders(
   window: LimitResult | undefined,
   policy: Policy = rateLimitPolicy(rateLimit, quota),
 ): Record<string, string> {
-  const hasBucket = rateLimit !== undefined && bucket !== undefined;
-  const hasQuota = quota !== undefined && window !== undefined;
-  return formatHeaders(
-    policy,
-    hasBucket ? Math.max(0, bucket.remaining) : -1,
-    hasBucket ? bucketResetSeconds(rateLimit, bucket) : 0,
-    hasQuota ? Math.max(0, window.remaining) : -1,
-    hasQuota ? quotaResetSeconds(window) : 0,
-  );
+  return successRateLimitHeaders(newHeaderMemo(), rateLimit, bucket, quota, window, policy);
 }
 
 /** The last success header values of one key and the numbers they were made from. */
@@ -111,9 +103,9 @@ export function newHeaderMemo(): HeaderMemo {
 }
 
 /**
- * The headers of a verified request, as {@link rateLimitHeaders} makes them, reusing the previous
- * values of the same key while their numbers repeat: a key well under its limit refills to the
- * same remaining count between requests, so only the small object is new, not its strings.
+ * The headers of {@link rateLimitHeaders}, always in a new object, reusing the values `memo` holds
+ * from the same key's previous success while their numbers repeat: a key well under its limit
+ * refills to the same remaining count between requests, so its strings need not be built again.
  */
 export function successRateLimitHeaders(
   memo: HeaderMemo,
