@@ -110,6 +110,13 @@ export function sha256Short(
   loadLastBlock(text, prefixBytes);
   compress(STATE);
   writeDigest(STATE, out);
+  wipe();
+}
+
+/** The scratch state held the secret's bytes and its digest: nothing of them stays behind. */
+function wipe(): void {
+  W.fill(0);
+  STATE.fill(0);
 }
 
 /** The two keyed states of HMAC-SHA256 for one key: after its ipad and opad blocks. */
@@ -134,7 +141,9 @@ export function hmacStates(key: Uint8Array): HmacStates {
     compress(state);
     return state;
   };
-  return { inner: padded(0x36), outer: padded(0x5c) };
+  const states = { inner: padded(0x36), outer: padded(0x5c) };
+  W.fill(0);
+  return states;
 }
 
 const INNER = new Uint8Array(32);
@@ -147,6 +156,8 @@ export function hmacSha256Short(text: string, states: HmacStates, out: Uint8Arra
   for (let i = 0; i < 32; i++) W[i >> 2] = W[i >> 2]! | (INNER[i]! << (24 - 8 * (i & 3)));
   W[8] = 0x80000000;
   W[15] = (64 + 32) * 8;
+  INNER.fill(0);
   compress(STATE);
   writeDigest(STATE, out);
+  wipe();
 }
