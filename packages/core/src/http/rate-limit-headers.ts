@@ -41,6 +41,20 @@ function quotaResetSeconds(window: LimitResult): number {
   return !window.allowed || window.remaining <= 0 ? seconds(window.resetMs) : 0;
 }
 
+const ZEROS = '000000000';
+
+/**
+ * `String(count)`, faster for whole counts of 2^31 and more: V8 formats those as doubles, about
+ * four times slower than small integers, so they are built from two halves below 10^9 instead.
+ * Same digits for every safe integer (and the plain conversion for anything else).
+ */
+export function formatCount(count: number): string {
+  if (count < 0x80000000 || !Number.isSafeInteger(count)) return `${count}`;
+  const high = Math.floor(count / 1e9);
+  const low = `${count - high * 1e9}`;
+  return `${high}${ZEROS.slice(low.length)}${low}`;
+}
+
 /** The two header values; a limit is absent when its remaining count is -1. */
 function formatHeaders(
   policy: Policy,
@@ -53,10 +67,10 @@ function formatHeaders(
   let states: string | undefined;
   if (bucketRemaining >= 0) {
     policies = policy.key;
-    states = `"key";r=${bucketRemaining};t=${bucketReset}`;
+    states = `"key";r=${formatCount(bucketRemaining)};t=${bucketReset}`;
   }
   if (quotaRemaining >= 0) {
-    const state = `"quota";r=${quotaRemaining};t=${quotaReset}`;
+    const state = `"quota";r=${formatCount(quotaRemaining)};t=${quotaReset}`;
     policies = policies === undefined ? policy.quota : `${policies}, ${policy.quota}`;
     states = states === undefined ? state : `${states}, ${state}`;
   }

@@ -1,0 +1,55 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { formatCount, rateLimitHeaders } from './rate-limit-headers.js';
+
+describe('formatCount', () => {
+  it('writes the same digits as String() at the edges of the split', () => {
+    const edges = [
+      0,
+      1,
+      9,
+      10,
+      999_999_999,
+      1_000_000_000,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 31 + 1,
+      2 ** 32,
+      1e12,
+      1e12 - 1,
+      1e12 + 1,
+      5_000_000_007,
+      1_000_000_000_000_000,
+      1_000_000_000_000_001,
+      Number.MAX_SAFE_INTEGER,
+    ];
+    for (const count of edges) expect(formatCount(count)).toBe(String(count));
+  });
+
+  it('writes the same digits as String() for any whole count, and leaves other numbers alone', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (count) => {
+        expect(formatCount(count)).toBe(String(count));
+      }),
+      { numRuns: 2000 },
+    );
+    for (const count of [2 ** 31 + 0.5, 2 ** 60, 1e21, 0.5]) {
+      expect(formatCount(count)).toBe(String(count));
+    }
+  });
+});
+
+describe('rateLimitHeaders', () => {
+  it('writes large remaining counts exactly', () => {
+    const headers = rateLimitHeaders(
+      { capacity: 1e12, refillPerSecond: 1e9 },
+      { allowed: true, remaining: 999_999_000_007, resetMs: 1, retryAfterMs: 0 },
+      { limit: 3e12, period: 'day' },
+      { allowed: true, remaining: 2_000_000_000_005, resetMs: 1000, retryAfterMs: 0 },
+    );
+    expect(headers).toEqual({
+      'ratelimit-policy': '"key";q=1000000000000;w=1000, "quota";q=3000000000000;w=86400',
+      ratelimit: '"key";r=999999000007;t=0, "quota";r=2000000000005;t=0',
+    });
+  });
+});
