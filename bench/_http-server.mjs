@@ -2,10 +2,12 @@
 // generator never shares its event loop. Not a section (the leading underscore keeps run.mjs
 // from running it).
 //
-//   node bench/_http-server.mjs <express|koa|fastify> <bare|noop|keyward|diy>
+//   node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|keyward|diy>
 //
 // Serves GET / → {"hello":"world"} on 127.0.0.1 (a free port). `noop` puts a middleware that only
-// calls next() in front (Fastify: a callback onRequest hook calling done()). `keyward` puts apiKeyAuth from the
+// calls next() in front (Fastify: a callback onRequest hook calling done()). `floor` puts the least
+// any key check does in front: the SHA-256 (node:crypto) of the Bearer token looked up in a Map,
+// 401 when unknown, no limits or restrictions. `keyward` puts apiKeyAuth from the
 // built adapter in front (default configuration: MemoryStore, no pepper, default cache); `diy`
 // (Express only) is the do-it-yourself baseline: a Map from the SHA-256 hex of the Bearer token to
 // a record, then express-rate-limit keyed by that record. Over IPC it sends
@@ -21,10 +23,10 @@ import { loadPackage } from './lib.mjs';
 
 const [framework, variant] = process.argv.slice(2);
 const FRAMEWORKS = ['express', 'koa', 'fastify'];
-const VARIANTS = ['bare', 'noop', 'keyward', 'diy'];
+const VARIANTS = ['bare', 'noop', 'floor', 'keyward', 'diy'];
 if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
   throw new TypeError(
-    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|noop|keyward|diy>',
+    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|keyward|diy>',
   );
 }
 if (variant === 'diy' && framework !== 'express') {
@@ -54,25 +56,37 @@ if (typeof check?.then === 'function' || !check.ok) {
   throw new Error(`verify of the bench key did not succeed synchronously (${check?.code})`);
 }
 
+const sha256Hex = (text) => createHash('sha256').update(text).digest('hex');
+/** The floor variant's table: the SHA-256 hex of the bench key → its record. */
+const FLOOR_RECORDS = new Map([[sha256Hex(key), { id: 'bench', scopes: ['invoices:read'] }]]);
+/** The floor check: the record of a `Bearer <key>` header, or undefined. */
+function floorLookup(authorization) {
+  if (typeof authorization !== 'string' || !authorization.startsWith('Bearer ')) return undefined;
+  return FLOOR_RECORDS.get(sha256Hex(authorization.slice(7)));
+}
+
 async function expressServer() {
   const { default: express } = await import('express');
   const app = express();
   if (variant === 'noop') {
     app.use((_req, _res, next) => next());
+  } else if (variant === 'floor') {
+    app.use((req, res, next) => {
+      const record = floorLookup(req.headers.authorization);
+      if (record === undefined) {
+        res.status(401).end();
+        return;
+      }
+      req.apiKey = record;
+      next();
+    });
   } else if (variant === 'keyward') {
     const { apiKeyAuth } = await loadPackage('express');
     app.use(apiKeyAuth(keyward, REQUIRED));
   } else if (variant === 'diy') {
     const { rateLimit } = await import('express-rate-limit');
-    const sha256Hex = (text) => createHash('sha256').update(text).digest('hex');
-    const records = new Map([[sha256Hex(key), { id: 'bench', scopes: ['invoices:read'] }]]);
     app.use((req, res, next) => {
-      const header = req.headers.authorization;
-      if (typeof header !== 'string' || !header.startsWith('Bearer ')) {
-        res.status(401).json({ error: 'missing API key' });
-        return;
-      }
-      const record = records.get(sha256Hex(header.slice(7)));
+      const record = floorLookup(req.headers.authorization);
       if (record === undefined) {
         res.status(401).json({ error: 'invalid API key' });
         return;
@@ -107,6 +121,16 @@ async function koaServer() {
   const app = new Koa();
   if (variant === 'noop') {
     app.use((_ctx, next) => next());
+  } else if (variant === 'floor') {
+    app.use((ctx, next) => {
+      const record = floorLookup(ctx.req.headers.authorization);
+      if (record === undefined) {
+        ctx.status = 401;
+        return undefined;
+      }
+      ctx.state.apiKey = record;
+      return next();
+    });
   } else if (variant === 'keyward') {
     const { apiKeyAuth } = await loadPackage('koa');
     app.use(apiKeyAuth(keyward, REQUIRED));
@@ -126,6 +150,17 @@ async function fastifyServer() {
   const app = Fastify({ logger: false });
   if (variant === 'noop') {
     app.addHook('onRequest', (_request, _reply, done) => done());
+  } else if (variant === 'floor') {
+    app.decorateRequest('apiKey', undefined);
+    app.addHook('onRequest', (request, reply, done) => {
+      const record = floorLookup(request.headers.authorization);
+      if (record === undefined) {
+        reply.code(401).send();
+        return;
+      }
+      request.apiKey = record;
+      done();
+    });
   } else if (variant === 'keyward') {
     const { apiKeyAuth } = await loadPackage('fastify');
     await app.register(apiKeyAuth, { keyward, ...REQUIRED });
