@@ -735,6 +735,15 @@ export function describeAttackCases(harness: AttackHarness, options: AttackOptio
         const forged = withChecksum(swapAt(body, body.length - 1, body.endsWith('a') ? 'b' : 'a'));
         expectRejection(await sendRaw(app.url, '/read', [x(forged)]), 'invalid_key', 401);
       });
+
+      it('answers wrong_environment for a test key relabelled live with a recomputed checksum', async () => {
+        // The key's real id and secret under a public checksum: only the record knows it is a test key.
+        const test = await keyward.create({ name: 'test', environment: 'test' });
+        expectRejection(await sendRaw(app.url, '/read', [x(test.key)]), 'wrong_environment', 401);
+        const relabelled = withChecksum(test.key.slice(0, -6).replace('acme_test_', 'acme_live_'));
+        expect(relabelled.startsWith('acme_live_')).toBe(true);
+        expectRejection(await sendRaw(app.url, '/read', [x(relabelled)]), 'wrong_environment', 401);
+      });
     });
 
     describe('hostile bytes, Unicode, schemes, prototype names and sizes', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatKey, type KeyEnvironment, parseKey } from './key/format.js';
 import { createKeyward } from './keyward.js';
 import { MemoryStore } from './stores/memory-store.js';
 import type { KeyRecord, KeyStore } from './stores/types.js';
@@ -146,6 +147,52 @@ describe('wrong_environment', () => {
     const readsBefore = store.reads;
     await expectRejected(live.verify(bearer(key)), 'wrong_environment', 401);
     expect(store.reads).toBe(readsBefore);
+  });
+
+  // The env part is a label under a public checksum: relabelling a key keeps its id and secret.
+  const relabel = (key: string, from: KeyEnvironment, to: KeyEnvironment): string => {
+    const parsed = parseKey(key, PREFIX);
+    if (parsed?.environment !== from) throw new Error(`not a ${from} key`);
+    return formatKey(PREFIX, to, parsed.id, parsed.secret);
+  };
+
+  it('rejects a test key relabelled live (checksum recomputed) at a live-only deployment', async () => {
+    const store = new MemoryStore();
+    const live = createKeyward({ prefix: PREFIX, store, environments: ['live'] });
+    const { key } = await live.create({ name: 't', environment: 'test' });
+    const forged = relabel(key, 'test', 'live');
+    expect(parseKey(forged, PREFIX)?.environment).toBe('live');
+    // Twice: the first read fills the cache, the second is served from it.
+    await expectRejected(live.verify(bearer(forged)), 'wrong_environment', 401);
+    await expectRejected(live.verify(bearer(forged)), 'wrong_environment', 401);
+  });
+
+  it('rejects a relabelled key where both environments are accepted, and still accepts the key itself', async () => {
+    const { keyward } = setup();
+    const test = await keyward.create({ name: 't', environment: 'test' });
+    const live = await keyward.create({ name: 'l', environment: 'live' });
+    await expectRejected(
+      keyward.verify(bearer(relabel(test.key, 'test', 'live'))),
+      'wrong_environment',
+      401,
+    );
+    await expectRejected(
+      keyward.verify(bearer(relabel(live.key, 'live', 'test'))),
+      'wrong_environment',
+      401,
+    );
+    const ok = await settle(keyward.verify(bearer(test.key)));
+    expect(ok.ok && ok.key.environment).toBe('test');
+  });
+
+  it('counts a relabelled key as a failed attempt by its client IP', async () => {
+    const { keyward } = setup({ failedAttempts: { capacity: 2, refillPerSecond: 0.001 } });
+    const { key } = await keyward.create({ name: 't', environment: 'test' });
+    const forged = relabel(key, 'test', 'live');
+    const ip = '203.0.113.9';
+    await expectRejected(keyward.verify(bearer(forged, { ip })), 'wrong_environment', 401);
+    await expectRejected(keyward.verify(bearer(forged, { ip })), 'wrong_environment', 401);
+    await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
   });
 });
 

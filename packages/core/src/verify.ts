@@ -231,6 +231,11 @@ export class Verifier {
     const currentOk = (matched & 1) !== 0;
     const record = entry.record;
     const id = record.id;
+    // The environment in the key is only a label the checksum covers, and the checksum is public:
+    // a test key relabelled `live` (checksum recomputed) carries the right id and secret. The
+    // record says which environment the key belongs to.
+    if (record.environment !== parsed.environment)
+      return this.#fail('wrong_environment', now, ip, id);
     if (record.revokedAt != null) return this.#reject('revoked_key', now, ip, id);
     if (record.expiresAt != null && now >= record.expiresAt) {
       return this.#reject('expired_key', now, ip, id);
