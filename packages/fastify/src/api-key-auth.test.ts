@@ -176,6 +176,40 @@ for (const [name, fastify] of versions) {
       await app.close();
     });
 
+    it('fails closed when the plugin is registered without await: routes added right after are guarded', async () => {
+      const app = fastify();
+      // No await: Fastify loads the plugin only at ready(), after these routes were added.
+      void app.register(apiKeyAuth, { keyward });
+      app.get('/secret', showKey);
+      app.get('/health', { config: { apiKey: false } }, async () => 'ok');
+      app.get('/admin', { config: { apiKey: { scopes: ['items:admin'] } } }, showKey);
+      running = await listen(app);
+      expectRejection(await send(`${running.url}/secret`), 'missing_key', 401);
+      expectSuccess(await send(`${running.url}/secret`, bearer), readKey.id);
+      expect((await send(`${running.url}/health`)).status).toBe(200);
+      expectRejection(await send(`${running.url}/admin`, bearer), 'insufficient_scope', 403);
+      expectSuccess(await send(`${running.url}/admin`, { 'x-api-key': adminKey.key }), adminKey.id);
+      // Unknown URLs stay 404s.
+      expect((await send(`${running.url}/nowhere`)).status).toBe(404);
+    });
+
+    it('guards a route of its context added before it, and reports a bad config there on use', async () => {
+      const app = fastify();
+      reportErrors(app);
+      app.get('/early', showKey);
+      app.get('/early-bad', { config: { apiKey: 'yes' as never } }, async () => 'x');
+      await app.register(apiKeyAuth, { keyward });
+      running = await listen(app);
+      expectRejection(await send(`${running.url}/early`), 'missing_key', 401);
+      expectSuccess(await send(`${running.url}/early`, bearer), readKey.id);
+      // Added before the plugin's onRoute check existed: the error surfaces at its first request.
+      const bad = await send(`${running.url}/early-bad`, bearer);
+      expect({ status: bad.status, body: bad.json() }).toEqual({
+        status: 500,
+        body: { error: 'unknown' },
+      });
+    });
+
     it('can be registered again in a child context with stricter defaults', async () => {
       const app = fastify();
       await app.register(apiKeyAuth, { keyward });
@@ -254,14 +288,15 @@ for (const [name, fastify] of versions) {
 
     it('calls done before returning, with no Promise, when verify answers synchronously', async () => {
       const app = fastify();
+      // The plugin (wrapped with fastify-plugin) adds its hook to this very instance.
+      const addHook = vi.spyOn(app, 'addHook');
       await app.register(apiKeyAuth, { keyward });
-      let hooks: unknown;
-      app.addHook('onRoute', (route) => {
-        hooks = route.onRequest;
-      });
-      app.get('/', async () => 'x');
-      const [hook] = hooks as onRequestHookHandler[];
+      const hooks = addHook.mock.calls.filter(([name]) => name === 'onRequest');
+      expect(hooks).toHaveLength(1);
+      const hook = hooks[0]![1] as onRequestHookHandler;
       const request = {
+        routeOptions: { config: { url: '/', method: 'GET' } },
+        is404: false,
         headers: bearer,
         raw: { rawHeaders: ['Authorization', bearer['authorization']] },
         ip: '127.0.0.1',
@@ -270,7 +305,7 @@ for (const [name, fastify] of versions) {
       } as unknown as FastifyRequest;
       const reply = { header: vi.fn() } as unknown as FastifyReply;
       const done = vi.fn();
-      const returned = hook!.call(app, request, reply, done);
+      const returned = hook.call(app, request, reply, done);
       expect(returned).toBeUndefined();
       expect(done).toHaveBeenCalledTimes(1);
       expect(done).toHaveBeenCalledWith();

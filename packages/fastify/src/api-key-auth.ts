@@ -80,13 +80,31 @@ function setHeaders(reply: FastifyReply, headers: ResponseHeaders): void {
   for (const name in headers) reply.header(name, headers[name]!);
 }
 
-/** One `onRequest` hook per guarded route, holding that route's compiled options. */
-function createHook(
+/** What a route requires: its compiled verify options, or `false` when it is open. */
+type RouteRequirement = VerifyOptions | false;
+
+/**
+ * A route's requirement from its `config`: the plugin's defaults, `false` for `apiKey: false`, or
+ * its `apiKey` options over the defaults (checked: a bad one throws a TypeError naming `where`).
+ */
+function routeRequirement(
   keyward: Keyward,
-  verifyOptions: VerifyOptions,
-  onReject: FastifyRejectHandler | undefined,
-): onRequestHookHandler {
-  function settle(
+  defaults: VerifyOptions,
+  config: unknown,
+  where: string,
+): RouteRequirement {
+  const apiKey = (config as { apiKey?: unknown } | undefined)?.apiKey;
+  if (apiKey === false) return false;
+  if (apiKey === undefined) return defaults;
+  if (typeof apiKey !== 'object' || apiKey === null) {
+    throw new TypeError(`config.apiKey of ${where} must be an object or false`);
+  }
+  return prepareVerifyOptions(keyward, apiKey as VerifyOptions, defaults);
+}
+
+/** Sends a verify result: the key and headers on success, the rejection otherwise. */
+function createSettle(onReject: FastifyRejectHandler | undefined) {
+  return function settle(
     result: VerifyResult,
     request: FastifyRequest,
     reply: FastifyReply,
@@ -112,29 +130,7 @@ function createHook(
       return;
     }
     if (returned !== reply && isPromiseLike(returned)) returned.then(undefined, done);
-  }
-
-  return function keywardOnRequest(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    done: HookHandlerDoneFunction,
-  ): void {
-    const result = keyward.verify(
-      {
-        headers: request.headers,
-        rawHeaders: request.raw.rawHeaders,
-        ip: request.ip,
-        method: request.method,
-        url: request.url,
-      },
-      verifyOptions,
-    );
-    if (isPromiseLike(result)) {
-      result.then((settled) => settle(settled, request, reply, done)).then(undefined, done);
-      return;
-    }
-    settle(result, request, reply, done);
-  } as onRequestHookHandler;
+  };
 }
 
 function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void {
@@ -147,28 +143,59 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
     options,
     'apiKeyAuth needs { keyward }: a Keyward instance from createKeyward()',
   );
-  const defaultHook = createHook(keyward, defaults, onReject);
+  const settle = createSettle(onReject);
   if (!fastify.hasRequestDecorator('apiKey')) fastify.decorateRequest('apiKey', undefined);
 
+  // A route's config object (the one `request.routeOptions.config` returns, made once per route)
+  // → its compiled requirement, filled at the route's first request.
+  const requirements = new WeakMap<object, RouteRequirement>();
+
+  // Checks each route's config.apiKey when the route is added, so a bad one throws at startup.
   fastify.addHook('onRoute', (route: RouteOptions) => {
-    const config = route.config?.apiKey;
-    if (config === false) return;
-    let hook = defaultHook;
-    if (config !== undefined) {
-      if (typeof config !== 'object' || config === null) {
-        throw new TypeError(
-          `config.apiKey of ${route.method} ${route.url} must be an object or false`,
-        );
-      }
-      const verifyOptions = prepareVerifyOptions(keyward, config, defaults);
-      hook = createHook(keyward, verifyOptions, onReject);
-    }
-    const existing = route.onRequest;
-    route.onRequest =
-      existing === undefined
-        ? [hook]
-        : [hook, ...(Array.isArray(existing) ? existing : [existing])];
+    routeRequirement(keyward, defaults, route.config, `${route.method} ${route.url}`);
   });
+
+  // One context-level hook, not one per route from onRoute: it guards every route of this context
+  // and its children, also those Fastify added before this plugin loaded (an `app.register`
+  // without `await`, then routes): an auth plugin must fail closed.
+  fastify.addHook('onRequest', function keywardOnRequest(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ): void {
+    const config = request.routeOptions.config as object | undefined;
+    let requirement = config === undefined ? undefined : requirements.get(config);
+    if (requirement === undefined) {
+      try {
+        requirement = request.is404
+          ? false
+          : routeRequirement(keyward, defaults, config, `${request.method} ${request.url}`);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (config !== undefined) requirements.set(config, requirement);
+    }
+    if (requirement === false) {
+      done();
+      return;
+    }
+    const result = keyward.verify(
+      {
+        headers: request.headers,
+        rawHeaders: request.raw.rawHeaders,
+        ip: request.ip,
+        method: request.method,
+        url: request.url,
+      },
+      requirement,
+    );
+    if (isPromiseLike(result)) {
+      result.then((settled) => settle(settled, request, reply, done)).then(undefined, done);
+      return;
+    }
+    settle(result, request, reply, done);
+  } as onRequestHookHandler);
 }
 
 const plugin: FastifyPluginCallback<ApiKeyAuthPluginOptions> = (fastify, options, done) => {
@@ -185,11 +212,13 @@ const plugin: FastifyPluginCallback<ApiKeyAuthPluginOptions> = (fastify, options
  * Fastify plugin (Fastify 4 and 5) that verifies API keys in an `onRequest` hook, before the
  * body is parsed. On success it sets `request.apiKey` and the rate-limit headers; on rejection
  * it replies with the rejection's status, headers and `application/problem+json` body (or calls
- * `onReject`). It guards every route registered after it in the context it is registered in
- * (and that context's children); a route opts out with `config: { apiKey: false }` or sets its
- * own requirements with `config: { apiKey: { scopes } }`. Bad options throw at registration, a
- * bad route config when the route is added. The client IP is `request.ip`: set Fastify's
- * `trustProxy` to match your proxies.
+ * `onReject`). It guards every route of the context it is registered in and of that context's
+ * children — whether the route was added before or after it, and also when `register` was not
+ * awaited — but not unknown URLs (404s); a route opts out with `config: { apiKey: false }` or sets
+ * its own requirements with `config: { apiKey: { scopes } }`. Bad options throw at registration, a
+ * bad route config when the route is added (or, for a route added before the plugin loaded, at
+ * its first request). The client IP is `request.ip`: set Fastify's `trustProxy` to match your
+ * proxies.
  *
  * @example
  * ```ts
