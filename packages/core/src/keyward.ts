@@ -242,7 +242,10 @@ export class Keyward {
    * Verifies the key a request carries. Returns a plain {@link VerifyResult} when the record is
    * cached and the stores answer synchronously, otherwise a Promise of one. Never throws on any
    * request and never rejects; a store failure becomes `store_unavailable`. Throws a TypeError only
-   * for invalid `options` (a programming error; adapters check them at startup).
+   * for invalid `options` (a programming error; adapters check them at startup). A frozen options
+   * object with frozen scope arrays (what `prepareVerifyOptions` returns) is checked and
+   * compiled once; any other is checked and compiled on every call, so changing it between calls
+   * takes effect.
    *
    * @example
    * ```ts

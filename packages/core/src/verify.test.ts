@@ -302,6 +302,32 @@ describe('insufficient_scope', () => {
     expect(ok.ok).toBe(true);
   });
 
+  it('follows an options object mutated between calls (only frozen ones are compiled once)', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({ name: 'r', scopes: ['invoices:read'] });
+    const options: { scopes: string[] } = { scopes: ['invoices:read'] };
+    expect((await settle(keyward.verify(bearer(key), options))).ok).toBe(true);
+    options.scopes = ['admin:write'];
+    await expectRejected(keyward.verify(bearer(key), options), 'insufficient_scope', 403);
+    options.scopes = ['invoices:read'];
+    expect((await settle(keyward.verify(bearer(key), options))).ok).toBe(true);
+    options.scopes.push('admin:write');
+    await expectRejected(keyward.verify(bearer(key), options), 'insufficient_scope', 403);
+    (options as { scopes: unknown }).scopes = 'invoices:read';
+    expect(() => keyward.verify(bearer(key), options)).toThrow(TypeError);
+  });
+
+  it('compiles a frozen options object once and still answers by it', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create({ name: 'r', scopes: ['invoices:read'] });
+    const read = Object.freeze({ scopes: Object.freeze(['invoices:read']) });
+    const admin = Object.freeze({ scopes: Object.freeze(['admin:write']) });
+    for (let i = 0; i < 3; i++) {
+      expect((await settle(keyward.verify(bearer(key), read))).ok).toBe(true);
+      await expectRejected(keyward.verify(bearer(key), admin), 'insufficient_scope', 403);
+    }
+  });
+
   it('lets invoices:* cover invoices actions only, and * cover everything', async () => {
     const { keyward } = setup();
     const resource = (await keyward.create({ name: 'r', scopes: ['invoices:*'] })).key;

@@ -58,6 +58,17 @@ const NO_OPTIONS: VerifyOptions = Object.freeze({});
 const NO_HEADERS = Object.freeze({}) as Readonly<Record<string, string>>;
 const NO_HEADER_BAG = Object.freeze({});
 
+/** Whether `options` and its scope arrays are frozen objects, so compiling them once is safe. */
+function isFrozenOptions(options: VerifyOptions): boolean {
+  return (
+    typeof options === 'object' &&
+    options !== null &&
+    Object.isFrozen(options) &&
+    (options.scopes === undefined || Object.isFrozen(options.scopes)) &&
+    (options.anyScopes === undefined || Object.isFrozen(options.anyScopes))
+  );
+}
+
 /** Validates and compiles verify options; throws a TypeError naming the bad option. */
 export function compileVerifyOptions(options: VerifyOptions): CompiledOptions {
   const cost = options.cost ?? 1;
@@ -84,15 +95,22 @@ export class Verifier {
   constructor(private readonly config: VerifierConfig) {}
 
   verify(request: VerifyRequest, options: VerifyOptions = NO_OPTIONS): MaybePromise<VerifyResult> {
-    let compiled = this.#lastCompiled;
-    if (options !== this.#lastOptions || compiled === undefined) {
+    let compiled = options === this.#lastOptions ? this.#lastCompiled : undefined;
+    if (compiled === undefined) {
       compiled = this.#compiled.get(options);
+      let memoised = compiled !== undefined;
       if (compiled === undefined) {
         compiled = compileVerifyOptions(options);
-        this.#compiled.set(options, compiled);
+        // Only an options object that cannot change (frozen, with frozen scope arrays, as the
+        // adapters pass) is compiled once; any other is compiled on every call, so mutating it
+        // between calls can never leave a route with its old requirement.
+        memoised = isFrozenOptions(options);
+        if (memoised) this.#compiled.set(options, compiled);
       }
-      this.#lastOptions = options;
-      this.#lastCompiled = compiled;
+      if (memoised) {
+        this.#lastOptions = options;
+        this.#lastCompiled = compiled;
+      }
     }
     const config = this.config;
     const now = config.clock();
