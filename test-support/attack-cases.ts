@@ -208,6 +208,16 @@ const DUPLICATES: readonly Attack[] = [
     headers: (k) => [['Authorization', `Bearer ${k.valid}, Bearer ${k.other}`]],
   },
   {
+    name: 'a second key after Basic credentials in a comma-joined Authorization',
+    expect: AMBIGUOUS,
+    headers: (k) => [['Authorization', `Basic dXNlcjpwdw==, Bearer ${k.other}`], x(k.valid)],
+  },
+  {
+    name: 'a key after Basic credentials in a comma-joined Authorization, alone',
+    expect: OK,
+    headers: (k) => [['Authorization', `Basic dXNlcjpwdw==, Bearer ${k.valid}`]],
+  },
+  {
     name: 'the same key twice, comma-joined',
     expect: OK,
     headers: (k) => [x(`${k.valid},${k.valid}`)],
@@ -623,26 +633,27 @@ const BLANKS = /^[ \t]+|[ \t]+$/g;
 
 /**
  * Whether keyward should accept these headers, modelled from the design independently of
- * core's code: the valid key, and only it, in every token of every keyed header; an
- * `Authorization` value counts only under the Bearer scheme (any case); tokens split on commas;
- * a value over 1,024 chars never counts as a key.
+ * core's code: the valid key, and only it, in every token of every keyed header; tokens split
+ * on commas; in `Authorization` a token counts under the Bearer scheme (any case), or bare after
+ * a Bearer token, and other schemes before any Bearer token are skipped; a value over 1,024 chars
+ * never counts as a key.
  */
 function shouldAccept(headers: readonly (readonly [string, string])[], key: string): boolean {
   let tokens = 0;
   for (const [rawName, rawValue] of headers) {
     const name = rawName.toLowerCase();
     if (name !== 'authorization' && name !== 'x-api-key') continue;
-    const value = rawValue.replace(BLANKS, '');
-    let credentials = value;
-    if (name === 'authorization') {
-      if (!/^bearer(?:$|[ \t])/i.test(value)) continue;
-      credentials = value.slice(6).replace(BLANKS, '');
-    }
     if (rawValue.length > 1024) return false;
-    for (const part of credentials.split(',')) {
+    let afterBearer = false;
+    for (const part of rawValue.split(',')) {
       let token = part.replace(BLANKS, '');
-      if (name === 'authorization' && /^bearer(?:$|[ \t])/i.test(token)) {
-        token = token.slice(6).replace(BLANKS, '');
+      if (name === 'authorization') {
+        if (/^bearer(?:$|[ \t])/i.test(token)) {
+          afterBearer = true;
+          token = token.slice(6).replace(BLANKS, '');
+        } else if (!afterBearer) {
+          continue;
+        }
       }
       if (token !== key) return false;
       tokens++;

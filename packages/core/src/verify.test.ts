@@ -76,6 +76,31 @@ describe('ambiguous_key', () => {
     );
   });
 
+  it('sees a Bearer key after another scheme in a comma-joined Authorization', async () => {
+    const { keyward } = setup();
+    const a = await keyward.create({ name: 'a' });
+    const b = await keyward.create({ name: 'b' });
+    const basic = 'Basic dXNlcjpwdw==';
+    await expectRejected(
+      keyward.verify({
+        headers: { authorization: `${basic}, Bearer ${b.key}`, 'x-api-key': a.key },
+      }),
+      'ambiguous_key',
+      400,
+    );
+    await expectRejected(
+      keyward.verify({ headers: { authorization: `${basic}, Bearer ${a.key}, ${b.key}` } }),
+      'ambiguous_key',
+      400,
+    );
+    const alone = await settle(
+      keyward.verify({ headers: { authorization: `${basic}, Bearer ${a.key}` } }),
+    );
+    expect(alone.ok && alone.key.id).toBe(a.record.id);
+    // Another scheme alone is still no key at all.
+    await expectRejected(keyward.verify({ headers: { authorization: basic } }), 'missing_key', 401);
+  });
+
   it('rejects a comma-joined x-api-key with two keys', async () => {
     const { keyward } = setup();
     const a = await keyward.create({ name: 'a' });

@@ -65,18 +65,31 @@ function addValue(header: string, value: string): void {
     add(OVERSIZED);
     return;
   }
-  let credentials: string | undefined = value;
-  if (header === 'authorization') {
-    credentials = bearerToken(value);
-    if (credentials === undefined) return;
-  }
-  if (credentials.indexOf(',') === -1) {
-    add(trim(credentials));
+  if (value.indexOf(',') === -1) {
+    if (header !== 'authorization') {
+      add(trim(value));
+      return;
+    }
+    const token = bearerToken(value);
+    if (token !== undefined) add(token);
     return;
   }
-  for (const part of credentials.split(',')) {
-    const token = header === 'authorization' ? (bearerToken(part) ?? part) : part;
-    add(trim(token));
+  // A comma-joined value (repeated headers, or a list): every part counts. In Authorization,
+  // a part is a Bearer credential, or, after one, a bare token (`Bearer a, b`); other schemes
+  // (`Basic …`) before any Bearer part are skipped, not allowed to hide a Bearer part after them.
+  let afterBearer = false;
+  for (const part of value.split(',')) {
+    if (header !== 'authorization') {
+      add(trim(part));
+      continue;
+    }
+    const token = bearerToken(part);
+    if (token !== undefined) {
+      afterBearer = true;
+      add(token);
+    } else if (afterBearer) {
+      add(trim(part));
+    }
   }
 }
 
