@@ -28,6 +28,11 @@ describe('IP allow-list compilation', () => {
     ['example.com', 'a host name'],
     ['', 'empty'],
     [' 10.0.0.1', 'leading space'],
+    ['::ffff:0x0a.0.0.1', 'hex octet in an IPv4-mapped address'],
+    ['0:0:0:0:0:ffff:0x0a.0.0.1', 'hex octet in a long IPv4-mapped address'],
+    ['::ffff:0177.0.0.1', 'octal-looking octet in an IPv4-mapped address'],
+    ['::ffff:10.0.0.01', 'leading zero in an IPv4-mapped address'],
+    ['::010.0.0.1', 'leading zero in an IPv4-compatible address'],
   ])('refuses %j (%s) with an error naming it', (entry) => {
     const error = refusal([entry]);
     expect(error).toBeInstanceOf(InvalidOptionsError);
@@ -46,8 +51,15 @@ describe('IP allow-list compilation', () => {
       '192.0.2.7/32',
       '::ffff:10.0.0.0/104',
       '2001:DB8::/32',
+      '::ffff:192.0.2.9',
     ]);
-    expect(list.entries).toEqual(['10.0.0.0/8', '192.0.2.7', '10.0.0.0/8', '2001:db8::/32']);
+    expect(list.entries).toEqual([
+      '10.0.0.0/8',
+      '192.0.2.7',
+      '10.0.0.0/8',
+      '2001:db8::/32',
+      '192.0.2.9',
+    ]);
   });
 });
 

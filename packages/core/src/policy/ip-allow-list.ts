@@ -70,8 +70,8 @@ type Range6 = [ipaddr.IPv6, number];
 
 /**
  * Compiles CIDR ranges and single addresses. Refuses, naming the entry: non-decimal or
- * abbreviated IPv4 (`0x7f.1`, `010.0.0.1`), prefix lengths out of range, zone ids, and ranges
- * with host bits set. IPv4-mapped IPv6 entries become IPv4 ranges.
+ * abbreviated IPv4 (`0x7f.1`, `010.0.0.1`), also inside IPv6 (`::ffff:0177.0.0.1`), prefix
+ * lengths out of range, zone ids, and ranges with host bits set. IPv4-mapped IPv6 entries become IPv4 ranges.
  *
  * @example
  * ```ts
@@ -111,6 +111,12 @@ export function compileIpAllowList(entries: unknown, option = 'ips'): IpAllowLis
     }
     if (!address.includes(':') || !ipaddr.IPv6.isValid(address)) {
       refuse(entry, 'is not a valid IPv4 (dotted decimal) or IPv6 address', option);
+    }
+    // ipaddr.js reads an embedded IPv4 leniently (`::ffff:0x0a.0.0.1`, `::ffff:0177.0.0.1`):
+    // hold it to the same strict dotted decimal as a plain IPv4 entry.
+    const lastColon = address.lastIndexOf(':');
+    if (address.includes('.', lastColon) && parseIPv4(address.slice(lastColon + 1)) === undefined) {
+      refuse(entry, 'embeds an IPv4 address that is not in plain dotted decimal', option);
     }
     const address6 = literalIPv6(address);
     const parsed = ipaddr.IPv6.parse(address6);
