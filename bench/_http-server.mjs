@@ -2,12 +2,14 @@
 // generator never shares its event loop. Not a section (the leading underscore keeps run.mjs
 // from running it).
 //
-//   node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|keyward|diy>
+//   node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|floorh|keyward|diy>
 //
 // Serves GET / → {"hello":"world"} on 127.0.0.1 (a free port). `noop` puts a middleware that only
 // calls next() in front (Fastify: a callback onRequest hook calling done()). `floor` puts the least
 // any key check does in front: the SHA-256 (node:crypto) of the Bearer token looked up in a Map,
-// 401 when unknown, no limits or restrictions. `keyward` puts apiKeyAuth from the
+// 401 when unknown, no limits or restrictions. `floorh` is `floor` plus the two RateLimit headers
+// (constant strings, set as the adapter sets them: `res.setHeader`, Fastify `reply.header`) that
+// #3 asks on every verified response: the least anything meeting #3 does. `keyward` puts apiKeyAuth from the
 // built adapter in front (default configuration: MemoryStore, no pepper, default cache); `diy`
 // (Express only) is the do-it-yourself baseline: a Map from the SHA-256 hex of the Bearer token to
 // a record, then express-rate-limit keyed by that record. Over IPC it sends
@@ -23,10 +25,10 @@ import { loadPackage } from './lib.mjs';
 
 const [framework, variant] = process.argv.slice(2);
 const FRAMEWORKS = ['express', 'koa', 'fastify'];
-const VARIANTS = ['bare', 'noop', 'floor', 'keyward', 'diy'];
+const VARIANTS = ['bare', 'noop', 'floor', 'floorh', 'keyward', 'diy'];
 if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
   throw new TypeError(
-    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|keyward|diy>',
+    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|floorh|keyward|diy>',
   );
 }
 if (variant === 'diy' && framework !== 'express') {
@@ -56,6 +58,11 @@ if (typeof check?.then === 'function' || !check.ok) {
   throw new Error(`verify of the bench key did not succeed synchronously (${check?.code})`);
 }
 
+/** What floorh sets: RateLimit headers of keyward's shape for the bench key's bucket. */
+const FLOOR_HEADERS = {
+  'ratelimit-policy': '"key";q=1000000000000;w=1000',
+  ratelimit: '"key";r=999999999999;t=0',
+};
 const sha256Hex = (text) => createHash('sha256').update(text).digest('hex');
 /** The floor variant's table: the SHA-256 hex of the bench key → its record. */
 const FLOOR_RECORDS = new Map([[sha256Hex(key), { id: 'bench', scopes: ['invoices:read'] }]]);
@@ -70,7 +77,8 @@ async function expressServer() {
   const app = express();
   if (variant === 'noop') {
     app.use((_req, _res, next) => next());
-  } else if (variant === 'floor') {
+  } else if (variant === 'floor' || variant === 'floorh') {
+    const withHeaders = variant === 'floorh';
     app.use((req, res, next) => {
       const record = floorLookup(req.headers.authorization);
       if (record === undefined) {
@@ -78,6 +86,7 @@ async function expressServer() {
         return;
       }
       req.apiKey = record;
+      if (withHeaders) for (const name in FLOOR_HEADERS) res.setHeader(name, FLOOR_HEADERS[name]);
       next();
     });
   } else if (variant === 'keyward') {
@@ -121,7 +130,8 @@ async function koaServer() {
   const app = new Koa();
   if (variant === 'noop') {
     app.use((_ctx, next) => next());
-  } else if (variant === 'floor') {
+  } else if (variant === 'floor' || variant === 'floorh') {
+    const withHeaders = variant === 'floorh';
     app.use((ctx, next) => {
       const record = floorLookup(ctx.req.headers.authorization);
       if (record === undefined) {
@@ -129,6 +139,8 @@ async function koaServer() {
         return undefined;
       }
       ctx.state.apiKey = record;
+      if (withHeaders)
+        for (const name in FLOOR_HEADERS) ctx.res.setHeader(name, FLOOR_HEADERS[name]);
       return next();
     });
   } else if (variant === 'keyward') {
@@ -150,7 +162,8 @@ async function fastifyServer() {
   const app = Fastify({ logger: false });
   if (variant === 'noop') {
     app.addHook('onRequest', (_request, _reply, done) => done());
-  } else if (variant === 'floor') {
+  } else if (variant === 'floor' || variant === 'floorh') {
+    const withHeaders = variant === 'floorh';
     app.decorateRequest('apiKey', undefined);
     app.addHook('onRequest', (request, reply, done) => {
       const record = floorLookup(request.headers.authorization);
@@ -159,6 +172,7 @@ async function fastifyServer() {
         return;
       }
       request.apiKey = record;
+      if (withHeaders) for (const name in FLOOR_HEADERS) reply.header(name, FLOOR_HEADERS[name]);
       done();
     });
   } else if (variant === 'keyward') {

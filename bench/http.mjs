@@ -1,8 +1,9 @@
 // HTTP section: requests per second through @keyward/express, @keyward/koa and @keyward/fastify
 // against the same hello-world app without authentication (and with a no-op middleware, the floor
-// any middleware sits on, and the least any key check does: a node:crypto SHA-256 of the token
-// looked up in a Map), and Express + keyward against a do-it-yourself baseline (SHA-256 Map
-// lookup + express-rate-limit). Run: node bench/run.mjs http
+// any middleware sits on; the least any key check does: a node:crypto SHA-256 of the token
+// looked up in a Map; and that floor plus the two RateLimit headers every verified response must
+// carry, the least that meets #3), and Express + keyward against a do-it-yourself baseline
+// (SHA-256 Map lookup + express-rate-limit). Run: node bench/run.mjs http
 //
 // Every server runs in its own child process (bench/_http-server.mjs). The load generator is, by
 // default, bench/_loadgen.mjs in a process of its own: a client that never sleeps, so the server's
@@ -67,14 +68,19 @@ const FRAMEWORKS = [
   {
     name: 'express',
     label: 'Express 5',
-    variants: ['bare', 'noop', 'floor', 'keyward', 'diy'],
+    variants: ['bare', 'noop', 'floor', 'floorh', 'keyward', 'diy'],
     target: 0.97,
   },
-  { name: 'koa', label: 'Koa 3', variants: ['bare', 'noop', 'floor', 'keyward'], target: 0.93 },
+  {
+    name: 'koa',
+    label: 'Koa 3',
+    variants: ['bare', 'noop', 'floor', 'floorh', 'keyward'],
+    target: 0.93,
+  },
   {
     name: 'fastify',
     label: 'Fastify 5',
-    variants: ['bare', 'noop', 'floor', 'keyward'],
+    variants: ['bare', 'noop', 'floor', 'floorh', 'keyward'],
     target: 0.88,
   },
 ].filter((f) => {
@@ -204,8 +210,13 @@ async function checkServer(server) {
       `${server.framework}/${server.variant}: a request without a key got ${anonymous.status}, expected ${expected}`,
     );
   }
-  if (server.variant === 'keyward' && ok.headers.get('ratelimit') === null) {
-    throw new Error(`${server.framework}/keyward: no RateLimit header on a verified response`);
+  if (
+    (server.variant === 'keyward' || server.variant === 'floorh') &&
+    ok.headers.get('ratelimit') === null
+  ) {
+    throw new Error(
+      `${server.framework}/${server.variant}: no RateLimit header on a verified response`,
+    );
   }
 }
 
@@ -399,6 +410,8 @@ try {
       noop: 'a middleware that only calls next() (Fastify: a callback onRequest hook calling done())',
       floor:
         'the least a key check does: node:crypto sha256 hex of the Bearer token looked up in a Map, 401 if unknown',
+      floorh:
+        'floor + the two RateLimit headers every verified response must carry (constant strings, set as the adapter sets them): the least that meets #3',
       route: 'GET / → {"hello":"world"}',
       key: 'ips 127.0.0.0/8 + ::1/128, scopes [invoices:read] required, token bucket 1e12 / 1e9 per s',
       diy: 'Express: Map from sha256 hex of the Bearer token + express-rate-limit (key = record id, limit 1e12/min, draft-8 headers)',
@@ -415,16 +428,19 @@ try {
       'target',
       'noop/bare',
       'floor/bare',
-      'keyward/floor',
+      'floor+headers/bare',
+      'keyward/floor+headers',
       'server µs/req bare → keyward',
     ],
   ];
   for (const framework of FRAMEWORKS) {
-    const { bare, noop, floor, keyward, diy } = framework.runs;
+    const { bare, noop, floor, floorh, keyward, diy } = framework.runs;
     const rps = roundRatio(keyward, bare, 'rps');
     const noopToBare = roundRatio(noop, bare, 'rps');
     const floorToBare = roundRatio(floor, bare, 'rps');
     const keywardToFloor = roundRatio(keyward, floor, 'rps');
+    const floorHeadersToBare = roundRatio(floorh, bare, 'rps');
+    const keywardToFloorHeaders = roundRatio(keyward, floorh, 'rps');
     const keywardToNoop = roundRatio(keyward, noop, 'rps');
     const cpu = roundRatio(keyward, bare, 'serverCpuUsPerRequest');
     const bareRps = median(bare.map((r) => r.rps));
@@ -441,7 +457,8 @@ try {
       `≥ ${formatRatio(framework.target)} ${rps.median >= framework.target ? 'met' : 'MISSED'}`,
       formatRatio(noopToBare.median),
       formatRatio(floorToBare.median),
-      formatRatio(keywardToFloor.median),
+      formatRatio(floorHeadersToBare.median),
+      formatRatio(keywardToFloorHeaders.median),
       `${bareCpu.toFixed(1)} → ${keywardCpu.toFixed(1)} (${formatRatio(cpu.median)})`,
     ]);
     const n = framework.name;
@@ -476,6 +493,18 @@ try {
       'ratio',
       'higher',
     );
+    figures[`${n}.floorHeadersToBare`] = figure(
+      `${framework.label} floor + RateLimit headers / bare rps`,
+      floorHeadersToBare.median,
+      'ratio',
+      'higher',
+    );
+    figures[`${n}.keywardToFloorHeaders`] = figure(
+      `${framework.label} keyward / (floor + RateLimit headers) rps`,
+      keywardToFloorHeaders.median,
+      'ratio',
+      'higher',
+    );
     figures[`${n}.keywardToNoop`] = figure(
       `${framework.label} keyward / no-op middleware rps`,
       keywardToNoop.median,
@@ -495,6 +524,9 @@ try {
       floorToBare,
       keywardToFloor,
       floorServerCpuRatio: roundRatio(floor, bare, 'serverCpuUsPerRequest'),
+      floorHeadersToBare,
+      keywardToFloorHeaders,
+      floorHeadersServerCpuRatio: roundRatio(floorh, bare, 'serverCpuUsPerRequest'),
       serverCpuRatio: cpu,
       runs: framework.runs,
     };
