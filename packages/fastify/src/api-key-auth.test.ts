@@ -210,6 +210,41 @@ for (const [name, fastify] of versions) {
       });
     });
 
+    it('runs an inner registration before an outer one, and guards children registered before it', async () => {
+      const app = fastify();
+      // A child context registered before the plugin is guarded too.
+      await app.register(async (early) => {
+        early.get('/early-child', showKey);
+      });
+      await app.register(apiKeyAuth, {
+        keyward,
+        onReject: (result, _request, reply) => reply.code(result.status).send({ by: 'outer' }),
+      });
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, {
+          keyward,
+          scopes: ['items:admin'],
+          onReject: (result, _request, reply) => reply.code(result.status).send({ by: 'inner' }),
+        });
+        child.get('/admin', showKey);
+      });
+      running = await listen(app);
+      const early = await send(`${running.url}/early-child`);
+      expect({ status: early.status, body: early.json() }).toEqual({
+        status: 401,
+        body: { by: 'outer' },
+      });
+      expectSuccess(await send(`${running.url}/early-child`, bearer), readKey.id);
+      for (const headers of [{}, bearer]) {
+        const reply = await send(`${running.url}/admin`, headers);
+        expect({ status: reply.status, body: reply.json() }).toEqual({
+          status: headers === bearer ? 403 : 401,
+          body: { by: 'inner' },
+        });
+      }
+      expectSuccess(await send(`${running.url}/admin`, { 'x-api-key': adminKey.key }), adminKey.id);
+    });
+
     it('can be registered again in a child context with stricter defaults', async () => {
       const app = fastify();
       await app.register(apiKeyAuth, { keyward });
@@ -288,15 +323,14 @@ for (const [name, fastify] of versions) {
 
     it('calls done before returning, with no Promise, when verify answers synchronously', async () => {
       const app = fastify();
-      // The plugin (wrapped with fastify-plugin) adds its hook to this very instance.
-      const addHook = vi.spyOn(app, 'addHook');
       await app.register(apiKeyAuth, { keyward });
-      const hooks = addHook.mock.calls.filter(([name]) => name === 'onRequest');
-      expect(hooks).toHaveLength(1);
-      const hook = hooks[0]![1] as onRequestHookHandler;
+      let hooks: unknown;
+      app.addHook('onRoute', (route) => {
+        hooks = route.onRequest;
+      });
+      app.get('/', async () => 'x');
+      const [hook] = hooks as onRequestHookHandler[];
       const request = {
-        routeOptions: { config: { url: '/', method: 'GET' } },
-        is404: false,
         headers: bearer,
         raw: { rawHeaders: ['Authorization', bearer['authorization']] },
         ip: '127.0.0.1',
@@ -305,7 +339,7 @@ for (const [name, fastify] of versions) {
       } as unknown as FastifyRequest;
       const reply = { header: vi.fn() } as unknown as FastifyReply;
       const done = vi.fn();
-      const returned = hook.call(app, request, reply, done);
+      const returned = hook!.call(app, request, reply, done);
       expect(returned).toBeUndefined();
       expect(done).toHaveBeenCalledTimes(1);
       expect(done).toHaveBeenCalledWith();

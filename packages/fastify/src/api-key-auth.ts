@@ -102,6 +102,12 @@ function routeRequirement(
   return prepareVerifyOptions(keyward, apiKey as VerifyOptions, defaults);
 }
 
+/** `GET /items/:id`: a route's method and pattern from its config (never the client's URL). */
+function routeName(config: object | undefined): string {
+  const { method, url } = (config ?? {}) as { method?: unknown; url?: unknown };
+  return `${String(method)} ${String(url)}`;
+}
+
 /** Sends a verify result: the key and headers on success, the rejection otherwise. */
 function createSettle(onReject: FastifyRejectHandler | undefined) {
   return function settle(
@@ -133,6 +139,16 @@ function createSettle(onReject: FastifyRejectHandler | undefined) {
   };
 }
 
+/**
+ * Where each registration's per-route hook leaves its bit on the request, so that registration's
+ * fallback (below) knows the route was one it saw. A request decorator: Fastify sets it to 0 on
+ * every new request.
+ */
+const SEEN = Symbol('keyward.seen');
+let registrations = 0;
+
+type Guarded = FastifyRequest & { [SEEN]: number };
+
 function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void {
   const {
     keyward,
@@ -145,41 +161,24 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
   );
   const settle = createSettle(onReject);
   if (!fastify.hasRequestDecorator('apiKey')) fastify.decorateRequest('apiKey', undefined);
+  if (!fastify.hasRequestDecorator(SEEN as never)) {
+    (fastify as unknown as { decorateRequest(name: symbol, value: number): void }).decorateRequest(
+      SEEN,
+      0,
+    );
+  }
+  // This registration's bit, and the mark it leaves in the config of every route it saw (for
+  // the 32nd registration on, whose bit is 0, the mark alone).
+  const bit = registrations < 31 ? 1 << registrations : 0;
+  registrations++;
+  const seenMark = Symbol('keyward.route');
 
-  // A route's config object (the one `request.routeOptions.config` returns, made once per route)
-  // → its compiled requirement, filled at the route's first request.
-  const requirements = new WeakMap<object, RouteRequirement>();
-
-  // Checks each route's config.apiKey when the route is added, so a bad one throws at startup.
-  fastify.addHook('onRoute', (route: RouteOptions) => {
-    routeRequirement(keyward, defaults, route.config, `${route.method} ${route.url}`);
-  });
-
-  // One context-level hook, not one per route from onRoute: it guards every route of this context
-  // and its children, also those Fastify added before this plugin loaded (an `app.register`
-  // without `await`, then routes): an auth plugin must fail closed.
-  fastify.addHook('onRequest', function keywardOnRequest(
+  function run(
     request: FastifyRequest,
     reply: FastifyReply,
     done: HookHandlerDoneFunction,
+    requirement: VerifyOptions,
   ): void {
-    const config = request.routeOptions.config as object | undefined;
-    let requirement = config === undefined ? undefined : requirements.get(config);
-    if (requirement === undefined) {
-      try {
-        requirement = request.is404
-          ? false
-          : routeRequirement(keyward, defaults, config, `${request.method} ${request.url}`);
-      } catch (error) {
-        done(error as Error);
-        return;
-      }
-      if (config !== undefined) requirements.set(config, requirement);
-    }
-    if (requirement === false) {
-      done();
-      return;
-    }
     const result = keyward.verify(
       {
         headers: request.headers,
@@ -195,7 +194,88 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
       return;
     }
     settle(result, request, reply, done);
-  } as onRequestHookHandler);
+  }
+
+  /** The `onRequest` hook of a guarded route, holding its compiled options. */
+  function hookFor(requirement: VerifyOptions): onRequestHookHandler {
+    return function keywardOnRequest(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      done: HookHandlerDoneFunction,
+    ): void {
+      (request as Guarded)[SEEN] |= bit;
+      run(request, reply, done, requirement);
+    } as onRequestHookHandler;
+  }
+  const defaultHook = hookFor(defaults);
+  const openHook = function keywardOpenRoute(
+    request: FastifyRequest,
+    _reply: FastifyReply,
+    done: HookHandlerDoneFunction,
+  ): void {
+    (request as Guarded)[SEEN] |= bit;
+    done();
+  } as onRequestHookHandler;
+
+  // Every route added after this plugin loaded: its options checked now (a bad one throws at
+  // startup) and its own hook in front of its onRequest hooks, as before 2026-11-27.
+  fastify.addHook('onRoute', (route: RouteOptions) => {
+    const requirement = routeRequirement(
+      keyward,
+      defaults,
+      route.config,
+      `${route.method} ${route.url}`,
+    );
+    route.config = { ...route.config, [seenMark]: true } as NonNullable<RouteOptions['config']>;
+    const hook =
+      requirement === false
+        ? openHook
+        : requirement === defaults
+          ? defaultHook
+          : hookFor(requirement);
+    const existing = route.onRequest;
+    route.onRequest =
+      existing === undefined
+        ? [hook]
+        : [hook, ...(Array.isArray(existing) ? existing : [existing])];
+  });
+
+  // Fail closed: a route of this context that the onRoute hook above never saw — one added
+  // before this plugin loaded, as when `app.register(apiKeyAuth, …)` is not awaited — is still
+  // guarded, here, before its body is parsed. A route it saw has set this registration's bit, so
+  // the check costs one AND; only unseen routes read their config (compiled once per route).
+  const requirements = new WeakMap<object, RouteRequirement>();
+  fastify.addHook('preParsing', function keywardUnseenRoute(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    _payload: unknown,
+    done: HookHandlerDoneFunction,
+  ): void {
+    if (((request as Guarded)[SEEN] & bit) !== 0 || request.is404) {
+      done();
+      return;
+    }
+    const config = request.routeOptions.config as unknown as Record<symbol, unknown> | undefined;
+    if (config?.[seenMark] === true) {
+      done();
+      return;
+    }
+    let requirement = config === undefined ? undefined : requirements.get(config);
+    if (requirement === undefined) {
+      try {
+        requirement = routeRequirement(keyward, defaults, config, routeName(config));
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      if (config !== undefined) requirements.set(config, requirement);
+    }
+    if (requirement === false) {
+      done();
+      return;
+    }
+    run(request, reply, done, requirement);
+  } as never);
 }
 
 const plugin: FastifyPluginCallback<ApiKeyAuthPluginOptions> = (fastify, options, done) => {
@@ -212,10 +292,10 @@ const plugin: FastifyPluginCallback<ApiKeyAuthPluginOptions> = (fastify, options
  * Fastify plugin (Fastify 4 and 5) that verifies API keys in an `onRequest` hook, before the
  * body is parsed. On success it sets `request.apiKey` and the rate-limit headers; on rejection
  * it replies with the rejection's status, headers and `application/problem+json` body (or calls
- * `onReject`). It guards every route of the context it is registered in and of that context's
- * children — whether the route was added before or after it, and also when `register` was not
- * awaited — but not unknown URLs (404s); a route opts out with `config: { apiKey: false }` or sets
- * its own requirements with `config: { apiKey: { scopes } }`. Bad options throw at registration, a
+ * `onReject`). It guards every route of the context it is registered in and of its child
+ * contexts, whether added before or after it (also when `register` was not awaited: a route it
+ * never saw is verified in a `preParsing` hook), but not unknown URLs (404s); a route opts out with
+ * `config: { apiKey: false }` or sets its own requirements with `config: { apiKey: { scopes } }`. Bad options throw at registration, a
  * bad route config when the route is added (or, for a route added before the plugin loaded, at
  * its first request). The client IP is `request.ip`: set Fastify's `trustProxy` to match your
  * proxies.
