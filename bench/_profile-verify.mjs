@@ -32,7 +32,7 @@ const { key } = await keyward.create({
   rateLimit: { capacity: 1e12, refillPerSecond: 1e9 },
 });
 const request = { headers: { authorization: `Bearer ${key}` }, ip: '10.20.30.40' };
-const options = { scopes: ['invoices:read'] };
+const options = Object.freeze({ scopes: Object.freeze(['invoices:read']) });
 const first = keyward.verify(request, options);
 if (typeof first?.then === 'function' || !first.ok) throw new Error('verify did not succeed');
 

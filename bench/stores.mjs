@@ -219,7 +219,7 @@ const KEY_OPTIONS = {
   ips: ['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32'],
   rateLimit: { capacity: 1e12, refillPerSecond: 1e9 },
 };
-const VERIFY_OPTIONS = { scopes: ['invoices:read'] };
+const VERIFY_OPTIONS = Object.freeze({ scopes: Object.freeze(['invoices:read']) });
 const CLIENT_IP = '10.20.30.40';
 const KEYS = 100;
 const WARMUP = 500;

@@ -345,12 +345,26 @@ describe('insufficient_scope', () => {
   it('compiles a frozen options object once and still answers by it', async () => {
     const { keyward } = setup();
     const { key } = await keyward.create({ name: 'r', scopes: ['invoices:read'] });
-    const read = Object.freeze({ scopes: Object.freeze(['invoices:read']) });
-    const admin = Object.freeze({ scopes: Object.freeze(['admin:write']) });
+    // Frozen objects whose `scopes` getter counts how often verify reads it.
+    let reads = 0;
+    const counted = (scopes: readonly string[]) =>
+      Object.freeze({
+        get scopes() {
+          reads++;
+          return scopes;
+        },
+      });
+    const read = counted(Object.freeze(['invoices:read']));
+    const admin = counted(Object.freeze(['admin:write']));
+    expect((await settle(keyward.verify(bearer(key), read))).ok).toBe(true);
+    await expectRejected(keyward.verify(bearer(key), admin), 'insufficient_scope', 403);
+    const afterFirstUse = reads;
+    expect(afterFirstUse).toBeGreaterThan(0);
     for (let i = 0; i < 3; i++) {
       expect((await settle(keyward.verify(bearer(key), read))).ok).toBe(true);
       await expectRejected(keyward.verify(bearer(key), admin), 'insufficient_scope', 403);
     }
+    expect(reads).toBe(afterFirstUse);
   });
 
   it('lets invoices:* cover invoices actions only, and * cover everything', async () => {

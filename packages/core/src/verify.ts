@@ -80,7 +80,8 @@ export function compileVerifyOptions(options: VerifyOptions): CompiledOptions {
 
 /**
  * The verification pipeline: extract → parse → record (cache, then store) → constant-time
- * compare → revoked / expired / disabled → IP → referrer → scopes → rate limit → quota.
+ * compare → environment label vs record → revoked / expired / disabled → IP → referrer → scopes →
+ * rate limit → quota.
  * Synchronous whenever the record is cached and the stores answer synchronously.
  */
 export class Verifier {

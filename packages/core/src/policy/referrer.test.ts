@@ -97,6 +97,13 @@ describe('referrer matching', () => {
     expect(list.matches(referer('http://localhost/x'))).toBe(false);
   });
 
+  it('no port in a pattern allows its host on any port (as docs/security-model.md says)', () => {
+    const list = compileReferrerAllowList(['https://app.example.com/*']);
+    expect(list.matches(referer('https://app.example.com/x'))).toBe(true);
+    expect(list.matches(referer('https://app.example.com:8443/x'))).toBe(true);
+    expect(list.matches(referer('https://evil.example.com:8443/x'))).toBe(false);
+  });
+
   it('compares internationalised hosts after IDNA normalisation', () => {
     const list = compileReferrerAllowList(['münchen.de']);
     expect(list.matches(referer('https://xn--mnchen-3ya.de/'))).toBe(true);
