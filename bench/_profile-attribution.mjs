@@ -2,10 +2,12 @@
 // profiled run (bench/_http-server.mjs) and by bench/_profile-summary.mjs. Not a section.
 
 /**
- * The adapter function that hands a verified request on (`next()` in Express and Koa, `done()` in
- * Fastify): what it calls outside keyward's code is the rest of the request, not keyward's work.
+ * The adapter functions that hand a request on (`next()` in Express and Koa, `done()` in Fastify:
+ * `settle` after a verify; Fastify's `keywardUnseenRoute` preParsing fallback and
+ * `keywardOpenRoute` straight away): what they call outside keyward's code is the rest of the
+ * request, not keyward's work.
  */
-const HANDS_ON = 'settle';
+const HANDS_ON = new Set(['settle', 'keywardUnseenRoute', 'keywardOpenRoute']);
 
 function inPackages(frame) {
   return frame.url.includes('/packages/') && !frame.url.includes('/node_modules/');
@@ -44,7 +46,7 @@ export function attributeProfile(profile) {
       const frame = byId.get(at).callFrame;
       if (inPackages(frame)) {
         const handedOn =
-          frame.functionName === HANDS_ON &&
+          HANDS_ON.has(frame.functionName) &&
           below !== undefined &&
           !inPackages(byId.get(below).callFrame);
         owner = handedOn ? null : `${packageOf(frame)} ${frame.functionName || '(anonymous)'}`;
