@@ -31,7 +31,7 @@ export async function start({
   // Behind a reverse proxy, name its address so Fastify reads X-Forwarded-For from it:
   // Fastify({ trustProxy: '10.0.0.5' })
   const app = Fastify();
-  // Every route registered after this line needs a key with items:read, unless its config says otherwise.
+  // Every route of this app needs a key with items:read, unless its config says otherwise.
   await app.register(apiKeyAuth, { keyward, scopes: ['items:read'] });
   app.get('/', { config: { apiKey: false } }, async () => ({ hello: 'open to everyone' }));
   app.get('/items', async (request) => ({ items, keyId: request.apiKey?.id }));
