@@ -16,6 +16,11 @@ export class InvalidationSubscriber {
   #subscribing = false;
   /** Set once a subscription was live: a later one means messages may have been missed. */
   #wasSubscribed = false;
+  /**
+   * Set when the connection dropped before a subscription went live (e.g. Redis died while the
+   * first SUBSCRIBE was in flight): messages may have been missed then too.
+   */
+  #interrupted = false;
 
   constructor(client: RedisClient, channel: string) {
     this.#client = client;
@@ -39,6 +44,7 @@ export class InvalidationSubscriber {
     this.#connection = undefined;
     this.#subscribed = false;
     this.#subscribing = false;
+    this.#interrupted = false;
     connection?.disconnect();
   }
 
@@ -54,7 +60,9 @@ export class InvalidationSubscriber {
     // Subscribe again on every ready connection: covers a first SUBSCRIBE that failed (Redis down
     // with the offline queue disabled) and clients made with autoResubscribe off. Idempotent.
     connection.on('reconnecting', () => {
-      if (connection === this.#connection) this.#subscribed = false;
+      if (connection !== this.#connection) return;
+      this.#subscribed = false;
+      this.#interrupted = true;
     });
     connection.on('ready', () => this.#subscribe(connection));
     this.#subscribe(connection);
@@ -69,8 +77,9 @@ export class InvalidationSubscriber {
         this.#subscribing = false;
         this.#subscribed = true;
         // Invalidations published while we were away are lost: tell listeners to drop all.
-        if (this.#wasSubscribed) this.#notify(undefined);
+        if (this.#wasSubscribed || this.#interrupted) this.#notify(undefined);
         this.#wasSubscribed = true;
+        this.#interrupted = false;
       },
       () => {
         if (connection === this.#connection) this.#subscribing = false;

@@ -256,8 +256,9 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel {
    * ```ts
    * const unsubscribe = store.subscribeInvalidations((id) => (id ? cache.delete(id) : cache.clear()));
    * ```
-   * The listener gets `undefined` after the subscriber reconnected: messages published while it
-   * was away are lost, so everything cached should be dropped.
+   * The listener gets `undefined` after the subscriber reconnected, and when its first
+   * subscription went live only after a dropped connection (Redis down when the listener was
+   * added): messages published while it was away are lost, so everything cached should be dropped.
    */
   subscribeInvalidations(listener: (keyId: string | undefined) => void): () => void {
     if (typeof listener !== 'function') throw new TypeError('listener must be a function');
