@@ -193,6 +193,26 @@ for (const [name, fastify] of versions) {
       expect((await send(`${running.url}/nowhere`)).status).toBe(404);
     });
 
+    it('verifies a request once, on a route it saw and on one it did not (one token each)', async () => {
+      const limited = await keyward.create({
+        name: 'limited',
+        scopes: ['items:read'],
+        rateLimit: { capacity: 10, refillPerSecond: 0.001 },
+      });
+      const app = fastify();
+      app.get('/before', showKey); // not seen by the plugin's onRoute: the fallback verifies it
+      await app.register(apiKeyAuth, { keyward });
+      app.get('/after', showKey); // seen: its own hook verifies it, the fallback only checks
+      running = await listen(app);
+      const remaining: string[] = [];
+      for (const path of ['/after', '/after', '/before', '/before']) {
+        const reply = await send(`${running.url}${path}`, { 'x-api-key': limited.key });
+        expectSuccess(reply, limited.record.id);
+        remaining.push(/;r=(\d+)/.exec(String(reply.headers['ratelimit']))?.[1] ?? '?');
+      }
+      expect(remaining).toEqual(['9', '8', '7', '6']);
+    });
+
     it('guards a route of its context added before it, and reports a bad config there on use', async () => {
       const app = fastify();
       reportErrors(app);

@@ -139,16 +139,6 @@ function createSettle(onReject: FastifyRejectHandler | undefined) {
   };
 }
 
-/**
- * Where each registration's per-route hook leaves its bit on the request, so that registration's
- * fallback (below) knows the route was one it saw. A request decorator: Fastify sets it to 0 on
- * every new request.
- */
-const SEEN = Symbol('keyward.seen');
-let registrations = 0;
-
-type Guarded = FastifyRequest & { [SEEN]: number };
-
 function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void {
   const {
     keyward,
@@ -161,17 +151,11 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
   );
   const settle = createSettle(onReject);
   if (!fastify.hasRequestDecorator('apiKey')) fastify.decorateRequest('apiKey', undefined);
-  if (!fastify.hasRequestDecorator(SEEN as never)) {
-    (fastify as unknown as { decorateRequest(name: symbol, value: number): void }).decorateRequest(
-      SEEN,
-      0,
-    );
-  }
-  // This registration's bit, and the mark it leaves in the config of every route it saw (for
-  // the 32nd registration on, whose bit is 0, the mark alone).
-  const bit = registrations < 31 ? 1 << registrations : 0;
-  registrations++;
-  const seenMark = Symbol('keyward.route');
+  // Set on a request by this registration's per-route hooks, so its fallback (below) knows the
+  // route was one it saw. A request decorator of its own: false on every new request.
+  const seen = Symbol('keyward.seen');
+  fastify.decorateRequest(seen as never, false as never);
+  type Marked = FastifyRequest & { [seen]: boolean };
 
   function run(
     request: FastifyRequest,
@@ -203,7 +187,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
       reply: FastifyReply,
       done: HookHandlerDoneFunction,
     ): void {
-      (request as Guarded)[SEEN] |= bit;
+      (request as Marked)[seen] = true;
       run(request, reply, done, requirement);
     } as onRequestHookHandler;
   }
@@ -213,7 +197,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
     _reply: FastifyReply,
     done: HookHandlerDoneFunction,
   ): void {
-    (request as Guarded)[SEEN] |= bit;
+    (request as Marked)[seen] = true;
     done();
   } as onRequestHookHandler;
 
@@ -226,7 +210,6 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
       route.config,
       `${route.method} ${route.url}`,
     );
-    route.config = { ...route.config, [seenMark]: true } as NonNullable<RouteOptions['config']>;
     const hook =
       requirement === false
         ? openHook
@@ -242,8 +225,8 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
 
   // Fail closed: a route of this context that the onRoute hook above never saw — one added
   // before this plugin loaded, as when `app.register(apiKeyAuth, …)` is not awaited — is still
-  // guarded, here, before its body is parsed. A route it saw has set this registration's bit, so
-  // the check costs one AND; only unseen routes read their config (compiled once per route).
+  // guarded, here, before its body is parsed. On a route it saw, the check is one property read;
+  // only unseen routes read their config (compiled once per route).
   const requirements = new WeakMap<object, RouteRequirement>();
   fastify.addHook('preParsing', function keywardUnseenRoute(
     request: FastifyRequest,
@@ -251,15 +234,11 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
     _payload: unknown,
     done: HookHandlerDoneFunction,
   ): void {
-    if (((request as Guarded)[SEEN] & bit) !== 0 || request.is404) {
+    if ((request as Marked)[seen] || request.is404) {
       done();
       return;
     }
-    const config = request.routeOptions.config as unknown as Record<symbol, unknown> | undefined;
-    if (config?.[seenMark] === true) {
-      done();
-      return;
-    }
+    const config = request.routeOptions.config as object | undefined;
     let requirement = config === undefined ? undefined : requirements.get(config);
     if (requirement === undefined) {
       try {
@@ -294,11 +273,11 @@ const plugin: FastifyPluginCallback<ApiKeyAuthPluginOptions> = (fastify, options
  * it replies with the rejection's status, headers and `application/problem+json` body (or calls
  * `onReject`). It guards every route of the context it is registered in and of its child
  * contexts, whether added before or after it (also when `register` was not awaited: a route it
- * never saw is verified in a `preParsing` hook), but not unknown URLs (404s); a route opts out with
- * `config: { apiKey: false }` or sets its own requirements with `config: { apiKey: { scopes } }`. Bad options throw at registration, a
- * bad route config when the route is added (or, for a route added before the plugin loaded, at
- * its first request). The client IP is `request.ip`: set Fastify's `trustProxy` to match your
- * proxies.
+ * never saw is verified in a `preParsing` hook), but not unknown URLs (404s); a route opts out
+ * with `config: { apiKey: false }` or sets its own requirements with
+ * `config: { apiKey: { scopes } }`. Bad options throw at registration, a bad route config when
+ * the route is added (or, for a route added before the plugin loaded, at its first request). The
+ * client IP is `request.ip`: set Fastify's `trustProxy` to match your proxies.
  *
  * @example
  * ```ts
