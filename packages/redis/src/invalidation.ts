@@ -14,11 +14,10 @@ export class InvalidationSubscriber {
   #connection: RedisClient | undefined;
   #subscribed = false;
   #subscribing = false;
-  /** Set once a subscription was live: a later one means messages may have been missed. */
-  #wasSubscribed = false;
   /**
-   * Set when the connection dropped before a subscription went live (e.g. Redis died while the
-   * first SUBSCRIBE was in flight): messages may have been missed then too.
+   * Set when the connection dropped since it opened or since the last live subscription (a
+   * reconnect, or Redis dying while the first SUBSCRIBE was in flight): messages may have been
+   * missed, so the next live subscription tells listeners to drop everything.
    */
   #interrupted = false;
 
@@ -77,8 +76,7 @@ export class InvalidationSubscriber {
         this.#subscribing = false;
         this.#subscribed = true;
         // Invalidations published while we were away are lost: tell listeners to drop all.
-        if (this.#wasSubscribed || this.#interrupted) this.#notify(undefined);
-        this.#wasSubscribed = true;
+        if (this.#interrupted) this.#notify(undefined);
         this.#interrupted = false;
       },
       () => {

@@ -65,24 +65,22 @@ function addValue(header: string, value: string): void {
     add(OVERSIZED);
     return;
   }
-  if (value.indexOf(',') === -1) {
-    if (header !== 'authorization') {
-      add(trim(value));
-      return;
-    }
+  const joined = value.indexOf(',') !== -1;
+  if (header !== 'authorization') {
+    if (!joined) add(trim(value));
+    else for (const part of value.split(',')) add(trim(part));
+    return;
+  }
+  if (!joined) {
     const token = bearerToken(value);
     if (token !== undefined) add(token);
     return;
   }
-  // A comma-joined value (repeated headers, or a list): every part counts. In Authorization,
-  // a part is a Bearer credential, or, after one, a bare token (`Bearer a, b`); other schemes
-  // (`Basic …`) before any Bearer part are skipped, not allowed to hide a Bearer part after them.
+  // A comma-joined Authorization (repeated headers, or a list): every Bearer part counts, and
+  // after one a bare token too (`Bearer a, b`); other schemes (`Basic …`) before any Bearer part
+  // are skipped, not allowed to hide a Bearer part after them.
   let afterBearer = false;
   for (const part of value.split(',')) {
-    if (header !== 'authorization') {
-      add(trim(part));
-      continue;
-    }
     const token = bearerToken(part);
     if (token !== undefined) {
       afterBearer = true;

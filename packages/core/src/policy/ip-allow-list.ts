@@ -71,7 +71,8 @@ type Range6 = [ipaddr.IPv6, number];
 /**
  * Compiles CIDR ranges and single addresses. Refuses, naming the entry: non-decimal or
  * abbreviated IPv4 (`0x7f.1`, `010.0.0.1`), also inside IPv6 (`::ffff:0177.0.0.1`), prefix
- * lengths out of range, zone ids, and ranges with host bits set. IPv4-mapped IPv6 entries become IPv4 ranges.
+ * lengths out of range, zone ids, and ranges with host bits set. IPv4-mapped IPv6 entries become
+ * IPv4 ranges.
  *
  * @example
  * ```ts
