@@ -75,6 +75,65 @@ describe('create and update validation', () => {
   });
 });
 
+describe('control characters in names, owners and revoke reasons', () => {
+  const controls: [string, string][] = [
+    ['an ESC sequence (CSI clear screen)', 'ok\u001b[2Jhidden'],
+    ['an OSC 52 clipboard write', '\u001b]52;c;ZXZpbA==\u0007name'],
+    ['a newline', 'line one\nline two'],
+    ['a tab', 'a\tb'],
+    ['a NUL', 'a\u0000b'],
+    ['DEL', 'a\u007fb'],
+    ['a C1 CSI (U+009B)', 'a\u009b2Jb'],
+    ['a C1 OSC (U+009D)', 'a\u009d52;c;x\u009cb'],
+  ];
+
+  it.each(controls)('create refuses %s in name, naming the field', async (_c, text) => {
+    const { keyward, store } = setup();
+    const error = await keyward.create({ name: text }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as InvalidOptionsError).code).toBe('invalid_options');
+    expect((error as Error).message).toContain('name');
+    expect((error as Error).message).not.toContain(text);
+    expect(store.size).toBe(0);
+  });
+
+  it.each(controls)('create refuses %s in ownerId, naming the field', async (_c, text) => {
+    const { keyward, store } = setup();
+    const error = await keyward.create({ name: 'x', ownerId: text }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as Error).message).toContain('ownerId');
+    expect(store.size).toBe(0);
+  });
+
+  it.each(controls)('update refuses %s in name and changes nothing', async (_c, text) => {
+    const { keyward } = setup();
+    const { record } = await keyward.create({ name: 'x' });
+    const error = await keyward.update(record.id, { name: text }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as Error).message).toContain('name');
+    expect(await keyward.get(record.id)).toMatchObject({ name: 'x', version: 1 });
+  });
+
+  it.each(controls)('revoke refuses %s in reason and leaves the key alone', async (_c, text) => {
+    const { keyward } = setup();
+    const { key, record } = await keyward.create({ name: 'x' });
+    const error = await keyward.revoke(record.id, { reason: text }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as Error).message).toContain('reason');
+    expect((await keyward.get(record.id))?.revokedAt).toBeUndefined();
+    expect(await codeOf(keyward.verify(bearer(key)))).toBe('ok');
+  });
+
+  it('accepts printable text in any script, with spaces and symbols', async () => {
+    const { keyward } = setup();
+    const name = 'Zoë’s ключ 🔑 — billing\u00a0sync (ünïcödé) «x» \\ "q"';
+    const { record } = await keyward.create({ name, ownerId: 'acct:42 / équipe' });
+    expect(record.name).toBe(name);
+    const revoked = await keyward.revoke(record.id, { reason: 'leaked → rotated ✓' });
+    expect(revoked.revokedReason).toBe('leaked → rotated ✓');
+  });
+});
+
 describe('expiry boundaries (fake clock)', () => {
   it('works at expiresAt - 1 ms and is expired at expiresAt', async () => {
     const { keyward, clock } = setup();

@@ -87,6 +87,12 @@ function isStorableText(value: string): boolean {
   return wellFormed === undefined || wellFormed.call(value);
 }
 
+/**
+ * C0 controls, DEL and C1 controls (Unicode category Cc). A name, owner or reason holding one
+ * could carry terminal escape sequences to whoever lists keys, so they are refused.
+ */
+const CONTROL_CHARACTER = /\p{Cc}/u;
+
 /** In JSON text: an escaped NUL or lone surrogate (JSON.stringify escapes both). */
 const UNSTORABLE_JSON = /(?<!\\)\\u(?:0000|d[89a-f][0-9a-f]{2})/i;
 
@@ -97,8 +103,13 @@ function optionalString(value: unknown, option: string, max = 200): string | und
       `${option} must be a non-empty string of at most ${max} characters`,
     );
   }
+  if (CONTROL_CHARACTER.test(value)) {
+    throw new InvalidOptionsError(
+      `${option} must not contain control characters (U+0000–U+001F, U+007F–U+009F)`,
+    );
+  }
   if (!isStorableText(value)) {
-    throw new InvalidOptionsError(`${option} must not contain NUL or unpaired surrogates`);
+    throw new InvalidOptionsError(`${option} must not contain unpaired surrogates`);
   }
   return value;
 }
