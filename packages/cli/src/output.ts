@@ -1,4 +1,5 @@
 import type { KeyInfo, RateLimit } from '@keyward/core';
+import { escapeControl, escapeJsonControl } from './terminal-text.js';
 
 /** `active`, `disabled`, `expired` or `revoked` at `now`. */
 export function keyStatus(info: KeyInfo, now: number): string {
@@ -25,7 +26,7 @@ export function formatRateLimit(limit: RateLimit): string {
   return `${rate}, burst ${formatNumber(limit.capacity)}`;
 }
 
-/** A key's fields as aligned `label  value` lines. */
+/** A key's fields as aligned `label  value` lines, control characters escaped. */
 export function formatKeyInfo(info: KeyInfo, now: number): string {
   const rows: [string, string][] = [
     ['id', info.id],
@@ -54,14 +55,15 @@ export function formatKeyInfo(info: KeyInfo, now: number): string {
   }
   rows.push(['version', String(info.version)]);
   const width = Math.max(...rows.map(([label]) => label.length)) + 2;
-  return `${rows.map(([label, value]) => label.padEnd(width) + value).join('\n')}\n`;
+  return `${rows.map(([label, value]) => label.padEnd(width) + escapeControl(value)).join('\n')}\n`;
 }
 
-/** Rows as a left-aligned text table with a header line. */
+/** Rows as a left-aligned text table with a header line, control characters escaped. */
 export function formatTable(
   header: readonly string[],
-  rows: readonly (readonly string[])[],
+  unsafeRows: readonly (readonly string[])[],
 ): string {
+  const rows = unsafeRows.map((row) => row.map(escapeControl));
   const widths = header.map((title, column) =>
     Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
   );
@@ -73,7 +75,7 @@ export function formatTable(
   return `${[line(header), ...rows.map(line)].join('\n')}\n`;
 }
 
-/** JSON for `--json`: two-space indented, ending with a newline. */
+/** JSON for `--json`: two-space indented, ending with a newline, no raw control character. */
 export function toJson(value: unknown): string {
-  return `${JSON.stringify(value, null, 2)}\n`;
+  return `${escapeJsonControl(JSON.stringify(value, null, 2))}\n`;
 }

@@ -7,6 +7,7 @@ import { EXIT_CODES } from './exit-codes.js';
 import { commandHelp, mainHelp } from './help.js';
 import { type OpenedKeyward, openKeyward } from './open-store.js';
 import { quoteArgument } from './quote-argument.js';
+import { escapeControl } from './terminal-text.js';
 
 const GLOBAL_OPTIONS = {
   prefix: { type: 'string' },
@@ -108,7 +109,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   } catch (error) {
     const { exitCode, message, hint } = describeError(error);
     const where = commandName === undefined ? 'keyward' : `keyward ${commandName}`;
-    io.stderr(`${where}: ${message}${hint ? ` (see ${where} --help)` : ''}\n`);
+    io.stderr(`${where}: ${escapeControl(message)}${hint ? ` (see ${where} --help)` : ''}\n`);
     if (io.env.KEYWARD_DEBUG && error instanceof Error && error.stack)
       io.stderr(`${error.stack}\n`);
     return exitCode;

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assertBuilt, type RunResult, runBin } from './run-bin.js';
 
@@ -566,6 +567,108 @@ describe('keyward verify', () => {
   });
 });
 
+/** Characters a terminal acts on: every control (C0 but the newline, DEL, C1) and bidi override. */
+function rawControls(text: string): string[] {
+  return [...text.matchAll(/[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu)]
+    .map((m) => m[0])
+    .filter((char) => char !== '\n');
+}
+
+describe('keyward output with control characters (terminal escapes)', () => {
+  const { run, env } = workspace();
+  // An OSC 52 clipboard write, a clear screen, a C1 CSI, a right-to-left override, a forged line.
+  const hostile =
+    'x\u001b]52;c;ZXZpbA==\u0007\u001b[2J\u009b31m\u202egnp.exe\nscopes       admin:*\u007f';
+  const escaped =
+    'x\\x1b]52;c;ZXZpbA==\\x07\\x1b[2J\\x9b31m\\u202egnp.exe\\nscopes       admin:*\\x7f';
+  let active = { key: '', id: '' };
+  let revoked = { key: '', id: '' };
+
+  beforeAll(async () => {
+    active = await createKey(run, ['--owner', 'acct_esc']);
+    revoked = await createKey(run, ['--owner', 'acct_esc']);
+    expect((await run(['revoke', revoked.id, '--reason', 'placeholder'])).code).toBe(0);
+    // Records written before keyward refused control characters, or by another tool.
+    const db = new Database(env.KEYWARD_DB);
+    try {
+      db.prepare('UPDATE keyward_keys SET name = ?, metadata = ? WHERE id = ?').run(
+        hostile,
+        JSON.stringify({ note: hostile }),
+        active.id,
+      );
+      db.prepare('UPDATE keyward_keys SET revoked_reason = ? WHERE id = ?').run(
+        hostile,
+        revoked.id,
+      );
+    } finally {
+      db.close();
+    }
+  });
+
+  it('list escapes them in the table and the name keeps one row', async () => {
+    const result = await run(['list', '--owner', 'acct_esc']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(rawControls(result.stdout)).toStrictEqual([]);
+    expect(result.stdout).toContain(escaped);
+    expect(result.stdout.trimEnd().split('\n')).toHaveLength(3);
+  });
+
+  it('show escapes them in the name, metadata and revoke reason', async () => {
+    const shown = await run(['show', active.id]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(rawControls(shown.stdout)).toStrictEqual([]);
+    expect(shown.stdout).toMatch(/^name\s+x\\x1b\]52;c;/m);
+    expect(shown.stdout.match(/^scopes/gm)).toHaveLength(1);
+    expect(shown.stdout).toMatch(/^metadata\s+\{"note":"x\\u001b\]52;c;.*\\x9b31m\\u202egnp/m);
+    const reason = await run(['show', revoked.id]);
+    expect(rawControls(reason.stdout)).toStrictEqual([]);
+    expect(reason.stdout).toMatch(/^revoked reason\s+x\\x1b\]52;c;/m);
+  });
+
+  it('verify escapes them in the accepted key’s name', async () => {
+    const result = await run(['verify', active.key]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(rawControls(result.stdout)).toStrictEqual([]);
+    expect(result.stdout).toContain(escaped);
+  });
+
+  it('--json escapes DEL, C1 and bidi controls too and still parses to the exact text', async () => {
+    for (const args of [
+      ['show', active.id, '--json'],
+      ['show', revoked.id, '--json'],
+      ['list', '--owner', 'acct_esc', '--json'],
+      ['verify', active.key, '--json'],
+    ]) {
+      const result = await run(args);
+      expect(rawControls(result.stdout), args.join(' ')).toStrictEqual([]);
+    }
+    const shown = json(await run(['show', active.id, '--json']));
+    expect(shown.name).toBe(hostile);
+    expect(shown.metadata).toStrictEqual({ note: hostile });
+    expect(json(await run(['show', revoked.id, '--json'])).revokedReason).toBe(hostile);
+  });
+
+  it('an error message echoing a flag value escapes them', async () => {
+    const result = await run(['create', '--name', 'x', '--ip', '10.0.0.1/8\u001b[2J\u009b']);
+    expect(result.code).toBe(2);
+    expect(rawControls(result.stderr)).toStrictEqual([]);
+    expect(result.stderr).toContain('\\x1b[2J\\x9b');
+  });
+
+  it.each([
+    ['create', ['create', '--name', 'evil\u001b[2J']],
+    ['update', ['update', '<id>', '--name', 'evil\u009b2J']],
+    ['revoke', ['revoke', '<id>', '--reason', 'gone\u001b]52;c;eA==\u0007']],
+  ])('%s refuses control characters in a name or reason (exit 2)', async (_name, args) => {
+    const id = (await createKey(run)).id;
+    const result = await run(args.map((arg) => (arg === '<id>' ? id : arg)));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/name|reason/);
+    expect(rawControls(result.stderr)).toStrictEqual([]);
+    expect(json(await run(['show', id, '--json']))).toMatchObject({ name: 'test key', version: 1 });
+  });
+});
+
 describe('keyward scan', () => {
   const { run, cwd } = workspace();
   let key = '';
@@ -629,6 +732,14 @@ describe('keyward scan', () => {
     const stdin = await run(['scan', '-'], { input: `one\ntwo ${key}\n` });
     expect(stdin.code).toBe(1);
     expect(stdin.stdout).toContain(`<stdin>:2:5: acme_live_${id}_…`);
+  });
+
+  it('escapes control characters in file names it reports', async () => {
+    const tree = plantTree('esc', { 'a\u001b]0;pwned\u0007\u009b.txt': `${key}\n` });
+    const result = await run(['scan', tree]);
+    expect(result.code).toBe(1);
+    expect(rawControls(result.stdout + result.stderr)).toStrictEqual([]);
+    expect(result.stdout).toContain('a\\x1b]0;pwned\\x07\\x9b.txt:1:1: ');
   });
 
   it('scans a single file and exits 2 for a missing path', async () => {

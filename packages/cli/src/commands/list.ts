@@ -4,6 +4,7 @@ import { booleanFlag, requireKeyward, stringFlag } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { parseEnvironment } from '../key-options.js';
 import { formatTable, keyStatus, toJson } from '../output.js';
+import { escapeControl } from '../terminal-text.js';
 
 function parseLimit(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -59,7 +60,9 @@ export const listCommand: Command = {
       info.scopes.join(',') || '-',
     ]);
     io.stdout(formatTable(['ID', 'ENV', 'STATUS', 'NAME', 'OWNER', 'EXPIRES', 'SCOPES'], rows));
-    if (page.cursor !== undefined) io.stderr(`more: keyward list --cursor ${page.cursor}\n`);
+    if (page.cursor !== undefined) {
+      io.stderr(`more: keyward list --cursor ${escapeControl(page.cursor)}\n`);
+    }
     return EXIT_CODES.ok;
   },
 };

@@ -5,6 +5,7 @@ import { listFlag } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { quoteArgument } from '../quote-argument.js';
 import { readTextFile, walkFiles } from '../scan/walk-files.js';
+import { escapeControl } from '../terminal-text.js';
 import { splitList } from '../values.js';
 
 /** `keyward scan <paths…>`: finds keyward keys in files; exit 1 when any is found. */
@@ -34,10 +35,11 @@ export const scanCommand: Command = {
     const paths = context.positionals.length > 0 ? context.positionals : ['.'];
     let findings = 0;
     let files = 0;
-    const report = (label: string, text: string) => {
+    const report = (unsafeLabel: string, text: string) => {
       files++;
       const found = scanForKeys(text, only);
       if (found.length === 0) return;
+      const label = escapeControl(unsafeLabel);
       let out = '';
       for (const key of found) out += `${label}:${key.line}:${key.column}: ${key.redacted}\n`;
       io.stdout(out);
@@ -51,7 +53,9 @@ export const scanCommand: Command = {
       for await (const file of walkFiles(path, io.cwd)) {
         const read = await readTextFile(file.absolute);
         if ('text' in read) report(file.label, read.text);
-        else if (read.skipped !== 'binary') io.stderr(`skipped ${file.label}: ${read.skipped}\n`);
+        else if (read.skipped !== 'binary') {
+          io.stderr(`skipped ${escapeControl(file.label)}: ${read.skipped}\n`);
+        }
       }
     }
     io.stderr(

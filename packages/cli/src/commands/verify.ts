@@ -4,6 +4,7 @@ import type { Command } from '../command.js';
 import { booleanFlag, listFlag, requireKeyward, stringFlag } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { toJson } from '../output.js';
+import { escapeControl } from '../terminal-text.js';
 import { splitList } from '../values.js';
 
 /** `keyward verify <key>`: what the API would answer for this key. */
@@ -51,9 +52,10 @@ export const verifyCommand: Command = {
       io.stdout(toJson(result));
     } else if (result.ok) {
       const { key: info } = result;
-      io.stdout(`ok 200: key ${info.id} "${info.name}" (${info.environment}) is valid\n`);
+      const about = `key ${info.id} "${info.name}" (${info.environment})`;
+      io.stdout(`ok 200: ${escapeControl(about)} is valid\n`);
     } else {
-      io.stdout(`${result.code} ${result.status}: ${result.body.detail}\n`);
+      io.stdout(`${escapeControl(`${result.code} ${result.status}: ${result.body.detail}`)}\n`);
     }
     return result.ok ? EXIT_CODES.ok : EXIT_CODES.finding;
   },
