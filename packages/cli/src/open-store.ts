@@ -12,6 +12,7 @@ import {
 import { CliError, usageError } from './cli-error.js';
 import { type CliIo, type FlagValues, stringFlag } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { warnIfShared } from './private-file.js';
 import { quoteArgument } from './quote-argument.js';
 
 /** A keyward instance over the store the flags name, and how to let go of it. */
@@ -71,10 +72,18 @@ interface Opened {
   close(): Promise<void>;
 }
 
-async function openSqlite(path: string, mayCreate: boolean): Promise<Opened> {
-  if (!mayCreate && path !== ':memory:' && !existsSync(path)) {
-    throw storeError(
-      `no keyward database at ${path} (create a key first, or pass --db / set KEYWARD_DB)`,
+async function openSqlite(path: string, mayCreate: boolean, io: CliIo): Promise<Opened> {
+  if (path !== ':memory:') {
+    if (!mayCreate && !existsSync(path)) {
+      throw storeError(
+        `no keyward database at ${path} (create a key first, or pass --db / set KEYWARD_DB)`,
+      );
+    }
+    // A file SqliteStore creates is 0600; one that exists keeps its mode, so say when it is open.
+    warnIfShared(
+      path,
+      { holds: 'key hashes', fix: 'chmod 600 it and its -wal and -shm files' },
+      io,
     );
   }
   const { SqliteStore } = await import('@keyward/sqlite');
@@ -218,7 +227,7 @@ export async function openKeyward(
   let opened: Opened;
   if (url === undefined) {
     const path = stringFlag(values, 'db') ?? io.env.KEYWARD_DB ?? './keyward.db';
-    opened = await openSqlite(path === ':memory:' ? path : resolve(io.cwd, path), mayCreate);
+    opened = await openSqlite(path === ':memory:' ? path : resolve(io.cwd, path), mayCreate, io);
   } else if (/^rediss?:\/\//.test(url)) {
     opened = await openRedis(url);
   } else if (/^postgres(ql)?:\/\//.test(url)) {

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -322,6 +331,44 @@ describe('keyward list and show', () => {
 
   it('exits 2 on an unsupported --store URL', async () => {
     expect((await run(['list', '--store', 'ftp://example.com'])).code).toBe(2);
+  });
+});
+
+describe('keyward database file mode (umask 022, the usual default)', () => {
+  let umask = 0;
+  beforeAll(() => {
+    umask = process.umask(0o022);
+  });
+  afterAll(() => {
+    process.umask(umask);
+  });
+  const modeOf = (path: string) => (statSync(path).mode & 0o777).toString(8);
+
+  it('create makes the database readable by its owner only (0600), warning about nothing', async () => {
+    const { run, env } = workspace();
+    const created = await run(['create', '--name', 'x']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(modeOf(env.KEYWARD_DB)).toBe('600');
+    expect(created.stderr).not.toContain(env.KEYWARD_DB);
+    const listed = await run(['list']);
+    expect(listed.code).toBe(0);
+    expect(listed.stderr).toBe('');
+  });
+
+  it('warns on stderr when an existing database is open to group or others, and leaves it', async () => {
+    const { run, env } = workspace();
+    expect((await run(['create', '--name', 'x'])).code).toBe(0);
+    for (const mode of [0o644, 0o640, 0o604, 0o620]) {
+      chmodSync(env.KEYWARD_DB, mode);
+      const listed = await run(['list']);
+      expect(listed.code).toBe(0);
+      expect(listed.stdout).toMatch(/^ID\s+ENV/);
+      expect(listed.stderr).toContain(env.KEYWARD_DB);
+      expect(listed.stderr).toContain(mode.toString(8));
+      expect(modeOf(env.KEYWARD_DB)).toBe(mode.toString(8));
+    }
+    chmodSync(env.KEYWARD_DB, 0o700);
+    expect((await run(['list'])).stderr).toBe('');
   });
 });
 

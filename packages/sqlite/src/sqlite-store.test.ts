@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KeyRecord } from '@keyward/core';
 import { describeKeyStore, describeLimitStore } from '@keyward/core/testing';
 import Database from 'better-sqlite3';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
 
@@ -57,6 +57,54 @@ describe('SqliteStore — file and connections', () => {
       .prepare("SELECT value FROM keyward_meta WHERE name = 'schema_version'")
       .get() as { value: string };
     expect(Number(row.value)).toBe(SCHEMA_VERSION);
+  });
+
+  describe('file modes (umask 022, the usual default)', () => {
+    let umask = 0;
+    beforeAll(() => {
+      umask = process.umask(0o022);
+    });
+    afterAll(() => {
+      process.umask(umask);
+    });
+    const modeOf = (path: string) => statSync(path).mode & 0o777;
+
+    it('creates a new file, its -wal and its -shm readable by the owner only (0600)', () => {
+      const path = join(dir, 'private.db');
+      const store = open(path);
+      store.insertKey(record());
+      expect(modeOf(path).toString(8)).toBe('600');
+      expect(modeOf(`${path}-wal`).toString(8)).toBe('600');
+      expect(modeOf(`${path}-shm`).toString(8)).toBe('600');
+    });
+
+    it('leaves an existing file’s mode alone (its -wal and -shm follow it)', () => {
+      const path = join(dir, 'shared.db');
+      new Database(path).close();
+      chmodSync(path, 0o640);
+      const store = open(path);
+      store.insertKey(record());
+      expect(modeOf(path).toString(8)).toBe('640');
+      expect(modeOf(`${path}-wal`).toString(8)).toBe('640');
+      expect(modeOf(`${path}-shm`).toString(8)).toBe('640');
+    });
+
+    it('creates no file for :memory:', () => {
+      const cwd = process.cwd();
+      process.chdir(dir);
+      try {
+        open(':memory:').insertKey(record());
+        expect(existsSync(join(dir, ':memory:'))).toBe(false);
+      } finally {
+        process.chdir(cwd);
+      }
+    });
+
+    it('reports a missing directory as before, creating nothing', () => {
+      const path = join(dir, 'no-such-dir', 'x.db');
+      expect(() => new SqliteStore({ path })).toThrow(/directory does not exist/);
+      expect(existsSync(join(dir, 'no-such-dir'))).toBe(false);
+    });
   });
 
   it('reopens an existing file without losing data (schema creation is idempotent)', () => {

@@ -14,6 +14,7 @@ import {
   takeToken,
 } from '@keyward/core';
 import Database from 'better-sqlite3';
+import { createPrivateFile } from './private-file.js';
 import { fromRow, type KeyParams, type KeyRow, toParams } from './record-row.js';
 import { ensureSchema } from './schema.js';
 
@@ -29,7 +30,10 @@ import { ensureSchema } from './schema.js';
  */
 export type SqliteStoreOptions =
   | {
-      /** The database file; created if missing. */
+      /**
+       * The database file; created if missing, with mode 0600 (owner only), and so are its
+       * `-wal` and `-shm` files. An existing file's mode is left as it is.
+       */
       path: string;
       /** How long a write waits for another connection's lock; default 1000 ms. */
       busyTimeoutMs?: number | undefined;
@@ -143,6 +147,9 @@ export class SqliteStore implements KeyStore, LimitStore {
       if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
         throw new TypeError('busyTimeoutMs must be a non-negative integer');
       }
+      // better-sqlite3 trims the name; ':memory:' and '' are not files.
+      const file = path.trim();
+      if (file !== ':memory:' && file !== '') createPrivateFile(file);
       this.database = new Database(path, { timeout: busyTimeoutMs });
       this.#owned = true;
       try {
