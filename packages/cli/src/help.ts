@@ -2,7 +2,8 @@ import type { Command } from './command.js';
 
 const GLOBAL_HELP = [
   '--prefix <prefix>      key prefix, e.g. acme (or KEYWARD_PREFIX); required except for scan',
-  '--pepper <pepper>      HMAC pepper (or KEYWARD_PEPPER); a string, or JSON {"current","peppers"}',
+  '--pepper-file <path>   file holding the HMAC pepper (- reads standard input), or set KEYWARD_PEPPER;',
+  '                       a string, or JSON {"current","peppers"}. --pepper <value> is refused',
   '--db <path>            SQLite file (or KEYWARD_DB; default ./keyward.db)',
   '--store <url>          redis://… or postgres://… instead of SQLite (or KEYWARD_STORE)',
   '-h, --help             show help',

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   createKeyward,
@@ -36,9 +37,34 @@ export function resolvePrefix(values: FlagValues, env: CliIo['env']): string {
   return prefix;
 }
 
-/** `--pepper` or `KEYWARD_PEPPER`: a string, or JSON `{ "current": "v2", "peppers": {…} }`. */
-export function resolvePepper(values: FlagValues, env: CliIo['env']): Pepper {
-  const pepper = stringFlag(values, 'pepper') ?? env.KEYWARD_PEPPER;
+/** The pepper text from `--pepper-file` (`-`: standard input), without its trailing line breaks. */
+async function readPepperFile(file: string, io: CliIo): Promise<string> {
+  let text: string;
+  if (file === '-') {
+    text = await io.readStdin();
+  } else {
+    const path = resolve(io.cwd, file);
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      const code = (error as { code?: unknown } | null)?.code;
+      throw usageError(`--pepper-file: cannot read ${path} (${String(code ?? 'error')})`);
+    }
+  }
+  const pepper = text.replace(/[\r\n]+$/, '');
+  if (pepper === '') {
+    throw usageError(`--pepper-file: ${file === '-' ? 'standard input' : 'the file'} is empty`);
+  }
+  return pepper;
+}
+
+/**
+ * `--pepper-file <path>` (`-` for standard input) or `KEYWARD_PEPPER`: a string, or JSON
+ * `{ "current": "v2", "peppers": {…} }`. Never a command-line value (see `runCli`).
+ */
+export async function resolvePepper(values: FlagValues, io: CliIo): Promise<Pepper> {
+  const file = stringFlag(values, 'pepper-file');
+  const pepper = file === undefined ? io.env.KEYWARD_PEPPER : await readPepperFile(file, io);
   if (pepper === undefined || pepper === '') return undefined;
   if (!pepper.trimStart().startsWith('{')) return pepper;
   try {
@@ -222,7 +248,7 @@ export async function openKeyward(
   mayCreate: boolean,
 ): Promise<OpenedKeyward> {
   const prefix = resolvePrefix(values, io.env);
-  const pepper = resolvePepper(values, io.env);
+  const pepper = await resolvePepper(values, io);
   const url = storeUrl(values, io.env);
   let opened: Opened;
   if (url === undefined) {

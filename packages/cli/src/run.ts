@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { version } from '../package.json';
 import { describeError, usageError } from './cli-error.js';
-import type { CliIo, Command, FlagValues } from './command.js';
+import { type CliIo, type Command, type FlagValues, stringFlag } from './command.js';
 import { COMMANDS } from './commands/index.js';
 import { EXIT_CODES } from './exit-codes.js';
 import { commandHelp, mainHelp } from './help.js';
@@ -11,13 +11,31 @@ import { escapeControl } from './terminal-text.js';
 
 const GLOBAL_OPTIONS = {
   prefix: { type: 'string' },
+  /** Parsed only to be refused: see {@link refusePepperValue}. */
   pepper: { type: 'string' },
+  'pepper-file': { type: 'string' },
   db: { type: 'string' },
   store: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const GLOBAL_WITH_VALUE = new Set(['--prefix', '--pepper', '--db', '--store']);
+const GLOBAL_WITH_VALUE = new Set(['--prefix', '--pepper', '--pepper-file', '--db', '--store']);
+
+/**
+ * Refuses `--pepper <value>` wherever it is: a pepper on the command line shows in the process
+ * list (`ps`, `/proc/<pid>/cmdline`) and lands in the shell history.
+ */
+function refusePepperValue(argv: readonly string[]): void {
+  for (const arg of argv) {
+    if (arg === '--') return;
+    if (arg === '--pepper' || arg.startsWith('--pepper=')) {
+      throw usageError(
+        '--pepper <value> is refused: it would show the pepper in the process list and the shell history. ' +
+          'Set KEYWARD_PEPPER, or pass --pepper-file <path> (--pepper-file - reads standard input)',
+      );
+    }
+  }
+}
 
 /** Finds the command: the first argument that is neither a global flag nor a global flag's value. */
 function splitCommand(argv: readonly string[]): { name: string | undefined; rest: string[] } {
@@ -66,6 +84,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   let commandName: string | undefined;
   let opened: OpenedKeyward | undefined;
   try {
+    refusePepperValue(argv);
     const { name, rest } = splitCommand(argv);
     commandName = name;
     if (name === undefined) {
@@ -96,6 +115,15 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     }
     const { values, positionals } = parseCommandLine(command, rest);
     checkPositionals(command, positionals);
+    if (
+      command.needsStore &&
+      stringFlag(values, 'pepper-file') === '-' &&
+      positionals.includes('-')
+    ) {
+      throw usageError(
+        'standard input can carry the pepper (--pepper-file -) or the key (-), not both',
+      );
+    }
     if (command.needsStore) {
       opened = await openKeyward(values, io, command.createsDatabase === true);
     }

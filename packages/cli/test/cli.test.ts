@@ -138,6 +138,65 @@ describe('keyward (global)', () => {
   });
 });
 
+describe('keyward pepper', () => {
+  const pepper = 'pepper-for-cli-tests-0123456789';
+
+  it.each([
+    [['--pepper', pepper, 'create', '--name', 'x']],
+    [['create', '--name', 'x', '--pepper', pepper]],
+    [['create', '--name', 'x', `--pepper=${pepper}`]],
+    [['list', '--pepper', pepper]],
+    [['--pepper', pepper]],
+    [['--pepper', pepper, '--help']],
+  ])('refuses %j with exit 2, saying what to use, never echoing it', async (args) => {
+    const { run, env } = workspace();
+    const result = await run(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('KEYWARD_PEPPER');
+    expect(result.stderr).toContain('--pepper-file');
+    expect(result.stdout + result.stderr).not.toContain(pepper);
+    expect(existsSync(env.KEYWARD_DB)).toBe(false);
+  });
+
+  it('reads it from --pepper-file <path> (trailing newline dropped), KEYWARD_PEPPER or stdin', async () => {
+    const { run, cwd } = workspace();
+    writeFileSync(join(cwd, 'pepper.txt'), `${pepper}\n`, { mode: 0o600 });
+    const created = await run(['create', '--name', 'x', '--json', '--pepper-file', 'pepper.txt']);
+    expect(created.code, created.stderr).toBe(0);
+    const { key } = JSON.parse(created.stdout) as { key: string };
+    expect((await run(['verify', key], { env: { KEYWARD_PEPPER: pepper } })).code).toBe(0);
+    expect(
+      (await run(['verify', key, '--pepper-file', '-'], { input: `${pepper}\r\n` })).code,
+    ).toBe(0);
+    const unpeppered = await run(['verify', key]);
+    expect(unpeppered.code).toBe(1);
+    expect(unpeppered.stdout).toMatch(/^invalid_key 401/);
+    // The file wins over the environment, as every flag does.
+    const wrong = { KEYWARD_PEPPER: 'another-pepper-0123456789' };
+    expect((await run(['verify', key, '--pepper-file', 'pepper.txt'], { env: wrong })).code).toBe(
+      0,
+    );
+    expect((await run(['verify', key], { env: wrong })).code).toBe(1);
+  });
+
+  it('exits 2 for a missing or empty pepper file, or stdin asked for both key and pepper', async () => {
+    const { run, cwd } = workspace();
+    const missing = await run(['create', '--name', 'x', '--pepper-file', 'nope.txt']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain(join(cwd, 'nope.txt'));
+    writeFileSync(join(cwd, 'empty.txt'), '\n');
+    expect((await run(['create', '--name', 'x', '--pepper-file', 'empty.txt'])).code).toBe(2);
+    expect((await run(['create', '--name', 'x', '--pepper-file', '-'], { input: '' })).code).toBe(
+      2,
+    );
+    writeFileSync(join(cwd, 'short.txt'), 'short');
+    expect((await run(['create', '--name', 'x', '--pepper-file', 'short.txt'])).code).toBe(2);
+    const both = await run(['verify', '-', '--pepper-file', '-'], { input: pepper });
+    expect(both.code).toBe(2);
+    expect(both.stdout + both.stderr).not.toContain(pepper);
+  });
+});
+
 describe('keyward create', () => {
   const { run } = workspace();
 
