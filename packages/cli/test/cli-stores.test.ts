@@ -64,39 +64,81 @@ describe.each(stores)('keyward --store %s', (_name, url, available) => {
   });
 });
 
-describe.skipIf(!stores[0][2])('keyward --store redis with a running API', () => {
-  it('revoking from the CLI drops the key from a running process’s cache at once', async () => {
-    const [{ Redis }, { RedisStore }, { createKeyward }] = await Promise.all([
+/** A running API process's keyward on the store `url` names, and how to shut it down. */
+async function runningApi(name: 'redis' | 'postgres') {
+  const { createKeyward, MemoryStore } = await import('@keyward/core');
+  const cache = { ttlMs: 600_000 };
+  if (name === 'redis') {
+    const [{ Redis }, { RedisStore }] = await Promise.all([
       import('ioredis'),
       import('@keyward/redis'),
-      import('@keyward/core'),
     ]);
     const client = new Redis(REDIS_URL);
     const store = new RedisStore({ client });
-    const keyward = createKeyward({ prefix: 'acme', store, cache: { ttlMs: 600_000 } });
-    try {
-      const { key, record } = await keyward.create({ name: 'cached' });
-      const request = { headers: { authorization: `Bearer ${key}` } };
-      expect((await keyward.verify(request)).ok).toBe(true);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const revoke = await runBin(['--store', REDIS_URL, 'revoke', record.id], {
-        cwd,
-        env: { KEYWARD_PREFIX: 'acme' },
-      });
-      expect(revoke.code, revoke.stderr).toBe(0);
-      let code: string | undefined;
-      for (let i = 0; i < 50 && code !== 'revoked_key'; i++) {
-        const result = await keyward.verify(request);
-        code = result.ok ? 'ok' : result.code;
-        if (code !== 'revoked_key') await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-      expect(code).toBe('revoked_key');
-    } finally {
+    const keyward = createKeyward({ prefix: 'acme', store, cache });
+    return {
+      keyward,
+      url: REDIS_URL,
+      stop: async () => {
+        keyward.close();
+        store.close();
+        await client.quit();
+      },
+    };
+  }
+  const [{ default: pg }, { migrate, PostgresStore }] = await Promise.all([
+    import('pg'),
+    import('@keyward/postgres'),
+  ]);
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  pool.on('error', () => {});
+  await migrate(pool); // the CLI's table: keyward_keys
+  const store = new PostgresStore({ pool });
+  const keyward = createKeyward({
+    prefix: 'acme',
+    keyStore: store,
+    limitStore: new MemoryStore(),
+    cache,
+  });
+  return {
+    keyward,
+    url: DATABASE_URL,
+    stop: async () => {
       keyward.close();
       store.close();
-      await client.quit();
-    }
-  });
+      await pool.end();
+    },
+  };
+}
+
+describe.each(stores)('keyward --store %s with a running API', (name, _url, available) => {
+  it.skipIf(!available)(
+    'revoking from the CLI drops the key from a running process’s cache at once',
+    async () => {
+      const api = await runningApi(name);
+      try {
+        const { keyward } = api;
+        const { key, record } = await keyward.create({ name: 'cached' });
+        const request = { headers: { authorization: `Bearer ${key}` } };
+        expect((await keyward.verify(request)).ok).toBe(true);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const revoke = await runBin(['--store', api.url, 'revoke', record.id], {
+          cwd,
+          env: { KEYWARD_PREFIX: 'acme' },
+        });
+        expect(revoke.code, revoke.stderr).toBe(0);
+        let code: string | undefined;
+        for (let i = 0; i < 50 && code !== 'revoked_key'; i++) {
+          const result = await keyward.verify(request);
+          code = result.ok ? 'ok' : result.code;
+          if (code !== 'revoked_key') await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        expect(code).toBe('revoked_key');
+      } finally {
+        await api.stop();
+      }
+    },
+  );
 });
 
 describe('keyward --store (unreachable)', () => {

@@ -10,7 +10,7 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { SqliteStore } from '@keyward/sqlite';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { assertBuilt, type RunResult, runBin } from './run-bin.js';
 
@@ -695,7 +695,8 @@ describe('keyward output with control characters (terminal escapes)', () => {
     revoked = await createKey(run, ['--owner', 'acct_esc']);
     expect((await run(['revoke', revoked.id, '--reason', 'placeholder'])).code).toBe(0);
     // Records written before keyward refused control characters, or by another tool.
-    const db = new Database(env.KEYWARD_DB);
+    const store = new SqliteStore({ path: env.KEYWARD_DB });
+    const db = store.database;
     try {
       db.prepare('UPDATE keyward_keys SET name = ?, metadata = ? WHERE id = ?').run(
         hostile,
@@ -707,7 +708,7 @@ describe('keyward output with control characters (terminal escapes)', () => {
         revoked.id,
       );
     } finally {
-      db.close();
+      store.close();
     }
   });
 

@@ -1,11 +1,14 @@
 import {
   DuplicateKeyIdError,
+  type InvalidationChannel,
   InvalidOptionsError,
   type KeyListQuery,
   type KeyPage,
   type KeyRecord,
   type KeyStore,
 } from '@keyward/core';
+import { defaultChannel, listenStatement } from './channel-name.js';
+import { InvalidationListener, type PostgresListenClient } from './invalidation.js';
 import type { PostgresQueryable } from './queryable.js';
 import { COLUMNS, fromRow, RAW_TYPES, type Row, toRow } from './row.js';
 import { statementName } from './statement-name.js';
@@ -29,6 +32,35 @@ export interface PostgresStoreOptions {
    * a pooler that cannot keep them, such as PgBouncer in transaction mode before 1.21.
    */
   prepare?: boolean | undefined;
+  /** Cache invalidation over LISTEN/NOTIFY: the channel and the dedicated connection. */
+  invalidation?: PostgresInvalidationOptions | undefined;
+}
+
+/**
+ * Options of a {@link PostgresStore}'s cache invalidation (LISTEN/NOTIFY).
+ *
+ * @example
+ * ```ts
+ * import pg from 'pg';
+ * const invalidation: PostgresInvalidationOptions = {
+ *   client: () => new pg.Client({ connectionString: process.env.DATABASE_URL }),
+ * };
+ * new PostgresStore({ pool, invalidation });
+ * ```
+ */
+export interface PostgresInvalidationOptions {
+  /**
+   * The NOTIFY channel, at most 63 bytes; default `keyward:<table>` (`keyward:keyward_keys`).
+   * Every process of one deployment must use the same.
+   */
+  channel?: string | undefined;
+  /**
+   * Returns a new, unconnected `pg.Client` for the one connection that LISTENs; called again to
+   * replace a lost connection. Default, when `pool` is a `pg.Pool`: a client made like the pool's
+   * own (`new pool.Client(pool.options)`). Without either (a `pg.Client` as `pool` and no
+   * `client`), the store publishes invalidations but does not receive them.
+   */
+  client?: (() => PostgresListenClient) | undefined;
 }
 
 type Statement = { name?: string; text: string };
@@ -50,10 +82,24 @@ function writeError(error: unknown, id: string): unknown {
 }
 const SELECT_LIST = COLUMNS.join(', ');
 
+/** `new pool.Client(pool.options)` for a `pg.Pool`: how pg-pool makes its own clients. */
+function clientLikePool(pool: unknown): (() => PostgresListenClient) | undefined {
+  const { Client, options } = pool as { Client?: unknown; options?: unknown };
+  if (typeof Client !== 'function' || typeof options !== 'object' || options === null) {
+    return undefined;
+  }
+  return () => new (Client as new (config: object) => PostgresListenClient)(options);
+}
+
 /**
  * A keyward key store on one PostgreSQL table (create it with {@link migrate}). Updates use
  * optimistic concurrency on the `version` column; list pages are ordered by id. Use it as
  * `keyStore` with a limit store such as `RedisStore` or `MemoryStore`.
+ *
+ * It is also an invalidation channel (LISTEN/NOTIFY), which `createKeyward` picks up: a key
+ * changed or revoked by one process leaves every other process's cache at once. The first
+ * subscription opens one dedicated connection; `keyward.close()` (the last unsubscribe) or
+ * {@link PostgresStore.close} closes it.
  *
  * @example
  * ```ts
@@ -71,10 +117,13 @@ const SELECT_LIST = COLUMNS.join(', ');
  * });
  * ```
  */
-export class PostgresStore implements KeyStore {
+export class PostgresStore implements KeyStore, InvalidationChannel {
   /** The table, as quoted SQL. */
   readonly table: string;
+  /** The NOTIFY channel invalidations are sent and received on. */
+  readonly channel: string;
   readonly #pool: PostgresQueryable;
+  readonly #listener: InvalidationListener;
   readonly #get: Statement;
   readonly #insert: Statement;
   readonly #update: Statement;
@@ -103,6 +152,18 @@ export class PostgresStore implements KeyStore {
     this.#get = statement('get', get);
     this.#insert = statement('insert', insert);
     this.#update = statement('update', update);
+
+    const invalidation = options.invalidation ?? {};
+    if (typeof invalidation !== 'object' || invalidation === null) {
+      throw new TypeError('invalidation must be an object');
+    }
+    const newClient = invalidation.client ?? clientLikePool(options.pool);
+    if (newClient !== undefined && typeof newClient !== 'function') {
+      throw new TypeError('invalidation.client must be a function returning a new pg.Client');
+    }
+    const listen = listenStatement(invalidation.channel ?? defaultChannel(options.table));
+    this.channel = listen.channel;
+    this.#listener = new InvalidationListener(newClient, listen.channel, listen.sql);
   }
 
   async getKey(id: string): Promise<KeyRecord | undefined> {
@@ -154,5 +215,49 @@ export class PostgresStore implements KeyStore {
     const items = (rows as Row[]).slice(0, limit).map(fromRow);
     const last = items[items.length - 1];
     return rows.length > limit && last !== undefined ? { items, cursor: last.id } : { items };
+  }
+
+  /**
+   * Tells every subscribed keyward instance to drop its cached copy of `keyId`
+   * (`SELECT pg_notify(channel, keyId)` on the pool).
+   *
+   * @example
+   * ```ts
+   * await store.publishInvalidation('4GhT9xQ2mPz1');
+   * ```
+   */
+  async publishInvalidation(keyId: string): Promise<void> {
+    await this.#pool.query({ text: 'SELECT pg_notify($1, $2)', values: [this.channel, keyId] });
+  }
+
+  /**
+   * Calls `listener` with each invalidated id. The first subscription opens the LISTEN
+   * connection; the returned function unsubscribes, and the last unsubscribe closes it.
+   * The listener gets `undefined` when that connection listens again after it was lost (or after
+   * its first attempts failed): notifications sent in between are lost, so drop everything.
+   *
+   * @example
+   * ```ts
+   * const unsubscribe = store.subscribeInvalidations((id) => (id ? cache.delete(id) : cache.clear()));
+   * ```
+   */
+  subscribeInvalidations(listener: (keyId: string | undefined) => void): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    return this.#listener.add(listener);
+  }
+
+  /**
+   * Closes the LISTEN connection and stops reconnecting. The pool stays open: it is yours.
+   * Idempotent.
+   *
+   * @example
+   * ```ts
+   * keyward.close();
+   * store.close();
+   * await pool.end();
+   * ```
+   */
+  close(): void {
+    this.#listener.close();
   }
 }

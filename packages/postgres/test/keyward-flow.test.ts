@@ -34,9 +34,10 @@ describe.skipIf(!available)('keyward on PostgreSQL', () => {
   let fixture: Awaited<ReturnType<typeof migratedTable>>;
   let now = Date.UTC(2030, 0, 1);
   const clock = () => now;
+  const opened: Keyward[] = [];
 
   function keywardOn(pool: PostgresQueryable): Keyward {
-    return createKeyward({
+    const keyward = createKeyward({
       prefix: 'acme',
       keyStore: new PostgresStore({ pool, table: fixture.table }),
       limitStore: new MemoryStore(),
@@ -44,12 +45,16 @@ describe.skipIf(!available)('keyward on PostgreSQL', () => {
       storeTimeoutMs: 10_000,
       clock,
     });
+    opened.push(keyward);
+    return keyward;
   }
 
   beforeAll(async () => {
     fixture = await migratedTable();
   });
   afterAll(async () => {
+    // Each instance on a pg.Pool listens for invalidations on a connection of its own.
+    for (const keyward of opened) keyward.close();
     await fixture?.dispose();
   });
 

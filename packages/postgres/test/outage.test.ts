@@ -64,6 +64,7 @@ describe('PostgreSQL outage', () => {
         code: 'store_unavailable',
       });
       await sleep(50);
+      keyward.close();
       expect(rejections.list).toStrictEqual([]);
     } finally {
       rejections.stop();
@@ -100,8 +101,10 @@ describe('PostgreSQL outage', () => {
       expect(result).toMatchObject({ ok: false, code: 'store_unavailable', status: 503 });
       expect(elapsed).toBeGreaterThanOrEqual(250);
       expect(elapsed).toBeLessThan(300 + 2_000);
-      // Let pg's own connection timeout fire: its late rejection must not go unhandled.
+      // Let pg's own connection timeout fire: its late rejection must not go unhandled (nor
+      // that of the invalidation listener, which connects to the same silent server).
       await sleep(3_300);
+      keyward.close();
       expect(rejections.list).toStrictEqual([]);
     } finally {
       rejections.stop();
@@ -187,5 +190,7 @@ describe.skipIf(!available)('PostgreSQL connection killed with pg_terminate_back
     await terminate();
     await waitFor(() => poolErrors.length > errorsBefore, 'the idle client error');
     expect(await keyward.verify(bearer(key))).toMatchObject({ ok: true });
+    keyward.close();
+    admin.close();
   });
 });
