@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_URL, postgresAvailable } from '../../../test-support/services.js';
 import { freePort, sleep, waitFor } from '../../../test-support/wait.js';
 import { type PostgresListenClient, PostgresStore } from '../src/index.js';
-import { migratedTable, testPool, uniqueTable } from './pg-fixture.js';
+import { migratedTable, testPool, unhandledRejections, uniqueTable } from './pg-fixture.js';
 
 const available = await postgresAvailable();
 
@@ -13,13 +13,6 @@ const bearer = (key: string) => ({ headers: { authorization: `Bearer ${key}` } }
 async function codeOf(keyward: Keyward, key: string): Promise<string> {
   const result = await keyward.verify(bearer(key));
   return result.ok ? 'ok' : result.code;
-}
-
-function unhandledRejections(): { list: unknown[]; stop: () => void } {
-  const list: unknown[] = [];
-  const listener = (reason: unknown) => list.push(reason);
-  process.on('unhandledRejection', listener);
-  return { list, stop: () => process.off('unhandledRejection', listener) };
 }
 
 /** Real pg clients: to a closed port while `down()` holds, to the test database after. */

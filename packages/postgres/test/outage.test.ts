@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DATABASE_URL, postgresAvailable } from '../../../test-support/services.js';
 import { PostgresStore } from '../src/index.js';
-import { migratedTable, uniqueTable } from './pg-fixture.js';
+import { migratedTable, unhandledRejections, uniqueTable } from './pg-fixture.js';
 
 const available = await postgresAvailable();
 
@@ -24,13 +24,6 @@ async function closedPort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-function unhandledRejections(): { list: unknown[]; stop: () => void } {
-  const list: unknown[] = [];
-  const listener = (reason: unknown) => list.push(reason);
-  process.on('unhandledRejection', listener);
-  return { list, stop: () => process.off('unhandledRejection', listener) };
 }
 
 describe('PostgreSQL outage', () => {

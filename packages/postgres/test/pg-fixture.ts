@@ -33,3 +33,11 @@ export async function migratedTable(): Promise<{
     },
   };
 }
+
+/** Records this process's unhandled rejections until `stop()`. */
+export function unhandledRejections(): { list: unknown[]; stop: () => void } {
+  const list: unknown[] = [];
+  const listener = (reason: unknown) => list.push(reason);
+  process.on('unhandledRejection', listener);
+  return { list, stop: () => process.off('unhandledRejection', listener) };
+}
