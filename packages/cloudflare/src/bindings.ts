@@ -19,8 +19,38 @@ export interface KvNamespaceBinding {
 }
 
 /**
+ * What the Durable Object stores send an object: a JSON POST.
+ *
+ * @example
+ * ```ts
+ * const init: ObjectRequestInit = { method: 'POST', headers: {}, body: '{}' };
+ * ```
+ */
+export interface ObjectRequestInit {
+  method: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/**
+ * What the Durable Object stores read from an object's response.
+ *
+ * @example
+ * ```ts
+ * const response: ObjectResponse = await stub.fetch(url, init);
+ * ```
+ */
+export interface ObjectResponse {
+  readonly ok: boolean;
+  readonly status: number;
+  json(): Promise<unknown>;
+}
+
+/**
  * The part of a Durable Object namespace binding (`env.LIMITS`, a `DurableObjectNamespace`) that
- * the Durable Object stores use: an id from a name, and a stub to `fetch`.
+ * the Durable Object stores use: an id from a name, and a stub to `fetch`. Declared without the
+ * global `Request`/`Response` types, so it fits the real binding under `@cloudflare/workers-types`
+ * and under Node's types alike.
  *
  * @example
  * ```ts
@@ -29,7 +59,7 @@ export interface KvNamespaceBinding {
  */
 export interface DurableObjectNamespaceBinding<Id = unknown> {
   idFromName(name: string): Id;
-  get(id: Id): { fetch(input: string, init?: RequestInit): Promise<Response> };
+  get(id: Id): { fetch(input: string, init: ObjectRequestInit): Promise<ObjectResponse> };
 }
 
 /**

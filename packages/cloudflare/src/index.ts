@@ -2,6 +2,8 @@ export type {
   DurableObjectNamespaceBinding,
   DurableObjectStateLike,
   KvNamespaceBinding,
+  ObjectRequestInit,
+  ObjectResponse,
   SqlStorageLike,
 } from './bindings.js';
 export type { DurableObjectKeyStoreOptions } from './durable-object-key-store.js';

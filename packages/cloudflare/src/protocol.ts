@@ -1,5 +1,9 @@
 import { StoreUnavailableError } from '@keyward/core';
-import type { DurableObjectNamespaceBinding } from './bindings.js';
+import type {
+  DurableObjectNamespaceBinding,
+  ObjectRequestInit,
+  ObjectResponse,
+} from './bindings.js';
 
 /**
  * The stores talk to their Durable Objects with `stub.fetch`: a POST of a JSON body to
@@ -8,7 +12,7 @@ import type { DurableObjectNamespaceBinding } from './bindings.js';
  * `{ code }` with a 4xx status.
  */
 export interface ObjectStub {
-  fetch(input: string, init?: RequestInit): Promise<Response>;
+  fetch(input: string, init: ObjectRequestInit): Promise<ObjectResponse>;
 }
 
 /** What an object answers for a request it refuses. */

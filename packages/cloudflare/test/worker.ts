@@ -98,7 +98,9 @@ export default {
     }
     if (path.startsWith('/object/')) {
       const namespace = body.binding === 'LIMITS' ? env.LIMITS : env.KEY_OBJECTS;
-      const stub = namespace.get(namespace.idFromName(body.name as string));
+      const stub = namespace.get(namespace.idFromName(body.name as string)) as unknown as {
+        fetch(url: string, init: RequestInit): Promise<Response>;
+      };
       const response = await stub.fetch(`https://keyward/${path.slice('/object/'.length)}`, {
         method: (body.method as string | undefined) ?? 'POST',
         ...(body.raw === undefined ? {} : { body: body.raw as string }),
