@@ -105,7 +105,7 @@ export default {
         method: (body.method as string | undefined) ?? 'POST',
         ...(body.raw === undefined ? {} : { body: body.raw as string }),
       });
-      return json({ status: response.status, body: await response.text() });
+      return json({ value: { status: response.status, body: await response.text() } });
     }
     return json({ error: { code: 'not_found' } }, 404);
   },
