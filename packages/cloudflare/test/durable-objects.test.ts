@@ -83,6 +83,27 @@ describe('DurableObjectKeyStore across isolates', () => {
     expect((await b.getKey(stored.id))?.name).toBe(`writer ${winner}`);
   });
 
+  it('where KvKeyStore cannot: two Workers racing on one key can both win there', async () => {
+    // The documented limit of KV (no compare-and-set): measured, not assumed. Stops at the first
+    // race with two winners; 20 races all with one winner would mean the docs overstate it.
+    const a = remoteKeyStore(main, 'kv');
+    const b = remoteKeyStore(second, 'kv');
+    let races = 0;
+    let twoWinners = false;
+    while (!twoWinners && races < 20) {
+      races++;
+      const stored = record();
+      await a.insertKey(stored);
+      const results = await Promise.all(
+        [a, b, a, b].map((store, i) =>
+          Promise.resolve(store.updateKey({ ...stored, name: `writer ${i}`, version: 2 }, 1)),
+        ),
+      );
+      twoWinners = results.filter(Boolean).length > 1;
+    }
+    expect(twoWinners).toBe(true);
+  });
+
   it('refuses in one Worker an id another Worker inserted', async () => {
     const stored = record();
     await remoteKeyStore(main, 'do').insertKey(stored);
