@@ -2,16 +2,19 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurableObjectKeyStore, DurableObjectLimitStore } from '@keyward/cloudflare';
-import type { KeyRecord, LimitResult } from '@keyward/core';
+import type { LimitResult } from '@keyward/core';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   COMPATIBILITY_DATE,
+  codeOf,
   endpoint,
   post,
+  randomId,
   remoteKeyStore,
   remoteLimitStore,
   startWorkers,
+  testRecord,
   testWorker,
   type WorkerEndpoint,
   workerScript,
@@ -30,31 +33,7 @@ afterAll(async () => {
   await mf?.dispose();
 });
 
-const randomId = () => globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 12);
-
-function record(overrides: Partial<KeyRecord> = {}): KeyRecord {
-  return {
-    id: randomId(),
-    environment: 'live',
-    name: 'do test',
-    hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
-    scopes: [],
-    disabled: false,
-    createdAt: 1,
-    updatedAt: 1,
-    version: 1,
-    ...overrides,
-  };
-}
-
-async function codeOf(action: unknown): Promise<string | undefined> {
-  try {
-    await action;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
+const record = testRecord;
 
 /** Sends `raw` (or no body) straight to an object and returns its status and JSON code. */
 async function rawCall(binding: 'LIMITS' | 'KEY_OBJECTS', operation: string, raw?: string) {

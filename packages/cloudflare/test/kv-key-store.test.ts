@@ -2,7 +2,15 @@ import { KvKeyStore } from '@keyward/cloudflare';
 import type { KeyRecord, KeyStore } from '@keyward/core';
 import type { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { endpoint, post, remoteKeyStore, startWorkers } from './workerd.js';
+import {
+  codeOf,
+  endpoint,
+  post,
+  randomId,
+  remoteKeyStore,
+  startWorkers,
+  testRecord,
+} from './workerd.js';
 
 let mf: Miniflare;
 let store: KeyStore;
@@ -14,37 +22,13 @@ afterAll(async () => {
   await mf?.dispose();
 });
 
-let counter = 0;
-function record(overrides: Partial<KeyRecord> = {}): KeyRecord {
-  counter++;
-  return {
-    id: globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 12),
-    environment: 'live',
-    name: 'kv test',
-    hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
-    scopes: [],
-    disabled: false,
-    createdAt: 1,
-    updatedAt: 1,
-    version: 1,
-    ...overrides,
-  };
-}
+const record = testRecord;
 
 const ids = (page: { items: KeyRecord[] }) => page.items.map((item) => item.id).sort();
 
-async function codeOf(action: Promise<unknown>): Promise<string | undefined> {
-  try {
-    await action;
-  } catch (error) {
-    return (error as { code?: string }).code;
-  }
-  return undefined;
-}
-
 describe('KvKeyStore', () => {
   it('keeps an owner whose id extends another owner id with ":" out of its listing', async () => {
-    const owner = `acct_${counter}_${Date.now()}`;
+    const owner = `acct_${randomId()}`;
     const mine = record({ ownerId: owner });
     const other = record({ ownerId: `${owner}:live` });
     await store.insertKey(mine);
@@ -65,7 +49,7 @@ describe('KvKeyStore', () => {
   });
 
   it('lists an owner whose id is too long for a plain KV key name (600 UTF-8 bytes)', async () => {
-    const owner = `${'€'.repeat(199)}${counter}`;
+    const owner = `${'€'.repeat(188)}${randomId()}`;
     const mine = record({ ownerId: owner, environment: 'test' });
     await store.insertKey(mine);
     const page = await store.listKeys({ ownerId: owner, environment: 'test', limit: 10 });

@@ -2,7 +2,7 @@
 // it: the conformance suite calls a proxy method, the proxy POSTs it to the Worker, and the real
 // store runs there against miniflare's KV and Durable Objects.
 import { fileURLToPath } from 'node:url';
-import type { KeyStore, LimitStore } from '@keyward/core';
+import type { KeyRecord, KeyStore, LimitStore } from '@keyward/core';
 import { build } from 'esbuild';
 import { Miniflare, type WorkerOptions } from 'miniflare';
 
@@ -107,4 +107,33 @@ export async function startWorkers(names: string[] = ['main']): Promise<Miniflar
   const mf = new Miniflare({ workers });
   await mf.ready;
   return mf;
+}
+
+/** A fresh random key id (12 characters, like keyward's). */
+export const randomId = () => globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 12);
+
+/** A minimal key record with a new random id. */
+export function testRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
+  return {
+    id: randomId(),
+    environment: 'live',
+    name: 'test key',
+    hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+    scopes: [],
+    disabled: false,
+    createdAt: 1,
+    updatedAt: 1,
+    version: 1,
+    ...overrides,
+  };
+}
+
+/** The `code` of the error `action` rejects with, or undefined when it resolves. */
+export async function codeOf(action: unknown): Promise<string | undefined> {
+  try {
+    await action;
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return undefined;
 }
