@@ -12,6 +12,7 @@ const entries = [
   'packages/redis/src/index.ts',
   'packages/postgres/src/index.ts',
   'packages/sqlite/src/index.ts',
+  'packages/cloudflare/src/index.ts',
   'packages/cli/src/index.ts',
 ].filter((file) => existsSync(file));
 
