@@ -13,9 +13,23 @@ const alias = {
   '@keyward/redis': src('redis/src/index.ts'),
   '@keyward/postgres': src('postgres/src/index.ts'),
   '@keyward/sqlite': src('sqlite/src/index.ts'),
+  '@keyward/webhooks/express': src('webhooks/src/express/index.ts'),
+  '@keyward/webhooks/koa': src('webhooks/src/koa/index.ts'),
+  '@keyward/webhooks/fastify': src('webhooks/src/fastify/index.ts'),
+  '@keyward/webhooks': src('webhooks/src/index.ts'),
 };
 
-const packages = ['core', 'express', 'koa', 'fastify', 'redis', 'postgres', 'sqlite', 'cli'];
+const packages = [
+  'core',
+  'express',
+  'koa',
+  'fastify',
+  'redis',
+  'postgres',
+  'sqlite',
+  'cli',
+  'webhooks',
+];
 
 export default defineWorkspace([
   ...packages.map((name) => ({

@@ -13,6 +13,10 @@ const entries = [
   'packages/postgres/src/index.ts',
   'packages/sqlite/src/index.ts',
   'packages/cli/src/index.ts',
+  'packages/webhooks/src/index.ts',
+  'packages/webhooks/src/express/index.ts',
+  'packages/webhooks/src/koa/index.ts',
+  'packages/webhooks/src/fastify/index.ts',
 ].filter((file) => existsSync(file));
 
 const program = ts.createProgram(entries, {
