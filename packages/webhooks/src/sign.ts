@@ -29,7 +29,8 @@ export interface SignWebhookOptions {
 }
 
 /**
- * The three Standard Webhooks headers of a signed webhook.
+ * The three Standard Webhooks headers of a signed webhook (a plain object, assignable to any
+ * header record: `fetch` headers, Node's `setHeader`, `verifyWebhook`'s `headers`).
  *
  * @example
  * ```ts
@@ -37,12 +38,12 @@ export interface SignWebhookOptions {
  * await fetch(url, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body });
  * ```
  */
-export interface WebhookSignatureHeaders {
+export type WebhookSignatureHeaders = {
   readonly 'webhook-id': string;
   readonly 'webhook-timestamp': string;
   /** `v1,<base64>`, one per secret, space-separated. */
   readonly 'webhook-signature': string;
-}
+};
 
 /** Whole seconds since the epoch of a `timestamp` option; a TypeError names what is wrong. */
 function timestampSeconds(timestamp: number | Date | undefined): number {

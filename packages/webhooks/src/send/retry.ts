@@ -21,6 +21,8 @@ export function parseRetryAfter(value: string | null, nowMs: number): number | u
   if (value === null) return undefined;
   const text = value.trim();
   if (/^[0-9]{1,10}$/.test(text)) return Number(text) * 1000;
+  // Every HTTP-date form names its weekday and month; a bare number is no date.
+  if (!/[A-Za-z]{3}/.test(text)) return undefined;
   const date = Date.parse(text);
   return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
