@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { callRejectHandler, isPromiseLike } from '../receive/async.js';
 import type { WebhookRejection } from '../receive/problem.js';
 import { parsedBody, readBody } from '../receive/read-body.js';
 import {
@@ -85,16 +86,7 @@ export function webhookAuth(options: ExpressWebhookAuthOptions): RequestHandler 
       res.end(JSON.stringify(rejection.body));
       return;
     }
-    let returned: unknown;
-    try {
-      returned = onReject(rejection, req, res, next);
-    } catch (error) {
-      next(error);
-      return;
-    }
-    if (typeof (returned as { then?: unknown } | null)?.then === 'function') {
-      (returned as Promise<unknown>).then(undefined, next);
-    }
+    callRejectHandler(() => onReject(rejection, req, res, next), next);
   }
 
   function settle(
@@ -123,7 +115,7 @@ export function webhookAuth(options: ExpressWebhookAuthOptions): RequestHandler 
       return;
     }
     const result = receiver.accept(req.headers, rawBody, res);
-    if ('then' in result) {
+    if (isPromiseLike(result)) {
       result.then((settled) => settle(settled, req, res, next)).then(undefined, next);
       return;
     }

@@ -7,6 +7,7 @@ import type {
   HookHandlerDoneFunction,
 } from 'fastify';
 import fp from 'fastify-plugin';
+import { callRejectHandler, isPromiseLike } from '../receive/async.js';
 import type { WebhookRejection } from '../receive/problem.js';
 import { readBody } from '../receive/read-body.js';
 import {
@@ -82,16 +83,7 @@ function setUp(fastify: FastifyInstance, options: FastifyWebhookAuthOptions): vo
       reply.code(rejection.status).headers(rejection.headers).send(JSON.stringify(rejection.body));
       return;
     }
-    let returned: unknown;
-    try {
-      returned = onReject(rejection, request, reply);
-    } catch (error) {
-      done(error as Error);
-      return;
-    }
-    if (returned !== reply && typeof (returned as { then?: unknown } | null)?.then === 'function') {
-      (returned as Promise<unknown>).then(undefined, done);
-    }
+    callRejectHandler(() => onReject(rejection, request, reply), done, reply);
   }
 
   function settle(
@@ -134,7 +126,7 @@ function setUp(fastify: FastifyInstance, options: FastifyWebhookAuthOptions): vo
           return;
         }
         const result = receiver.accept(request.headers, rawBody, reply.raw);
-        if ('then' in result) {
+        if (isPromiseLike(result)) {
           return result.then((settled) => settle(settled, request, reply, done));
         }
         settle(result, request, reply, done);

@@ -9,6 +9,7 @@ import {
   type VerifierSettings,
   verifyWithSettings,
 } from '../verify.js';
+import { isPromiseLike } from './async.js';
 import {
   rejection,
   tooLarge,
@@ -95,10 +96,6 @@ const CODES: readonly WebhookRejectionCode[] = [
   'replayed',
   'store_unavailable',
 ];
-
-function isPromiseLike<T>(value: MaybePromise<T>): value is Promise<T> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
-}
 
 /**
  * `promise`, or a rejection after `ms` (the timer unref'd and cleared). A result that comes after
