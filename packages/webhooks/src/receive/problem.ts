@@ -91,7 +91,14 @@ const CODES: Readonly<Record<WebhookRejectionCode, CodeInfo>> = {
   },
 };
 
-/** Builds a rejection response for `code`. */
+/** A rejection, frozen all through: one object answers every request, whatever onReject does. */
+function frozen(rejection: WebhookRejection): WebhookRejection {
+  Object.freeze(rejection.headers);
+  Object.freeze(rejection.body);
+  return Object.freeze(rejection);
+}
+
+/** Builds the rejection response for `code`. */
 export function rejection(code: WebhookRejectionCode): WebhookRejection {
   const { status, title, detail } = CODES[code];
   const headers: Record<string, string> = {
@@ -99,13 +106,13 @@ export function rejection(code: WebhookRejectionCode): WebhookRejection {
     'cache-control': 'no-store',
   };
   if (status === 503) headers['retry-after'] = '1';
-  return {
+  return frozen({
     ok: false,
     code,
     status,
     headers,
     body: { type: 'about:blank', title, status, detail, code },
-  };
+  });
 }
 
 /**
@@ -114,7 +121,7 @@ export function rejection(code: WebhookRejectionCode): WebhookRejection {
  */
 export function tooLarge(maxBodyBytes: number): WebhookRejection {
   const base = rejection('malformed');
-  return {
+  return frozen({
     ...base,
     status: 413,
     headers: { ...base.headers, connection: 'close' },
@@ -124,5 +131,5 @@ export function tooLarge(maxBodyBytes: number): WebhookRejection {
       status: 413,
       detail: `The webhook body is larger than ${maxBodyBytes} bytes.`,
     },
-  };
+  });
 }

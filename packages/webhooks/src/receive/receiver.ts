@@ -133,9 +133,9 @@ function forget(store: SeenIdStore, id: string): void {
   }
 }
 
-function checkSeenIds(value: unknown): SeenIdStore | undefined {
+function checkSeenIds(value: unknown, clock: () => number): SeenIdStore | undefined {
   if (value === false) return undefined;
-  if (value === undefined) return new MemorySeenIdStore();
+  if (value === undefined) return new MemorySeenIdStore({ clock });
   const store = value as Partial<SeenIdStore> | null;
   if (typeof store?.add !== 'function' || typeof store.delete !== 'function') {
     throw new TypeError('seenIds must be a SeenIdStore (add, delete) or false');
@@ -157,12 +157,12 @@ export function createReceiver(options: WebhookAuthOptions, what: string): Recei
     ),
     maxBodyBytes: numberOption(options.maxBodyBytes, 'maxBodyBytes', DEFAULT_MAX_BODY_BYTES),
   };
-  const seenIds = checkSeenIds(options.seenIds);
-  const storeTimeoutMs = numberOption(options.storeTimeoutMs, 'storeTimeoutMs', 1000);
-  if (storeTimeoutMs === 0) throw new TypeError('storeTimeoutMs must be positive');
   const clock = options.clock ?? Date.now;
   if (typeof clock !== 'function') throw new TypeError('clock must be a function');
-  const rejections = new Map(CODES.map((code) => [code, Object.freeze(rejection(code))]));
+  const seenIds = checkSeenIds(options.seenIds, clock);
+  const storeTimeoutMs = numberOption(options.storeTimeoutMs, 'storeTimeoutMs', 1000);
+  if (storeTimeoutMs === 0) throw new TypeError('storeTimeoutMs must be positive');
+  const rejections = new Map(CODES.map((code) => [code, rejection(code)]));
   const reject = (code: WebhookRejectionCode) => rejections.get(code)!;
 
   function forgetUnlessDelivered(store: SeenIdStore, id: string, response: WatchedResponse) {
@@ -175,7 +175,7 @@ export function createReceiver(options: WebhookAuthOptions, what: string): Recei
 
   return {
     maxBodyBytes: settings.maxBodyBytes,
-    tooLarge: Object.freeze(tooLarge(settings.maxBodyBytes)),
+    tooLarge: tooLarge(settings.maxBodyBytes),
     reject,
     declaredTooLarge(contentLength) {
       return contentLength !== undefined && Number(contentLength) > settings.maxBodyBytes;
