@@ -2,17 +2,13 @@
  * The webhook receiver table, written once and run through real HTTP against the Express, Koa
  * and Fastify middleware, on each supported major version.
  */
-import { createServer, type RequestListener } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listenOnLoopback, type RunningApp } from '../../../test-support/adapter-cases.js';
 import { generateWebhookSecret, type SeenIdStore, signWebhook } from '../src/index.js';
 import type { WebhookAuthOptions } from '../src/receive/receiver.js';
 import { type Answer, post } from './http-client.js';
 
-export interface RunningApp {
-  readonly url: string;
-  close(): Promise<void>;
-}
+export { listenOnLoopback as serve, type RunningApp };
 
 export interface ReceiverOptions extends WebhookAuthOptions {
   /** Install an onReject that answers 418 `{ custom: code }`. */
@@ -33,24 +29,6 @@ export interface ReceiverHarness {
   /** The code of a verified body that is not JSON although its content type says so. */
   readonly invalidJsonCode: string | undefined;
   readonly otherRouteParsesJson: boolean;
-}
-
-/** Serves a Node request listener (an Express app, a Koa callback) on 127.0.0.1, port 0. */
-export function serve(listener: RequestListener): Promise<RunningApp> {
-  const server = createServer(listener);
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        url: `http://127.0.0.1:${port}`,
-        close: () =>
-          new Promise<void>((done) => {
-            server.closeAllConnections();
-            server.close(() => done());
-          }),
-      });
-    });
-  });
 }
 
 /** What the guarded handler answers, from what the route saw. */
