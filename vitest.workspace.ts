@@ -14,6 +14,10 @@ const alias = {
   '@keyward/postgres': src('postgres/src/index.ts'),
   '@keyward/sqlite': src('sqlite/src/index.ts'),
   '@keyward/cloudflare': src('cloudflare/src/index.ts'),
+  '@keyward/webhooks/express': src('webhooks/src/express/index.ts'),
+  '@keyward/webhooks/koa': src('webhooks/src/koa/index.ts'),
+  '@keyward/webhooks/fastify': src('webhooks/src/fastify/index.ts'),
+  '@keyward/webhooks': src('webhooks/src/index.ts'),
 };
 
 const packages = [
@@ -26,6 +30,7 @@ const packages = [
   'sqlite',
   'cloudflare',
   'cli',
+  'webhooks',
 ];
 
 export default defineWorkspace([

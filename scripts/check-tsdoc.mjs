@@ -14,6 +14,10 @@ const entries = [
   'packages/sqlite/src/index.ts',
   'packages/cloudflare/src/index.ts',
   'packages/cli/src/index.ts',
+  'packages/webhooks/src/index.ts',
+  'packages/webhooks/src/express/index.ts',
+  'packages/webhooks/src/koa/index.ts',
+  'packages/webhooks/src/fastify/index.ts',
 ].filter((file) => existsSync(file));
 
 const program = ts.createProgram(entries, {

@@ -1,0 +1,4 @@
+export type { WebhookRejection, WebhookRejectionCode } from '../receive/problem.js';
+export type { ReceivedWebhook, WebhookAuthOptions } from '../receive/receiver.js';
+export type { FastifyWebhookAuthOptions, FastifyWebhookRejectHandler } from './webhook-auth.js';
+export { webhookAuth } from './webhook-auth.js';
