@@ -178,6 +178,29 @@ const REJECTIONS: readonly RejectionCase[] = [
     }),
   },
   {
+    name: 'an empty Authorization line beside a valid Bearer line',
+    code: 'ambiguous_key',
+    status: 400,
+    headers: async (f) => ({ authorization: ['', `Bearer ${(await f.issue()).key}`] }),
+  },
+  {
+    name: 'a Basic Authorization line beside a valid Bearer line',
+    code: 'ambiguous_key',
+    status: 400,
+    headers: async (f) => ({
+      authorization: [`Bearer ${(await f.issue()).key}`, 'Basic dXNlcjpwdw=='],
+    }),
+  },
+  {
+    name: 'the X-API-Key header sent twice with the same valid key',
+    code: 'ambiguous_key',
+    status: 400,
+    headers: async (f) => {
+      const { key } = await f.issue();
+      return { 'x-api-key': [key, key] };
+    },
+  },
+  {
     name: 'a well-formed key this deployment never issued',
     code: 'invalid_key',
     status: 401,

@@ -44,7 +44,11 @@ export interface KeywardOptions {
   pepper?: string | { current: string; peppers: Record<string, string> } | undefined;
   /** Record cache: default `{ max: 10_000, ttlMs: 30_000, negativeTtlMs: 5_000 }`; max 0 disables. */
   cache?: { max?: number; ttlMs?: number; negativeTtlMs?: number } | undefined;
-  /** Headers searched for a key; default `['authorization', 'x-api-key']` (Authorization: Bearer). */
+  /**
+   * Headers searched for a key (1 to 16); default `['authorization', 'x-api-key']`
+   * (Authorization: Bearer). A request carrying one of them on more than one line is refused as
+   * `ambiguous_key`.
+   */
   keyHeaders?: readonly string[] | undefined;
   /** Per client IP throttling of bad keys; default `{ capacity: 20, refillPerSecond: 1 }`. */
   failedAttempts?: RateLimit | false | undefined;
@@ -136,9 +140,10 @@ export class Keyward {
     if (
       !Array.isArray(keyHeaders) ||
       keyHeaders.length === 0 ||
+      keyHeaders.length > 16 ||
       keyHeaders.some((h) => typeof h !== 'string' || !/^[a-z0-9-]{1,64}$/.test(h))
     ) {
-      throw new TypeError('keyHeaders must be a non-empty array of lower-case header names');
+      throw new TypeError('keyHeaders must be an array of 1 to 16 lower-case header names');
     }
     const cacheOptions = options.cache ?? {};
     if (typeof cacheOptions !== 'object' || cacheOptions === null) {

@@ -126,22 +126,107 @@ describe('ambiguous_key', () => {
     );
   });
 
-  it('accepts identical duplicates of the same key in every form', async () => {
+  it('accepts the same key in Authorization and X-API-Key, or twice in one comma-joined line', async () => {
     const { keyward } = setup();
     const a = await keyward.create({ name: 'a' });
     const requests: VerifyRequest[] = [
       { headers: { authorization: `Bearer ${a.key}`, 'x-api-key': a.key } },
       { headers: { 'x-api-key': `${a.key}, ${a.key}` } },
-      { headers: { 'x-api-key': [a.key, a.key] } },
-      {
-        headers: { authorization: `Bearer ${a.key}` },
-        rawHeaders: ['Authorization', `Bearer ${a.key}`, 'AUTHORIZATION', `bearer  ${a.key}`],
-      },
+      { headers: {}, rawHeaders: ['Authorization', `Bearer ${a.key}`, 'X-API-Key', a.key] },
+      { headers: {}, rawHeaders: ['x-api-key', `${a.key},${a.key}`] },
     ];
     for (const request of requests) {
       const result = await settle(keyward.verify(request));
       expect(result.ok).toBe(true);
     }
+  });
+
+  it('refuses a second Authorization line beside a valid key, whatever it holds, in either order', async () => {
+    const { keyward } = setup({ failedAttempts: false });
+    const { key } = await keyward.create({ name: 'a' });
+    const valid = `Bearer ${key}`;
+    const seconds = [
+      '',
+      ' ',
+      '\t',
+      'garbage',
+      'Basic dXNlcjpwdw==',
+      'Bearer',
+      valid,
+      `bearer  ${key}`,
+    ];
+    for (const second of seconds) {
+      for (const lines of [
+        ['Authorization', valid, 'Authorization', second],
+        ['authorization', second, 'AUTHORIZATION', valid],
+      ]) {
+        const r = rejection(
+          await settle(
+            keyward.verify({ headers: { authorization: lines[1]! }, rawHeaders: lines }),
+          ),
+        );
+        expect({ lines, code: r.code, status: r.status }).toEqual({
+          lines,
+          code: 'ambiguous_key',
+          status: 400,
+        });
+      }
+    }
+  });
+
+  it('refuses two Authorization lines that hold no key at all (not missing_key)', async () => {
+    const { keyward } = setup({ failedAttempts: false });
+    const raw = ['Authorization', 'Basic dXNlcjpwdw==', 'Authorization', 'Basic dXNlcjpwdw=='];
+    await expectRejected(
+      keyward.verify({ headers: { authorization: raw[1]! }, rawHeaders: raw }),
+      'ambiguous_key',
+      400,
+    );
+    await expectRejected(
+      keyward.verify({ headers: {}, rawHeaders: ['Authorization', '', 'Authorization', ''] }),
+      'ambiguous_key',
+      400,
+    );
+  });
+
+  it('refuses two lines of any configured key header, even with the same key', async () => {
+    const { keyward } = setup({ failedAttempts: false });
+    const { key } = await keyward.create({ name: 'a' });
+    for (const rawHeaders of [
+      ['X-API-Key', key, 'x-api-key', key],
+      ['X-API-Key', key, 'X-Api-Key', ''],
+      ['x-api-key', 'junk', 'Authorization', `Bearer ${key}`, 'X-API-KEY', key],
+    ]) {
+      await expectRejected(keyward.verify({ headers: {}, rawHeaders }), 'ambiguous_key', 400);
+    }
+    const custom = setup({ failedAttempts: false, keyHeaders: ['x-token', 'authorization'] });
+    const own = await custom.keyward.create({ name: 'b' });
+    await expectRejected(
+      custom.keyward.verify({ headers: {}, rawHeaders: ['x-token', own.key, 'X-Token', own.key] }),
+      'ambiguous_key',
+      400,
+    );
+    // Headers that are not configured may repeat freely.
+    const result = await settle(
+      custom.keyward.verify({
+        headers: {},
+        rawHeaders: ['X-Token', own.key, 'X-API-Key', 'a', 'X-API-Key', 'b'],
+      }),
+    );
+    expect(result.ok).toBe(true);
+  });
+
+  it('refuses a key header given as an array of more than one line in a headers bag', async () => {
+    const { keyward } = setup({ failedAttempts: false });
+    const { key } = await keyward.create({ name: 'a' });
+    for (const headers of [
+      { 'x-api-key': [key, key] },
+      { authorization: [`Bearer ${key}`, ''] },
+      { authorization: ['', `Bearer ${key}`] },
+    ]) {
+      await expectRejected(keyward.verify({ headers }), 'ambiguous_key', 400);
+    }
+    expect((await settle(keyward.verify({ headers: { 'x-api-key': [key] } }))).ok).toBe(true);
   });
 });
 
