@@ -467,6 +467,37 @@ export function describeAdapterCases(harness: AdapterHarness): void {
         await app.close();
       }
     });
+
+    it('keeps serving a key in use (its record cached) to a throttled client, and nothing else', async () => {
+      const f = await fixture({ failedAttempts: { capacity: 2, refillPerSecond: 0.001 } });
+      const app = await harness.start(f.keyward, { trustOneProxy: false });
+      try {
+        const working = await f.issue();
+        const idle = await f.issue();
+        expectSuccess(await send(`${app.url}/read`, bearer(working.key)), working.id);
+        // A stranger at the same address sends junk until the address is throttled.
+        const junk = bearer(await f.foreignKey('live'));
+        for (let i = 0; i < 3; i++) await send(`${app.url}/read`, junk);
+        expectRejection(await send(`${app.url}/read`, junk), 'too_many_failures', 429);
+        expectSuccess(await send(`${app.url}/read`, bearer(working.key)), working.id);
+        expectRejection(
+          await send(`${app.url}/admin`, bearer(working.key)),
+          'insufficient_scope',
+          403,
+        );
+        expectRejection(await send(`${app.url}/read`, bearer(idle.key)), 'too_many_failures', 429);
+        expectRejection(
+          await send(`${app.url}/read`, bearer('acme_live_nonsense')),
+          'too_many_failures',
+          429,
+        );
+        // Past the cache's freshness the key still works: its matching secret earns a store read.
+        f.clock.advance(31_000);
+        expectSuccess(await send(`${app.url}/read`, bearer(working.key)), working.id);
+      } finally {
+        await app.close();
+      }
+    });
   });
 
   describe(`${harness.name}: client IP and trust proxy`, () => {

@@ -302,7 +302,8 @@ describe('wrong_environment', () => {
     const ip = '203.0.113.9';
     await expectRejected(keyward.verify(bearer(forged, { ip })), 'wrong_environment', 401);
     await expectRejected(keyward.verify(bearer(forged, { ip })), 'wrong_environment', 401);
-    await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
+    const other = await keyward.create({ name: 'u', environment: 'test' });
+    await expectRejected(keyward.verify(bearer(other.key, { ip })), 'too_many_failures', 429);
   });
 });
 
@@ -494,7 +495,7 @@ describe('quota_exceeded', () => {
 });
 
 describe('too_many_failures', () => {
-  it('throttles an IP after N bad keys, refusing even a valid key, and refills over time', async () => {
+  it('throttles an IP after N bad keys, refusing a key it has no cached record of, and refills over time', async () => {
     const { keyward, clock, events } = setup({
       failedAttempts: { capacity: 3, refillPerSecond: 1 },
     });
@@ -505,17 +506,92 @@ describe('too_many_failures', () => {
       await expectRejected(keyward.verify(bearer(bad, { ip })), 'invalid_key', 401);
     }
     expect(events.some((e) => e.type === 'anomaly' && e.kind === 'failed_attempts')).toBe(true);
+    keyward.clearCache();
     const r = await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
     expect(r.headers['retry-after']).toBe('1');
     // Another IP is unaffected.
     expect((await settle(keyward.verify(bearer(key, { ip: '198.51.100.8' })))).ok).toBe(true);
+    keyward.clearCache();
     clock.advance(999);
     await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
     clock.advance(1);
     expect((await settle(keyward.verify(bearer(key, { ip })))).ok).toBe(true);
     // The refilled token goes to the next bad key, which throttles the IP again.
     await expectRejected(keyward.verify(bearer(bad, { ip })), 'invalid_key', 401);
+    await expectRejected(keyward.verify(bearer(bad, { ip })), 'too_many_failures', 429);
+  });
+
+  it('lets a throttled IP use a key whose secret matches a cached record, and nothing else, with no store read', async () => {
+    const { keyward, store, clock, events } = setup({
+      failedAttempts: { capacity: 3, refillPerSecond: 0.001 },
+    });
+    const victim = await keyward.create({ name: 'victim', scopes: ['items:read'] });
+    const uncached = await keyward.create({ name: 'not cached yet' });
+    const stranger = await keyward.create({ name: 'stranger' });
+    const ip = '198.51.100.7';
+    // The victim's key is in use, so its record is cached.
+    expect((await settle(keyward.verify(bearer(victim.key, { ip })))).ok).toBe(true);
+    // A stranger behind the same address sends junk until the address is throttled.
+    const junk = [
+      withSecret(stranger.key, otherSecret(secretOf(stranger.key))),
+      formatKey(PREFIX, 'live', 'AAAAAAAAAAAA', secretOf(victim.key)),
+      'acme_live_nonsense',
+    ];
+    for (const value of junk) await settle(keyward.verify(bearer(value, { ip })));
+    const readsBefore = store.reads;
+    const codes = async (keys: string[], options?: Parameters<typeof keyward.verify>[1]) => {
+      const out: string[] = [];
+      for (const value of keys) {
+        const result = await settle(keyward.verify(bearer(value, { ip }), options));
+        out.push(result.ok ? 'ok' : result.code);
+      }
+      return out;
+    };
+    expect(await codes([victim.key, victim.key])).toEqual(['ok', 'ok']);
+    const wrongSecret = withSecret(victim.key, otherSecret(secretOf(victim.key)));
+    const { id, secret } = parseKey(victim.key, PREFIX)!;
+    expect(await codes([wrongSecret, ...junk, uncached.key])).toEqual(
+      Array(5).fill('too_many_failures'),
+    );
+    // Rejections after the secret matched keep their own codes: the holder may know them.
+    expect(await codes([victim.key], { scopes: ['items:write'] })).toEqual(['insufficient_scope']);
+    expect(await codes([formatKey(PREFIX, 'test', id, secret)])).toEqual(['wrong_environment']);
+    expect(store.reads).toBe(readsBefore);
+    expect(events.filter((e) => e.type === 'key.verified' && e.ip === ip)).toHaveLength(3);
+    // Past the cache's freshness the matching secret reads the store once more, junk still never.
+    clock.advance(31_000);
+    expect(await codes([wrongSecret, victim.key, victim.key])).toEqual([
+      'too_many_failures',
+      'ok',
+      'ok',
+    ]);
+    expect(store.reads).toBe(readsBefore + 1);
+    // A revoked key's record leaves the cache, so the throttled IP gets the throttle's answer.
+    await keyward.revoke(victim.record.id);
+    const readsAfterRevoke = store.reads;
+    expect(await codes([victim.key])).toEqual(['too_many_failures']);
+    expect(store.reads).toBe(readsAfterRevoke);
+  });
+
+  it('answers a throttled IP whose matching secret belongs to a stale record the store has since changed', async () => {
+    const { keyward, store, clock } = setup({
+      failedAttempts: { capacity: 1, refillPerSecond: 0.001 },
+    });
+    const { key, record } = await keyward.create({ name: 'rotated' });
+    const ip = '198.51.100.7';
+    expect((await settle(keyward.verify(bearer(key, { ip })))).ok).toBe(true);
+    await settle(keyward.verify(bearer('acme_live_nonsense', { ip })));
+    // Rotated elsewhere (straight in the store), with no grace: the cached digests are the old ones.
+    const other = createKeyward({ prefix: PREFIX, store });
+    const rotated = await other.rotate(record.id);
+    clock.advance(31_000);
+    const readsBefore = store.reads;
     await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
+    expect(store.reads).toBe(readsBefore + 1);
+    // That read cached the record as it is now, whose secret the new key holds.
+    expect((await settle(keyward.verify(bearer(rotated.key, { ip })))).ok).toBe(true);
+    await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
+    expect(store.reads).toBe(readsBefore + 1);
   });
 
   it('counts malformed keys too', async () => {

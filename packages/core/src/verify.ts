@@ -5,7 +5,7 @@ import {
   retryAfter,
   successRateLimitHeaders,
 } from './http/rate-limit-headers.js';
-import { extractKey, type HeaderBag } from './key/extract.js';
+import { type Extraction, extractKey, type HeaderBag } from './key/extract.js';
 import { type KeyEnvironment, type ParsedKey, parseKey } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
@@ -125,9 +125,7 @@ export class Verifier {
     if (extraction.kind === 'none') return this.#reject('missing_key', now, ip);
     const blockedMs = config.failures?.blockedFor(ip, now) ?? 0;
     if (blockedMs > 0) {
-      return this.#reject('too_many_failures', now, ip, undefined, {
-        'retry-after': retryAfter(blockedMs),
-      });
+      return this.#verifyThrottled(extraction, headers, ip, compiled, now, blockedMs);
     }
     if (extraction.kind === 'ambiguous') return this.#fail('ambiguous_key', now, ip);
     const parsed = parseKey(extraction.value, config.prefix);
@@ -163,6 +161,85 @@ export class Verifier {
       );
     }
     return this.#check(loaded, parsed, headers, ip, compiled, now);
+  }
+
+  /**
+   * A request from a client IP that the failed-attempt throttle holds back. Junk costs no store
+   * read and counts no further failure: everything is `too_many_failures`, except a key whose
+   * secret matches a record already in the cache, which goes on through the usual checks (so a
+   * stranger behind the same address cannot lock a working key out). A cached record past its
+   * freshness is read from the store again, but only once its secret matched.
+   */
+  #verifyThrottled(
+    extraction: Extraction,
+    headers: HeaderBag,
+    ip: string | undefined,
+    compiled: CompiledOptions,
+    now: number,
+    blockedMs: number,
+  ): MaybePromise<VerifyResult> {
+    const config = this.config;
+    const parsed =
+      extraction.kind === 'one' ? parseKey(extraction.value, config.prefix) : undefined;
+    if (parsed !== undefined && config.environments.has(parsed.environment)) {
+      const cache = config.cache;
+      const slot = cache.peek(parsed.id);
+      if (slot >= 0) {
+        const matched = this.#match(
+          parsed.secret,
+          cache.digests,
+          slot * SLOT_BYTES,
+          cache.currentVersions[slot],
+          cache.previousVersions[slot],
+        );
+        if (matched !== 0 && cache.freshUntil[slot]! > now) {
+          return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now);
+        }
+        if (matched !== 0)
+          return this.#reloadMatched(parsed, headers, ip, compiled, now, blockedMs);
+      }
+    }
+    return this.#throttled(now, ip, blockedMs);
+  }
+
+  /** A throttled client's key matched a stale cached record: the record as the store has it now. */
+  #reloadMatched(
+    parsed: ParsedKey,
+    headers: HeaderBag,
+    ip: string | undefined,
+    compiled: CompiledOptions,
+    now: number,
+    blockedMs: number,
+  ): MaybePromise<VerifyResult> {
+    const check = (loaded: LoadedKey): MaybePromise<VerifyResult> => {
+      const matched = this.#match(
+        parsed.secret,
+        loaded.digests,
+        0,
+        loaded.currentVersion,
+        loaded.previousVersion,
+      );
+      if (matched === 0) return this.#throttled(now, ip, blockedMs);
+      return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now);
+    };
+    let loaded: MaybePromise<LoadedKey>;
+    try {
+      loaded = this.#load(parsed.id);
+    } catch (error) {
+      return this.#storeUnavailable(now, ip, parsed.id, error);
+    }
+    if (isPromiseLike(loaded)) {
+      return loaded.then(check, (error: unknown) =>
+        this.#storeUnavailable(now, ip, parsed.id, error),
+      );
+    }
+    return check(loaded);
+  }
+
+  #throttled(now: number, ip: string | undefined, blockedMs: number): VerifyRejection {
+    return this.#reject('too_many_failures', now, ip, undefined, {
+      'retry-after': retryAfter(blockedMs),
+    });
   }
 
   #load(id: string): MaybePromise<LoadedKey> {
