@@ -44,7 +44,8 @@ declare module 'fastify' {
 /**
  * Replaces the default problem response. Send the reply (`reply.code(…).headers(…).send(…)`),
  * or throw to hand an error to Fastify's error handler; a returned Promise is awaited and its
- * rejection reaches the error handler too. The route's handler does not run.
+ * rejection reaches the error handler too. The route's handler does not run. If it returns (or its
+ * Promise settles) without calling `reply.send`, the default problem response is sent.
  * `result.headers` holds what the response should carry (`WWW-Authenticate`, `Retry-After`, …).
  *
  * @example
