@@ -132,29 +132,11 @@ export class Verifier {
     if (slot >= 0) {
       // Known and unknown ids alike: the slot's digests, versions and freshness, nothing else,
       // until a digest matched.
-      const matched = this.#match(
-        parsed.secret,
-        cache.digests,
-        slot * SLOT_BYTES,
-        cache.currentVersions[slot],
-        cache.previousVersions[slot],
-      );
+      const matched = this.#matchSlot(parsed.secret, slot);
       if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
       return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now);
     }
-    let loaded: MaybePromise<LoadedKey>;
-    try {
-      loaded = this.#load(parsed.id);
-    } catch (error) {
-      return this.#storeUnavailable(now, ip, parsed.id, error);
-    }
-    if (isPromiseLike(loaded)) {
-      return loaded.then(
-        (entry) => this.#check(entry, parsed, headers, ip, compiled, now),
-        (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error),
-      );
-    }
-    return this.#check(loaded, parsed, headers, ip, compiled, now);
+    return this.#loadAndCheck(parsed, headers, ip, compiled, now, 0);
   }
 
   /** `options` compiled (memoised when it cannot change). */
@@ -198,56 +180,13 @@ export class Verifier {
     if (parsed !== undefined && config.environments.has(parsed.environment)) {
       const cache = config.cache;
       const slot = cache.peek(parsed.id);
-      if (slot >= 0) {
-        const matched = this.#match(
-          parsed.secret,
-          cache.digests,
-          slot * SLOT_BYTES,
-          cache.currentVersions[slot],
-          cache.previousVersions[slot],
-        );
-        if (matched !== 0 && cache.freshUntil[slot]! > now) {
-          return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now);
-        }
-        if (matched !== 0)
-          return this.#reloadMatched(parsed, headers, ip, compiled, now, blockedMs);
+      const matched = slot >= 0 ? this.#matchSlot(parsed.secret, slot) : 0;
+      if (matched !== 0 && cache.freshUntil[slot]! > now) {
+        return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now);
       }
+      if (matched !== 0) return this.#loadAndCheck(parsed, headers, ip, compiled, now, blockedMs);
     }
     return this.#throttled(now, ip, blockedMs);
-  }
-
-  /** A throttled client's key matched a stale cached record: the record as the store has it now. */
-  #reloadMatched(
-    parsed: ParsedKey,
-    headers: HeaderBag,
-    ip: string | undefined,
-    compiled: CompiledOptions,
-    now: number,
-    blockedMs: number,
-  ): MaybePromise<VerifyResult> {
-    const check = (loaded: LoadedKey): MaybePromise<VerifyResult> => {
-      const matched = this.#match(
-        parsed.secret,
-        loaded.digests,
-        0,
-        loaded.currentVersion,
-        loaded.previousVersion,
-      );
-      if (matched === 0) return this.#throttled(now, ip, blockedMs);
-      return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now);
-    };
-    let loaded: MaybePromise<LoadedKey>;
-    try {
-      loaded = this.#load(parsed.id);
-    } catch (error) {
-      return this.#storeUnavailable(now, ip, parsed.id, error);
-    }
-    if (isPromiseLike(loaded)) {
-      return loaded.then(check, (error: unknown) =>
-        this.#storeUnavailable(now, ip, parsed.id, error),
-      );
-    }
-    return check(loaded);
   }
 
   #throttled(now: number, ip: string | undefined, blockedMs: number): VerifyRejection {
@@ -281,6 +220,34 @@ export class Verifier {
     return loaded;
   }
 
+  /**
+   * Reads the record of `parsed.id` (through the cache's in-flight reads) and compares the secret
+   * with its digests. A mismatch is `invalid_key`, or for a throttled client (`blockedMs` > 0)
+   * `too_many_failures`.
+   */
+  #loadAndCheck(
+    parsed: ParsedKey,
+    headers: HeaderBag,
+    ip: string | undefined,
+    compiled: CompiledOptions,
+    now: number,
+    blockedMs: number,
+  ): MaybePromise<VerifyResult> {
+    let loaded: MaybePromise<LoadedKey>;
+    try {
+      loaded = this.#load(parsed.id);
+    } catch (error) {
+      return this.#storeUnavailable(now, ip, parsed.id, error);
+    }
+    if (isPromiseLike(loaded)) {
+      return loaded.then(
+        (entry) => this.#check(entry, parsed, headers, ip, compiled, now, blockedMs),
+        (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error),
+      );
+    }
+    return this.#check(loaded, parsed, headers, ip, compiled, now, blockedMs);
+  }
+
   /** A record just read from the store (cached or not): the same comparison on its own digests. */
   #check(
     loaded: LoadedKey,
@@ -289,6 +256,7 @@ export class Verifier {
     ip: string | undefined,
     compiled: CompiledOptions,
     now: number,
+    blockedMs: number,
   ): MaybePromise<VerifyResult> {
     const matched = this.#match(
       parsed.secret,
@@ -297,8 +265,24 @@ export class Verifier {
       loaded.currentVersion,
       loaded.previousVersion,
     );
-    if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
+    if (matched === 0) {
+      return blockedMs > 0
+        ? this.#throttled(now, ip, blockedMs)
+        : this.#fail('invalid_key', now, ip, parsed.id);
+    }
     return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now);
+  }
+
+  /** {@link #match} against cache slot `slot`. */
+  #matchSlot(secret: string, slot: number): number {
+    const cache = this.config.cache;
+    return this.#match(
+      secret,
+      cache.digests,
+      slot * SLOT_BYTES,
+      cache.currentVersions[slot],
+      cache.previousVersions[slot],
+    );
   }
 
   /**
