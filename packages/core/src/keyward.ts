@@ -309,7 +309,7 @@ export class Keyward {
     const key = marked[this.#verifiedKey] as KeyInfo | undefined;
     if (key !== undefined) {
       const named = later.cost !== undefined;
-      const credit = named ? (marked[this.#defaultCharge] as number) : 0;
+      const credit = named && marked[this.#defaultCharge] === 1 ? 1 : 0;
       const result = this.#verifier.authorize(key, request, later, credit);
       if (result !== undefined) {
         if (named) marked[this.#defaultCharge] = 0;

@@ -322,6 +322,24 @@ for (const [name, fastify] of versions) {
       expectSuccess(await send(`${running.url}/admin`, { 'x-api-key': adminKey.key }), adminKey.id);
     });
 
+    it('charges a route config cost once under two registrations of one keyward', async () => {
+      const limited = await keyward.create({
+        name: 'route cost',
+        scopes: ['items:read'],
+        rateLimit: { capacity: 20, refillPerSecond: 0.001 },
+      });
+      const app = fastify();
+      await app.register(apiKeyAuth, { keyward });
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, { keyward, scopes: ['items:read'] });
+        child.get('/report', { config: { apiKey: { cost: 3 } } }, showKey);
+      });
+      running = await listen(app);
+      const reply = await send(`${running.url}/report`, { 'x-api-key': limited.key });
+      expectSuccess(reply, limited.record.id);
+      expect(reply.headers['ratelimit']).toMatch(/^"key";r=17;/);
+    });
+
     it('can be registered again in a child context with stricter defaults', async () => {
       const app = fastify();
       await app.register(apiKeyAuth, { keyward });

@@ -112,10 +112,10 @@ function ambiguity(): Extraction {
  * comma-joined value) count once; two different values are ambiguous, and so is a configured
  * header sent as more than one field line, whatever the lines hold: `Authorization` is a
  * singleton field (RFC 9110 §5.3: only list-based fields may be sent as several lines), and a
- * second line next to a key is an ambiguity to refuse, not to resolve. When `rawHeaders` is given it is used instead of `headers`, because Node keeps
- * only the first of repeated `Authorization` lines in `headers` (and joins other repeated lines
- * with commas). `keyHeaders` holds at most 31 names
- * (Keyward allows 16).
+ * second line next to a key is an ambiguity to refuse, not to resolve. When `rawHeaders` is given
+ * it is used instead of `headers`, because Node keeps only the first of repeated `Authorization`
+ * lines in `headers` (and joins other repeated lines with commas). `keyHeaders` holds at most 31
+ * names (Keyward allows 16).
  */
 export function extractKey(
   headers: HeaderBag,
