@@ -178,6 +178,29 @@ const REJECTIONS: readonly RejectionCase[] = [
     }),
   },
   {
+    name: 'an empty Authorization line beside a valid Bearer line',
+    code: 'ambiguous_key',
+    status: 400,
+    headers: async (f) => ({ authorization: ['', `Bearer ${(await f.issue()).key}`] }),
+  },
+  {
+    name: 'a Basic Authorization line beside a valid Bearer line',
+    code: 'ambiguous_key',
+    status: 400,
+    headers: async (f) => ({
+      authorization: [`Bearer ${(await f.issue()).key}`, 'Basic dXNlcjpwdw=='],
+    }),
+  },
+  {
+    name: 'the X-API-Key header sent twice with the same valid key',
+    code: 'ambiguous_key',
+    status: 400,
+    headers: async (f) => {
+      const { key } = await f.issue();
+      return { 'x-api-key': [key, key] };
+    },
+  },
+  {
     name: 'a well-formed key this deployment never issued',
     code: 'invalid_key',
     status: 401,
@@ -440,6 +463,37 @@ export function describeAdapterCases(harness: AdapterHarness): void {
           expectRejection(await send(`${app.url}/read`, bad), 'invalid_key', 401);
         }
         expectRejection(await send(`${app.url}/read`, bad), 'too_many_failures', 429);
+      } finally {
+        await app.close();
+      }
+    });
+
+    it('keeps serving a key in use (its record cached) to a throttled client, and nothing else', async () => {
+      const f = await fixture({ failedAttempts: { capacity: 2, refillPerSecond: 0.001 } });
+      const app = await harness.start(f.keyward, { trustOneProxy: false });
+      try {
+        const working = await f.issue();
+        const idle = await f.issue();
+        expectSuccess(await send(`${app.url}/read`, bearer(working.key)), working.id);
+        // A stranger at the same address sends junk until the address is throttled.
+        const junk = bearer(await f.foreignKey('live'));
+        for (let i = 0; i < 3; i++) await send(`${app.url}/read`, junk);
+        expectRejection(await send(`${app.url}/read`, junk), 'too_many_failures', 429);
+        expectSuccess(await send(`${app.url}/read`, bearer(working.key)), working.id);
+        expectRejection(
+          await send(`${app.url}/admin`, bearer(working.key)),
+          'insufficient_scope',
+          403,
+        );
+        expectRejection(await send(`${app.url}/read`, bearer(idle.key)), 'too_many_failures', 429);
+        expectRejection(
+          await send(`${app.url}/read`, bearer('acme_live_nonsense')),
+          'too_many_failures',
+          429,
+        );
+        // Past the cache's freshness the key still works: its matching secret earns a store read.
+        f.clock.advance(31_000);
+        expectSuccess(await send(`${app.url}/read`, bearer(working.key)), working.id);
       } finally {
         await app.close();
       }

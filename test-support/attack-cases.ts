@@ -156,16 +156,55 @@ const ID_AT = 'acme_live_'.length;
 const filler = (count: number): RawHeader[] =>
   Array.from({ length: count }, (_, i): RawHeader => [`x-f${i}`, '1']);
 
+/** A second `Authorization` line beside a valid Bearer line: whatever it holds, ambiguous. */
+const SECOND_AUTHORIZATION_LINES: ReadonlyArray<[string, string]> = [
+  ['an empty', ''],
+  ['a whitespace-only', ' \t '],
+  ['a garbage', 'garbage'],
+  ['a Basic', 'Basic dXNlcjpwdw=='],
+  ['a bare Bearer', 'Bearer'],
+];
+
 const DUPLICATES: readonly Attack[] = [
   {
     name: 'Authorization sent twice with the same key',
-    expect: OK,
+    expect: AMBIGUOUS,
     headers: (k) => [b(k.valid), b(k.valid)],
+  },
+  ...SECOND_AUTHORIZATION_LINES.flatMap(([what, value]): Attack[] => [
+    {
+      name: `${what} Authorization line after a valid Bearer line`,
+      expect: AMBIGUOUS,
+      headers: (k) => [b(k.valid), ['Authorization', value]],
+    },
+    {
+      name: `${what} authorization line before a valid Bearer line`,
+      expect: AMBIGUOUS,
+      headers: (k) => [['authorization', value], b(k.valid)],
+    },
+  ]),
+  {
+    name: 'two Authorization lines holding no key (Basic twice)',
+    expect: AMBIGUOUS,
+    headers: () => [
+      ['Authorization', 'Basic dXNlcjpwdw=='],
+      ['Authorization', 'Basic dXNlcjpwdw=='],
+    ],
+  },
+  {
+    name: 'X-API-Key sent twice with the same key',
+    expect: AMBIGUOUS,
+    headers: (k) => [x(k.valid), ['x-api-key', k.valid]],
   },
   {
     name: 'X-API-Key sent 150 times with the same key',
-    expect: OK,
+    expect: AMBIGUOUS,
     headers: (k) => Array.from({ length: 150 }, () => x(k.valid)),
+  },
+  {
+    name: 'an empty X-API-Key line after a valid one',
+    expect: AMBIGUOUS,
+    headers: (k) => [x(k.valid), ['X-API-Key', '']],
   },
   {
     name: 'Authorization and X-API-Key carrying the same key',
@@ -633,16 +672,20 @@ const BLANKS = /^[ \t]+|[ \t]+$/g;
 
 /**
  * Whether keyward should accept these headers, modelled from the design independently of
- * core's code: the valid key, and only it, in every token of every keyed header; tokens split
+ * core's code: each keyed header on one line at most (a second line, whatever it holds, is
+ * ambiguous); the valid key, and only it, in every token of every keyed header; tokens split
  * on commas; in `Authorization` a token counts under the Bearer scheme (any case), or bare after
  * a Bearer token, and other schemes before any Bearer token are skipped; a value over 1,024 chars
  * never counts as a key.
  */
 function shouldAccept(headers: readonly (readonly [string, string])[], key: string): boolean {
   let tokens = 0;
+  const lines = new Set<string>();
   for (const [rawName, rawValue] of headers) {
     const name = rawName.toLowerCase();
     if (name !== 'authorization' && name !== 'x-api-key') continue;
+    if (lines.has(name)) return false;
+    lines.add(name);
     if (rawValue.length > 1024) return false;
     let afterBearer = false;
     for (const part of rawValue.split(',')) {

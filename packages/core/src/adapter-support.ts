@@ -56,7 +56,10 @@ export function prepareAdapterOptions<Handler>(
   readonly verifyOptions: VerifyOptions;
   readonly onReject: Handler | undefined;
 } {
-  if (typeof (keyward as Partial<Keyward> | undefined)?.verify !== 'function') {
+  if (
+    typeof (keyward as Partial<Keyward> | undefined)?.verify !== 'function' ||
+    typeof (keyward as Partial<Keyward> | undefined)?.verifyOnce !== 'function'
+  ) {
     throw new TypeError(missingKeyward);
   }
   if (typeof options !== 'object' || options === null) {

@@ -18,6 +18,7 @@ describe('createKeyward configuration', () => {
     ['empty keyHeaders', { keyHeaders: [] }],
     ['upper-case keyHeaders', { keyHeaders: ['Authorization'] }],
     ['keyHeaders with a space', { keyHeaders: ['x api key'] }],
+    ['17 keyHeaders', { keyHeaders: Array.from({ length: 17 }, (_, i) => `x-key-${i}`) }],
     ['negative cache.max', { cache: { max: -1 } }],
     ['fractional cache.max', { cache: { max: 1.5 } }],
     ['NaN cache.ttlMs', { cache: { ttlMs: Number.NaN } }],

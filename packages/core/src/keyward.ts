@@ -1,3 +1,4 @@
+import { isPromiseLike } from './async.js';
 import { ENVIRONMENTS, type KeyEnvironment, PREFIX_PATTERN } from './key/format.js';
 import { normalizePeppers, SecretHasher } from './key/hash.js';
 import { type IssuedKey, KeyLifecycle } from './lifecycle.js';
@@ -44,7 +45,11 @@ export interface KeywardOptions {
   pepper?: string | { current: string; peppers: Record<string, string> } | undefined;
   /** Record cache: default `{ max: 10_000, ttlMs: 30_000, negativeTtlMs: 5_000 }`; max 0 disables. */
   cache?: { max?: number; ttlMs?: number; negativeTtlMs?: number } | undefined;
-  /** Headers searched for a key; default `['authorization', 'x-api-key']` (Authorization: Bearer). */
+  /**
+   * Headers searched for a key (1 to 16); default `['authorization', 'x-api-key']`
+   * (Authorization: Bearer). A request carrying one of them on more than one line is refused as
+   * `ambiguous_key`.
+   */
   keyHeaders?: readonly string[] | undefined;
   /** Per client IP throttling of bad keys; default `{ capacity: 20, refillPerSecond: 1 }`. */
   failedAttempts?: RateLimit | false | undefined;
@@ -60,6 +65,10 @@ export interface KeywardOptions {
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+const NO_OPTIONS: VerifyOptions = Object.freeze({});
+
+/** The marks {@link Keyward.verifyOnce} leaves on a request, under symbols of one instance. */
+type Marked = Record<symbol, unknown>;
 
 function nonNegative(value: unknown, option: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -100,6 +109,10 @@ export class Keyward {
   readonly #lifecycle: KeyLifecycle;
   readonly #cache: RecordCache;
   readonly #unsubscribe: (() => void) | undefined;
+  /** On a request this instance verified: its KeyInfo (see {@link verifyOnce}). */
+  readonly #verifiedKey = Symbol('keyward.verified');
+  /** On such a request: cost units charged by default (1, or 0 once a guard named a cost). */
+  readonly #defaultCharge = Symbol('keyward.defaultCharge');
 
   /** @internal Use {@link createKeyward}. */
   constructor(options: KeywardOptions) {
@@ -136,9 +149,10 @@ export class Keyward {
     if (
       !Array.isArray(keyHeaders) ||
       keyHeaders.length === 0 ||
+      keyHeaders.length > 16 ||
       keyHeaders.some((h) => typeof h !== 'string' || !/^[a-z0-9-]{1,64}$/.test(h))
     ) {
-      throw new TypeError('keyHeaders must be a non-empty array of lower-case header names');
+      throw new TypeError('keyHeaders must be an array of 1 to 16 lower-case header names');
     }
     const cacheOptions = options.cache ?? {};
     if (typeof cacheOptions !== 'object' || cacheOptions === null) {
@@ -236,6 +250,7 @@ export class Keyward {
       typeof id === 'string' ? this.#cache.invalidate(id) : this.#cache.clear(),
     );
     this.verify = this.verify.bind(this);
+    this.verifyOnce = this.verifyOnce.bind(this);
   }
 
   /**
@@ -255,6 +270,97 @@ export class Keyward {
    */
   verify(request: VerifyRequest, options?: VerifyOptions): MaybePromise<VerifyResult> {
     return this.#verifier.verify(request, options);
+  }
+
+  /**
+   * For adapters: verifies a request once however many guards of this instance it passes, so a
+   * request is never charged twice (`app.use('/api', apiKeyAuth(keyward))` plus
+   * `apiKeyAuth(keyward, { scopes })` on a route). `carrier` is the object that is the request for
+   * as long as it lives (Node's `IncomingMessage`: `req`, `ctx.req`, `request.raw`).
+   *
+   * The first call for a carrier is `verify(request, options)`; a success marks the carrier under
+   * a symbol private to this instance (so nothing a user or another instance puts on the request,
+   * such as `req.apiKey`, ever counts as verified). Each later call for a marked carrier is
+   * {@link authorize} with `later` (default: `options`): only what that guard adds — its scopes
+   * and anyScopes — is checked against the verified key, and it charges a cost only when `later`
+   * names one. Costs add up to the sum of the costs the guards name, or 1 when none names one: a
+   * later `cost: 5` after a first guard that charged the default 1 charges 4 more, after one that
+   * named `cost: 2` it charges 5 more. Rejections leave no mark. Returns a plain object whenever
+   * `verify`/`authorize` do.
+   *
+   * @example
+   * ```ts
+   * app.use((req, res, next) => {
+   *   const result = keyward.verifyOnce(req, { headers: req.headers, rawHeaders: req.rawHeaders, ip: req.ip }, verifyOptions);
+   *   // …send the result as the adapters do
+   * });
+   * ```
+   */
+  verifyOnce(
+    carrier: object,
+    request: VerifyRequest,
+    options: VerifyOptions = NO_OPTIONS,
+    later: VerifyOptions = options,
+  ): MaybePromise<VerifyResult> {
+    if (typeof carrier !== 'object' || carrier === null) {
+      return this.#verifier.verify(request, options);
+    }
+    const marked = carrier as Marked;
+    const key = marked[this.#verifiedKey] as KeyInfo | undefined;
+    if (key !== undefined) {
+      const named = later.cost !== undefined;
+      const credit = named && marked[this.#defaultCharge] === 1 ? 1 : 0;
+      const result = this.#verifier.authorize(key, request, later, credit);
+      if (result !== undefined) {
+        if (named) marked[this.#defaultCharge] = 0;
+        return result;
+      }
+    }
+    const result = this.#verifier.verify(request, options);
+    if (isPromiseLike(result)) {
+      return result.then((settled) => this.#markVerified(marked, settled, options));
+    }
+    return this.#markVerified(marked, result, options);
+  }
+
+  #markVerified(carrier: Marked, result: VerifyResult, options: VerifyOptions): VerifyResult {
+    if (!result.ok) return result;
+    try {
+      carrier[this.#verifiedKey] = result.key;
+      carrier[this.#defaultCharge] = options.cost === undefined ? 1 : 0;
+    } catch {
+      // A frozen carrier cannot be marked: a later guard verifies it again.
+    }
+    return result;
+  }
+
+  /**
+   * Checks a key this instance verified for a request against a later guard's requirements on the
+   * same request: its scopes and anyScopes (what the first guard checked — secret, state, IP,
+   * referrer — is not checked again), and charges `options.cost` from the key's rate limit and
+   * quota only when it is given (the result then carries the new RateLimit headers). Emits no
+   * second `key.verified`. Throws a TypeError when `key` is not a KeyInfo this instance's
+   * `verify` returned (one from `get` or `list`, or a copy, does not count). Adapters use
+   * {@link verifyOnce}, which calls this.
+   *
+   * @example
+   * ```ts
+   * const first = keyward.verify(request);
+   * if (first.ok) {
+   *   const admin = keyward.authorize(first.key, request, { scopes: ['invoices:admin'] });
+   * }
+   * ```
+   */
+  authorize(
+    key: KeyInfo,
+    request: VerifyRequest,
+    options: VerifyOptions = NO_OPTIONS,
+  ): MaybePromise<VerifyResult> {
+    const result = this.#verifier.authorize(key, request, options, 0);
+    if (result === undefined) {
+      throw new TypeError('authorize() takes a KeyInfo that this keyward instance verified');
+    }
+    return result;
   }
 
   /**

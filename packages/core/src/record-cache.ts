@@ -204,6 +204,14 @@ export class RecordCache {
     return slot;
   }
 
+  /**
+   * The slot holding an entry for `id`, fresh or not (its freshness is `freshUntil[slot]`), or -1.
+   * For the failed-attempt throttle, which lets a secret that matches a cached record through.
+   */
+  peek(id: string): number {
+    return this.#lru?.get(id) ?? -1;
+  }
+
   get epoch(): number {
     return this.#epoch;
   }

@@ -73,7 +73,10 @@ export interface VerifyOptions {
   readonly scopes?: readonly string[] | undefined;
   /** At least one of these must be granted. */
   readonly anyScopes?: readonly string[] | undefined;
-  /** Tokens (and quota units) this request costs; default 1. */
+  /**
+   * Tokens (and quota units) this request costs; default 1. A request that several guards of one
+   * keyward pass costs the sum of the costs they name, or 1 (see `Keyward.verifyOnce`).
+   */
   readonly cost?: number | undefined;
 }
 

@@ -126,22 +126,107 @@ describe('ambiguous_key', () => {
     );
   });
 
-  it('accepts identical duplicates of the same key in every form', async () => {
+  it('accepts the same key in Authorization and X-API-Key, or twice in one comma-joined line', async () => {
     const { keyward } = setup();
     const a = await keyward.create({ name: 'a' });
     const requests: VerifyRequest[] = [
       { headers: { authorization: `Bearer ${a.key}`, 'x-api-key': a.key } },
       { headers: { 'x-api-key': `${a.key}, ${a.key}` } },
-      { headers: { 'x-api-key': [a.key, a.key] } },
-      {
-        headers: { authorization: `Bearer ${a.key}` },
-        rawHeaders: ['Authorization', `Bearer ${a.key}`, 'AUTHORIZATION', `bearer  ${a.key}`],
-      },
+      { headers: {}, rawHeaders: ['Authorization', `Bearer ${a.key}`, 'X-API-Key', a.key] },
+      { headers: {}, rawHeaders: ['x-api-key', `${a.key},${a.key}`] },
     ];
     for (const request of requests) {
       const result = await settle(keyward.verify(request));
       expect(result.ok).toBe(true);
     }
+  });
+
+  it('refuses a second Authorization line beside a valid key, whatever it holds, in either order', async () => {
+    const { keyward } = setup({ failedAttempts: false });
+    const { key } = await keyward.create({ name: 'a' });
+    const valid = `Bearer ${key}`;
+    const seconds = [
+      '',
+      ' ',
+      '\t',
+      'garbage',
+      'Basic dXNlcjpwdw==',
+      'Bearer',
+      valid,
+      `bearer  ${key}`,
+    ];
+    for (const second of seconds) {
+      for (const lines of [
+        ['Authorization', valid, 'Authorization', second],
+        ['authorization', second, 'AUTHORIZATION', valid],
+      ]) {
+        const r = rejection(
+          await settle(
+            keyward.verify({ headers: { authorization: lines[1]! }, rawHeaders: lines }),
+          ),
+        );
+        expect({ lines, code: r.code, status: r.status }).toEqual({
+          lines,
+          code: 'ambiguous_key',
+          status: 400,
+        });
+      }
+    }
+  });
+
+  it('refuses two Authorization lines that hold no key at all (not missing_key)', async () => {
+    const { keyward } = setup({ failedAttempts: false });
+    const raw = ['Authorization', 'Basic dXNlcjpwdw==', 'Authorization', 'Basic dXNlcjpwdw=='];
+    await expectRejected(
+      keyward.verify({ headers: { authorization: raw[1]! }, rawHeaders: raw }),
+      'ambiguous_key',
+      400,
+    );
+    await expectRejected(
+      keyward.verify({ headers: {}, rawHeaders: ['Authorization', '', 'Authorization', ''] }),
+      'ambiguous_key',
+      400,
+    );
+  });
+
+  it('refuses two lines of any configured key header, even with the same key', async () => {
+    const { keyward } = setup({ failedAttempts: false });
+    const { key } = await keyward.create({ name: 'a' });
+    for (const rawHeaders of [
+      ['X-API-Key', key, 'x-api-key', key],
+      ['X-API-Key', key, 'X-Api-Key', ''],
+      ['x-api-key', 'junk', 'Authorization', `Bearer ${key}`, 'X-API-KEY', key],
+    ]) {
+      await expectRejected(keyward.verify({ headers: {}, rawHeaders }), 'ambiguous_key', 400);
+    }
+    const custom = setup({ failedAttempts: false, keyHeaders: ['x-token', 'authorization'] });
+    const own = await custom.keyward.create({ name: 'b' });
+    await expectRejected(
+      custom.keyward.verify({ headers: {}, rawHeaders: ['x-token', own.key, 'X-Token', own.key] }),
+      'ambiguous_key',
+      400,
+    );
+    // Headers that are not configured may repeat freely.
+    const result = await settle(
+      custom.keyward.verify({
+        headers: {},
+        rawHeaders: ['X-Token', own.key, 'X-API-Key', 'a', 'X-API-Key', 'b'],
+      }),
+    );
+    expect(result.ok).toBe(true);
+  });
+
+  it('refuses a key header given as an array of more than one line in a headers bag', async () => {
+    const { keyward } = setup({ failedAttempts: false });
+    const { key } = await keyward.create({ name: 'a' });
+    for (const headers of [
+      { 'x-api-key': [key, key] },
+      { authorization: [`Bearer ${key}`, ''] },
+      { authorization: ['', `Bearer ${key}`] },
+    ]) {
+      await expectRejected(keyward.verify({ headers }), 'ambiguous_key', 400);
+    }
+    expect((await settle(keyward.verify({ headers: { 'x-api-key': [key] } }))).ok).toBe(true);
   });
 });
 
@@ -217,7 +302,8 @@ describe('wrong_environment', () => {
     const ip = '203.0.113.9';
     await expectRejected(keyward.verify(bearer(forged, { ip })), 'wrong_environment', 401);
     await expectRejected(keyward.verify(bearer(forged, { ip })), 'wrong_environment', 401);
-    await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
+    const other = await keyward.create({ name: 'u', environment: 'test' });
+    await expectRejected(keyward.verify(bearer(other.key, { ip })), 'too_many_failures', 429);
   });
 });
 
@@ -409,7 +495,7 @@ describe('quota_exceeded', () => {
 });
 
 describe('too_many_failures', () => {
-  it('throttles an IP after N bad keys, refusing even a valid key, and refills over time', async () => {
+  it('throttles an IP after N bad keys, refusing a key it has no cached record of, and refills over time', async () => {
     const { keyward, clock, events } = setup({
       failedAttempts: { capacity: 3, refillPerSecond: 1 },
     });
@@ -420,17 +506,92 @@ describe('too_many_failures', () => {
       await expectRejected(keyward.verify(bearer(bad, { ip })), 'invalid_key', 401);
     }
     expect(events.some((e) => e.type === 'anomaly' && e.kind === 'failed_attempts')).toBe(true);
+    keyward.clearCache();
     const r = await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
     expect(r.headers['retry-after']).toBe('1');
     // Another IP is unaffected.
     expect((await settle(keyward.verify(bearer(key, { ip: '198.51.100.8' })))).ok).toBe(true);
+    keyward.clearCache();
     clock.advance(999);
     await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
     clock.advance(1);
     expect((await settle(keyward.verify(bearer(key, { ip })))).ok).toBe(true);
     // The refilled token goes to the next bad key, which throttles the IP again.
     await expectRejected(keyward.verify(bearer(bad, { ip })), 'invalid_key', 401);
+    await expectRejected(keyward.verify(bearer(bad, { ip })), 'too_many_failures', 429);
+  });
+
+  it('lets a throttled IP use a key whose secret matches a cached record, and nothing else, with no store read', async () => {
+    const { keyward, store, clock, events } = setup({
+      failedAttempts: { capacity: 3, refillPerSecond: 0.001 },
+    });
+    const victim = await keyward.create({ name: 'victim', scopes: ['items:read'] });
+    const uncached = await keyward.create({ name: 'not cached yet' });
+    const stranger = await keyward.create({ name: 'stranger' });
+    const ip = '198.51.100.7';
+    // The victim's key is in use, so its record is cached.
+    expect((await settle(keyward.verify(bearer(victim.key, { ip })))).ok).toBe(true);
+    // A stranger behind the same address sends junk until the address is throttled.
+    const junk = [
+      withSecret(stranger.key, otherSecret(secretOf(stranger.key))),
+      formatKey(PREFIX, 'live', 'AAAAAAAAAAAA', secretOf(victim.key)),
+      'acme_live_nonsense',
+    ];
+    for (const value of junk) await settle(keyward.verify(bearer(value, { ip })));
+    const readsBefore = store.reads;
+    const codes = async (keys: string[], options?: Parameters<typeof keyward.verify>[1]) => {
+      const out: string[] = [];
+      for (const value of keys) {
+        const result = await settle(keyward.verify(bearer(value, { ip }), options));
+        out.push(result.ok ? 'ok' : result.code);
+      }
+      return out;
+    };
+    expect(await codes([victim.key, victim.key])).toEqual(['ok', 'ok']);
+    const wrongSecret = withSecret(victim.key, otherSecret(secretOf(victim.key)));
+    const { id, secret } = parseKey(victim.key, PREFIX)!;
+    expect(await codes([wrongSecret, ...junk, uncached.key])).toEqual(
+      Array(5).fill('too_many_failures'),
+    );
+    // Rejections after the secret matched keep their own codes: the holder may know them.
+    expect(await codes([victim.key], { scopes: ['items:write'] })).toEqual(['insufficient_scope']);
+    expect(await codes([formatKey(PREFIX, 'test', id, secret)])).toEqual(['wrong_environment']);
+    expect(store.reads).toBe(readsBefore);
+    expect(events.filter((e) => e.type === 'key.verified' && e.ip === ip)).toHaveLength(3);
+    // Past the cache's freshness the matching secret reads the store once more, junk still never.
+    clock.advance(31_000);
+    expect(await codes([wrongSecret, victim.key, victim.key])).toEqual([
+      'too_many_failures',
+      'ok',
+      'ok',
+    ]);
+    expect(store.reads).toBe(readsBefore + 1);
+    // A revoked key's record leaves the cache, so the throttled IP gets the throttle's answer.
+    await keyward.revoke(victim.record.id);
+    const readsAfterRevoke = store.reads;
+    expect(await codes([victim.key])).toEqual(['too_many_failures']);
+    expect(store.reads).toBe(readsAfterRevoke);
+  });
+
+  it('answers a throttled IP whose matching secret belongs to a stale record the store has since changed', async () => {
+    const { keyward, store, clock } = setup({
+      failedAttempts: { capacity: 1, refillPerSecond: 0.001 },
+    });
+    const { key, record } = await keyward.create({ name: 'rotated' });
+    const ip = '198.51.100.7';
+    expect((await settle(keyward.verify(bearer(key, { ip })))).ok).toBe(true);
+    await settle(keyward.verify(bearer('acme_live_nonsense', { ip })));
+    // Rotated elsewhere (straight in the store), with no grace: the cached digests are the old ones.
+    const other = createKeyward({ prefix: PREFIX, store });
+    const rotated = await other.rotate(record.id);
+    clock.advance(31_000);
+    const readsBefore = store.reads;
     await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
+    expect(store.reads).toBe(readsBefore + 1);
+    // That read cached the record as it is now, whose secret the new key holds.
+    expect((await settle(keyward.verify(bearer(rotated.key, { ip })))).ok).toBe(true);
+    await expectRejected(keyward.verify(bearer(key, { ip })), 'too_many_failures', 429);
+    expect(store.reads).toBe(readsBefore + 1);
   });
 
   it('counts malformed keys too', async () => {

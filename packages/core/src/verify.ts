@@ -5,7 +5,7 @@ import {
   retryAfter,
   successRateLimitHeaders,
 } from './http/rate-limit-headers.js';
-import { extractKey, type HeaderBag } from './key/extract.js';
+import { type Extraction, extractKey, type HeaderBag } from './key/extract.js';
 import { type KeyEnvironment, type ParsedKey, parseKey } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
@@ -25,6 +25,7 @@ import {
 } from './record-cache.js';
 import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from './stores/types.js';
 import type {
+  KeyInfo,
   KeywardEvent,
   RejectionCode,
   VerifyOptions,
@@ -51,7 +52,10 @@ export interface VerifierConfig {
 
 interface CompiledOptions {
   readonly requirement: ScopeRequirement;
+  /** What a request costs: `options.cost`, default 1. */
   readonly cost: number;
+  /** `options.cost` when given, else 0: what a later guard charges (see Verifier.authorize). */
+  readonly explicitCost: number;
 }
 
 const NO_OPTIONS: VerifyOptions = Object.freeze({});
@@ -75,7 +79,11 @@ export function compileVerifyOptions(options: VerifyOptions): CompiledOptions {
   if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost <= 0) {
     throw new TypeError('cost must be a positive whole number');
   }
-  return { requirement: compileScopeRequirement(options.scopes, options.anyScopes), cost };
+  return {
+    requirement: compileScopeRequirement(options.scopes, options.anyScopes),
+    cost,
+    explicitCost: options.cost === undefined ? 0 : cost,
+  };
 }
 
 /**
@@ -86,6 +94,8 @@ export function compileVerifyOptions(options: VerifyOptions): CompiledOptions {
  */
 export class Verifier {
   readonly #compiled = new WeakMap<VerifyOptions, CompiledOptions>();
+  /** Every KeyInfo this verifier compiled, to its compiled record (see {@link authorize}). */
+  readonly #issued = new WeakMap<KeyInfo, CachedKey>();
   // The options object of the previous call and its compiled form: an adapter passes the same
   // object on every request of a route, so this skips the WeakMap lookup on the hot path.
   #lastOptions: VerifyOptions | undefined;
@@ -96,23 +106,7 @@ export class Verifier {
   constructor(private readonly config: VerifierConfig) {}
 
   verify(request: VerifyRequest, options: VerifyOptions = NO_OPTIONS): MaybePromise<VerifyResult> {
-    let compiled = options === this.#lastOptions ? this.#lastCompiled : undefined;
-    if (compiled === undefined) {
-      compiled = this.#compiled.get(options);
-      let memoised = compiled !== undefined;
-      if (compiled === undefined) {
-        compiled = compileVerifyOptions(options);
-        // Only an options object that cannot change (frozen, with frozen scope arrays, as the
-        // adapters pass) is compiled once; any other is compiled on every call, so mutating it
-        // between calls can never leave a route with its old requirement.
-        memoised = isFrozenOptions(options);
-        if (memoised) this.#compiled.set(options, compiled);
-      }
-      if (memoised) {
-        this.#lastOptions = options;
-        this.#lastCompiled = compiled;
-      }
-    }
+    const compiled = options === this.#lastOptions ? this.#lastCompiled! : this.#compile(options);
     const config = this.config;
     const now = config.clock();
     const ip = typeof request?.ip === 'string' && request.ip.length > 0 ? request.ip : undefined;
@@ -125,9 +119,7 @@ export class Verifier {
     if (extraction.kind === 'none') return this.#reject('missing_key', now, ip);
     const blockedMs = config.failures?.blockedFor(ip, now) ?? 0;
     if (blockedMs > 0) {
-      return this.#reject('too_many_failures', now, ip, undefined, {
-        'retry-after': retryAfter(blockedMs),
-      });
+      return this.#verifyThrottled(extraction, headers, ip, compiled, now, blockedMs);
     }
     if (extraction.kind === 'ambiguous') return this.#fail('ambiguous_key', now, ip);
     const parsed = parseKey(extraction.value, config.prefix);
@@ -140,29 +132,67 @@ export class Verifier {
     if (slot >= 0) {
       // Known and unknown ids alike: the slot's digests, versions and freshness, nothing else,
       // until a digest matched.
-      const matched = this.#match(
-        parsed.secret,
-        cache.digests,
-        slot * SLOT_BYTES,
-        cache.currentVersions[slot],
-        cache.previousVersions[slot],
-      );
+      const matched = this.#matchSlot(parsed.secret, slot);
       if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
       return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now);
     }
-    let loaded: MaybePromise<LoadedKey>;
-    try {
-      loaded = this.#load(parsed.id);
-    } catch (error) {
-      return this.#storeUnavailable(now, ip, parsed.id, error);
+    return this.#loadAndCheck(parsed, headers, ip, compiled, now, 0);
+  }
+
+  /** `options` compiled (memoised when it cannot change). */
+  #compile(options: VerifyOptions): CompiledOptions {
+    if (options === this.#lastOptions) return this.#lastCompiled!;
+    let compiled = this.#compiled.get(options);
+    let memoised = compiled !== undefined;
+    if (compiled === undefined) {
+      compiled = compileVerifyOptions(options);
+      // Only an options object that cannot change (frozen, with frozen scope arrays, as the
+      // adapters pass) is compiled once; any other is compiled on every call, so mutating it
+      // between calls can never leave a route with its old requirement.
+      memoised = isFrozenOptions(options);
+      if (memoised) this.#compiled.set(options, compiled);
     }
-    if (isPromiseLike(loaded)) {
-      return loaded.then(
-        (entry) => this.#check(entry, parsed, headers, ip, compiled, now),
-        (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error),
-      );
+    if (memoised) {
+      this.#lastOptions = options;
+      this.#lastCompiled = compiled;
     }
-    return this.#check(loaded, parsed, headers, ip, compiled, now);
+    return compiled;
+  }
+
+  /**
+   * A request from a client IP that the failed-attempt throttle holds back. Junk costs no store
+   * read and counts no further failure: everything is `too_many_failures`, except a key whose
+   * secret matches a record already in the cache, which goes on through the usual checks (so a
+   * stranger behind the same address cannot lock a working key out). A cached record past its
+   * freshness is read from the store again, but only once its secret matched.
+   */
+  #verifyThrottled(
+    extraction: Extraction,
+    headers: HeaderBag,
+    ip: string | undefined,
+    compiled: CompiledOptions,
+    now: number,
+    blockedMs: number,
+  ): MaybePromise<VerifyResult> {
+    const config = this.config;
+    const parsed =
+      extraction.kind === 'one' ? parseKey(extraction.value, config.prefix) : undefined;
+    if (parsed !== undefined && config.environments.has(parsed.environment)) {
+      const cache = config.cache;
+      const slot = cache.peek(parsed.id);
+      const matched = slot >= 0 ? this.#matchSlot(parsed.secret, slot) : 0;
+      if (matched !== 0 && cache.freshUntil[slot]! > now) {
+        return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now);
+      }
+      if (matched !== 0) return this.#loadAndCheck(parsed, headers, ip, compiled, now, blockedMs);
+    }
+    return this.#throttled(now, ip, blockedMs);
+  }
+
+  #throttled(now: number, ip: string | undefined, blockedMs: number): VerifyRejection {
+    return this.#reject('too_many_failures', now, ip, undefined, {
+      'retry-after': retryAfter(blockedMs),
+    });
   }
 
   #load(id: string): MaybePromise<LoadedKey> {
@@ -185,8 +215,37 @@ export class Verifier {
     const found = record != null && record.id === id;
     const ttlMs = found ? cache.options.ttlMs : cache.options.negativeTtlMs;
     const loaded = loadKey(prefix, found ? record : undefined, hasher, now + ttlMs);
+    if (loaded.entry !== undefined) this.#issued.set(loaded.entry.info, loaded.entry);
     cache.set(id, loaded, epoch);
     return loaded;
+  }
+
+  /**
+   * Reads the record of `parsed.id` (through the cache's in-flight reads) and compares the secret
+   * with its digests. A mismatch is `invalid_key`, or for a throttled client (`blockedMs` > 0)
+   * `too_many_failures`.
+   */
+  #loadAndCheck(
+    parsed: ParsedKey,
+    headers: HeaderBag,
+    ip: string | undefined,
+    compiled: CompiledOptions,
+    now: number,
+    blockedMs: number,
+  ): MaybePromise<VerifyResult> {
+    let loaded: MaybePromise<LoadedKey>;
+    try {
+      loaded = this.#load(parsed.id);
+    } catch (error) {
+      return this.#storeUnavailable(now, ip, parsed.id, error);
+    }
+    if (isPromiseLike(loaded)) {
+      return loaded.then(
+        (entry) => this.#check(entry, parsed, headers, ip, compiled, now, blockedMs),
+        (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error),
+      );
+    }
+    return this.#check(loaded, parsed, headers, ip, compiled, now, blockedMs);
   }
 
   /** A record just read from the store (cached or not): the same comparison on its own digests. */
@@ -197,6 +256,7 @@ export class Verifier {
     ip: string | undefined,
     compiled: CompiledOptions,
     now: number,
+    blockedMs: number,
   ): MaybePromise<VerifyResult> {
     const matched = this.#match(
       parsed.secret,
@@ -205,8 +265,24 @@ export class Verifier {
       loaded.currentVersion,
       loaded.previousVersion,
     );
-    if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
+    if (matched === 0) {
+      return blockedMs > 0
+        ? this.#throttled(now, ip, blockedMs)
+        : this.#fail('invalid_key', now, ip, parsed.id);
+    }
     return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now);
+  }
+
+  /** {@link #match} against cache slot `slot`. */
+  #matchSlot(secret: string, slot: number): number {
+    const cache = this.config.cache;
+    return this.#match(
+      secret,
+      cache.digests,
+      slot * SLOT_BYTES,
+      cache.currentVersions[slot],
+      cache.previousVersions[slot],
+    );
   }
 
   /**
@@ -270,15 +346,54 @@ export class Verifier {
       return this.#reject('referrer_not_allowed', now, ip, id);
     }
     if (!satisfiesScopes(entry.scopes, compiled.requirement)) {
-      const scope = describeRequirement(compiled.requirement);
-      return this.#reject('insufficient_scope', now, ip, id, {
-        'www-authenticate': `Bearer realm="${this.config.realm}", error="insufficient_scope", scope="${scope}"`,
-      });
+      return this.#insufficientScope(compiled, now, ip, id);
     }
     if (record.rateLimit == null && record.quota == null) {
-      return this.#success(entry, ip, NO_HEADERS, now);
+      return this.#success(entry, ip, NO_HEADERS, now, true);
     }
-    return this.#takeBucket(entry, ip, compiled.cost, now);
+    return this.#takeBucket(entry, ip, compiled.cost, now, true);
+  }
+
+  #insufficientScope(
+    compiled: CompiledOptions,
+    now: number,
+    ip: string | undefined,
+    id: string,
+  ): VerifyRejection {
+    const scope = describeRequirement(compiled.requirement);
+    return this.#reject('insufficient_scope', now, ip, id, {
+      'www-authenticate': `Bearer realm="${this.config.realm}", error="insufficient_scope", scope="${scope}"`,
+    });
+  }
+
+  /**
+   * Checks a key this verifier verified (`key`, from a success of {@link verify}) against a
+   * later guard's `options` on the same request: what that guard adds, nothing the first guard
+   * already checked. Its scopes and anyScopes now; a guard's key-type and route rules belong
+   * here too as they come. Charges `options.cost` less `credit` (units the first guard charged by
+   * default) when `options.cost` is given, nothing otherwise, and emits no second `key.verified`.
+   * `undefined` when `key` is not a KeyInfo this verifier produced.
+   */
+  authorize(
+    key: KeyInfo,
+    request: VerifyRequest,
+    options: VerifyOptions,
+    credit: number,
+  ): MaybePromise<VerifyResult> | undefined {
+    const entry = this.#issued.get(key);
+    if (entry === undefined) return undefined;
+    const compiled = this.#compile(options);
+    const now = this.config.clock();
+    const ip = typeof request?.ip === 'string' && request.ip.length > 0 ? request.ip : undefined;
+    if (!satisfiesScopes(entry.scopes, compiled.requirement)) {
+      return this.#insufficientScope(compiled, now, ip, entry.record.id);
+    }
+    const charge = compiled.explicitCost - credit;
+    const { rateLimit, quota } = entry.record;
+    if (charge <= 0 || (rateLimit == null && quota == null)) {
+      return { ok: true, key: entry.info, headers: NO_HEADERS };
+    }
+    return this.#takeBucket(entry, ip, charge, now, false);
   }
 
   #takeBucket(
@@ -286,22 +401,23 @@ export class Verifier {
     ip: string | undefined,
     cost: number,
     now: number,
+    announce: boolean,
   ): MaybePromise<VerifyResult> {
     const limit = entry.record.rateLimit;
-    if (limit == null) return this.#countQuota(entry, ip, cost, now, undefined);
+    if (limit == null) return this.#countQuota(entry, ip, cost, now, announce, undefined);
     let taken: MaybePromise<LimitResult>;
     try {
       taken = this.config.limitStore.takeToken(entry.record.id, limit, cost, now);
     } catch (error) {
-      return this.#limitFailure(entry, ip, cost, now, error, 'bucket');
+      return this.#limitFailure(entry, ip, cost, now, announce, error, 'bucket');
     }
     if (isPromiseLike(taken)) {
       return withTimeout(taken, this.config.storeTimeoutMs, 'limit store').then(
-        (bucket) => this.#countQuota(entry, ip, cost, now, bucket),
-        (error: unknown) => this.#limitFailure(entry, ip, cost, now, error, 'bucket'),
+        (bucket) => this.#countQuota(entry, ip, cost, now, announce, bucket),
+        (error: unknown) => this.#limitFailure(entry, ip, cost, now, announce, error, 'bucket'),
       );
     }
-    return this.#countQuota(entry, ip, cost, now, taken);
+    return this.#countQuota(entry, ip, cost, now, announce, taken);
   }
 
   #countQuota(
@@ -309,6 +425,7 @@ export class Verifier {
     ip: string | undefined,
     cost: number,
     now: number,
+    announce: boolean,
     bucket: LimitResult | undefined,
   ): MaybePromise<VerifyResult> {
     const { rateLimit, quota } = entry.record;
@@ -323,26 +440,28 @@ export class Verifier {
       headers['retry-after'] = retryAfter(bucket.retryAfterMs);
       return this.#reject('rate_limited', now, ip, entry.record.id, headers);
     }
-    if (quota == null) return this.#finish(entry, ip, now, bucket, undefined);
+    if (quota == null) return this.#finish(entry, ip, now, announce, bucket, undefined);
     let counted: MaybePromise<LimitResult>;
     try {
       counted = this.config.limitStore.countQuota(entry.record.id, quota, cost, now);
     } catch (error) {
-      return this.#limitFailure(entry, ip, cost, now, error, 'quota', bucket);
+      return this.#limitFailure(entry, ip, cost, now, announce, error, 'quota', bucket);
     }
     if (isPromiseLike(counted)) {
       return withTimeout(counted, this.config.storeTimeoutMs, 'limit store').then(
-        (window) => this.#finish(entry, ip, now, bucket, window),
-        (error: unknown) => this.#limitFailure(entry, ip, cost, now, error, 'quota', bucket),
+        (window) => this.#finish(entry, ip, now, announce, bucket, window),
+        (error: unknown) =>
+          this.#limitFailure(entry, ip, cost, now, announce, error, 'quota', bucket),
       );
     }
-    return this.#finish(entry, ip, now, bucket, counted);
+    return this.#finish(entry, ip, now, announce, bucket, counted);
   }
 
   #finish(
     entry: CachedKey,
     ip: string | undefined,
     now: number,
+    announce: boolean,
     bucket: LimitResult | undefined,
     window: LimitResult | undefined,
   ): VerifyResult {
@@ -366,7 +485,7 @@ export class Verifier {
       window,
       entry.policy,
     );
-    return this.#success(entry, ip, headers, now);
+    return this.#success(entry, ip, headers, now, announce);
   }
 
   #limitFailure(
@@ -374,6 +493,7 @@ export class Verifier {
     ip: string | undefined,
     cost: number,
     now: number,
+    announce: boolean,
     error: unknown,
     stage: 'bucket' | 'quota',
     bucket?: LimitResult,
@@ -384,18 +504,20 @@ export class Verifier {
     }
     // Fail open: skip the limit the store could not apply.
     return stage === 'bucket'
-      ? this.#countQuota(entry, ip, cost, now, undefined)
-      : this.#finish(entry, ip, now, bucket, undefined);
+      ? this.#countQuota(entry, ip, cost, now, announce, undefined)
+      : this.#finish(entry, ip, now, announce, bucket, undefined);
   }
 
+  /** A success; `announce`: emit `key.verified` (false for a later guard's extra charge). */
   #success(
     entry: CachedKey,
     ip: string | undefined,
     headers: Readonly<Record<string, string>>,
     now: number,
+    announce: boolean,
   ): VerifyResult {
     const emit = this.config.emit;
-    if (emit !== undefined) {
+    if (emit !== undefined && announce) {
       this.#emit({ type: 'key.verified', at: new Date(now), keyId: entry.record.id, ip });
     }
     return { ok: true, key: entry.info, headers };

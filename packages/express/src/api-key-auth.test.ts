@@ -11,6 +11,11 @@ import {
   type RunningApp,
   send,
 } from '../../../test-support/adapter-cases.js';
+import {
+  describeLayeredCases,
+  FORGED_KEY,
+  type LayeredHarness,
+} from '../../../test-support/layered-cases.js';
 import { apiKeyAuth } from './api-key-auth.js';
 
 type ExpressFactory = typeof express5;
@@ -40,14 +45,53 @@ function harness(name: string, express: ExpressFactory): AdapterHarness {
   };
 }
 
+/** The documented layering: `app.use(prefix, apiKeyAuth(keyward))` plus a guard per route. */
+function layered(name: string, express: ExpressFactory): LayeredHarness {
+  return {
+    name,
+    innerFirst: false,
+    start(keyward, other) {
+      const app = express();
+      const show = (req: express5.Request, res: express5.Response) => {
+        res.json({ keyId: req.apiKey?.id });
+      };
+      app.use('/api', apiKeyAuth(keyward));
+      app.get('/api/read', apiKeyAuth(keyward, { scopes: ['items:read'] }), show);
+      app.get('/api/admin', apiKeyAuth(keyward, { scopes: ['items:admin'] }), show);
+      app.get('/api/any', apiKeyAuth(keyward, { anyScopes: ['items:admin', 'items:read'] }), show);
+      app.get('/api/costly', apiKeyAuth(keyward, { cost: 3 }), show);
+      app.get('/api/other', apiKeyAuth(other), show);
+      const paid = express.Router();
+      paid.use(apiKeyAuth(keyward, { cost: 2 }));
+      paid.get('/read', apiKeyAuth(keyward, { scopes: ['items:read'] }), show);
+      paid.get('/costly', apiKeyAuth(keyward, { cost: 3 }), show);
+      app.use('/paid', paid);
+      app.get(
+        '/spoofed',
+        (req, _res, next) => {
+          req.apiKey = FORGED_KEY;
+          next();
+        },
+        apiKeyAuth(keyward, { scopes: ['items:admin'] }),
+        show,
+      );
+      return listenOnLoopback(app);
+    },
+  };
+}
+
 /** An error handler that shows which error reached it, by its `code`. */
 const reportError: ErrorRequestHandler = (error, _req, res, _next) => {
   res.status(500).json({ error: (error as { code?: string }).code ?? 'unknown' });
 };
 
-/** A stand-in keyward whose verify answers `result` (for the paths a real one never takes). */
-function fakeKeyward(verify: () => unknown): Keyward {
-  return { verify, checkVerifyOptions: () => undefined } as unknown as Keyward;
+/** A stand-in keyward whose verifyOnce answers `verify()` (for paths a real one never takes). */
+function fakeKeyward(verify: (...args: unknown[]) => unknown): Keyward {
+  return {
+    verify,
+    verifyOnce: (_carrier: unknown, ...rest: unknown[]) => verify(...rest),
+    checkVerifyOptions: () => undefined,
+  } as unknown as Keyward;
 }
 
 const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore(), failedAttempts: false });
@@ -65,6 +109,7 @@ afterEach(async () => {
 
 for (const [name, express] of versions) {
   describeAdapterCases(harness(name, express));
+  describeLayeredCases(layered(name, express));
 
   describe(`${name}: middleware behaviour`, () => {
     it('guards every later route with one app.use line, under a mount path too', async () => {

@@ -66,7 +66,10 @@ function sendProblem(res: Response, result: VerifyRejection): void {
  * `req.apiKey` and the rate-limit headers, then calls `next()`; on rejection it sends the
  * rejection's status, headers and `application/problem+json` body (or calls `onReject`).
  * Options are checked here, so a bad scope throws at startup. The client IP is `req.ip`: set
- * Express's `trust proxy` to match your proxies.
+ * Express's `trust proxy` to match your proxies. A request already verified by an earlier
+ * `apiKeyAuth` of the same keyward (`app.use('/api', apiKeyAuth(keyward))`) is not verified or
+ * charged again: this one checks its own scopes and anyScopes, and charges only a `cost` it names
+ * (see `Keyward.verifyOnce`).
  *
  * @example
  * ```ts
@@ -107,7 +110,8 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): R
   }
 
   return function keywardApiKeyAuth(req: Request, res: Response, next: NextFunction): void {
-    const result = keyward.verify(
+    const result = keyward.verifyOnce(
+      req,
       {
         headers: req.headers,
         rawHeaders: req.rawHeaders,

@@ -17,6 +17,11 @@ import {
   type RunningApp,
   send,
 } from '../../../test-support/adapter-cases.js';
+import {
+  describeLayeredCases,
+  FORGED_KEY,
+  type LayeredHarness,
+} from '../../../test-support/layered-cases.js';
 import { apiKeyAuth } from './api-key-auth.js';
 
 type FastifyFactory = typeof Fastify5;
@@ -49,6 +54,57 @@ function harness(name: string, fastify: FastifyFactory): AdapterHarness {
   };
 }
 
+/**
+ * Layering in Fastify: a registration in a parent context and one in each route's child
+ * context (the child's hook runs first).
+ */
+function layered(name: string, fastify: FastifyFactory): LayeredHarness {
+  return {
+    name,
+    innerFirst: true,
+    async start(keyward, other) {
+      const app = fastify();
+      const child = (
+        parent: FastifyInstance,
+        path: string,
+        options: Parameters<typeof apiKeyAuth>[1],
+      ) =>
+        parent.register(async (scope) => {
+          await scope.register(apiKeyAuth, options);
+          scope.get(path, showKey);
+        });
+      await app.register(
+        async (api) => {
+          await api.register(apiKeyAuth, { keyward });
+          await child(api, '/read', { keyward, scopes: ['items:read'] });
+          await child(api, '/admin', { keyward, scopes: ['items:admin'] });
+          await child(api, '/any', { keyward, anyScopes: ['items:admin', 'items:read'] });
+          await child(api, '/costly', { keyward, cost: 3 });
+          await child(api, '/other', { keyward: other });
+        },
+        { prefix: '/api' },
+      );
+      await app.register(
+        async (paid) => {
+          await paid.register(apiKeyAuth, { keyward, cost: 2 });
+          await child(paid, '/read', { keyward, scopes: ['items:read'] });
+          await child(paid, '/costly', { keyward, cost: 3 });
+        },
+        { prefix: '/paid' },
+      );
+      await app.register(async (spoofed) => {
+        spoofed.addHook('onRequest', (request, _reply, done) => {
+          request.apiKey = FORGED_KEY;
+          done();
+        });
+        await spoofed.register(apiKeyAuth, { keyward, scopes: ['items:admin'] });
+        spoofed.get('/spoofed', showKey);
+      });
+      return listen(app);
+    },
+  };
+}
+
 const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore(), failedAttempts: false });
 let readKey: { key: string; id: string };
 let adminKey: { key: string; id: string };
@@ -76,6 +132,7 @@ function reportErrors(app: FastifyInstance): void {
 
 for (const [name, fastify] of versions) {
   describeAdapterCases(harness(name, fastify));
+  describeLayeredCases(layered(name, fastify));
 
   describe(`${name}: plugin behaviour`, () => {
     it('protects only the routes of the context it is registered in (and its children)', async () => {
@@ -265,6 +322,24 @@ for (const [name, fastify] of versions) {
       expectSuccess(await send(`${running.url}/admin`, { 'x-api-key': adminKey.key }), adminKey.id);
     });
 
+    it('charges a route config cost once under two registrations of one keyward', async () => {
+      const limited = await keyward.create({
+        name: 'route cost',
+        scopes: ['items:read'],
+        rateLimit: { capacity: 20, refillPerSecond: 0.001 },
+      });
+      const app = fastify();
+      await app.register(apiKeyAuth, { keyward });
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, { keyward, scopes: ['items:read'] });
+        child.get('/report', { config: { apiKey: { cost: 3 } } }, showKey);
+      });
+      running = await listen(app);
+      const reply = await send(`${running.url}/report`, { 'x-api-key': limited.key });
+      expectSuccess(reply, limited.record.id);
+      expect(reply.headers['ratelimit']).toMatch(/^"key";r=17;/);
+    });
+
     it('can be registered again in a child context with stricter defaults', async () => {
       const app = fastify();
       await app.register(apiKeyAuth, { keyward });
@@ -323,10 +398,70 @@ for (const [name, fastify] of versions) {
       });
     });
 
+    it('sends the default problem response when onReject sends nothing, sync or async', async () => {
+      const app = fastify();
+      const quiet: Array<[string, (r: unknown, q: unknown, reply: FastifyReply) => unknown]> = [
+        ['/sync', () => undefined],
+        ['/async', async () => undefined],
+        ['/code-only', (_r, _q, reply) => reply.code(418)],
+        ['/later', () => new Promise((resolve) => setTimeout(resolve, 20))],
+      ];
+      for (const [path, onReject] of quiet) {
+        await app.register(async (child) => {
+          await child.register(apiKeyAuth, { keyward, scopes: ['items:admin'], onReject });
+          child.get(path, showKey);
+        });
+      }
+      running = await listen(app);
+      for (const [path] of quiet) {
+        expectRejection(await send(`${running.url}${path}`), 'missing_key', 401);
+        expectRejection(await send(`${running.url}${path}`, bearer), 'insufficient_scope', 403);
+      }
+    });
+
+    it('keeps what onReject sent, also when an onSend hook holds the reply back', async () => {
+      const app = fastify();
+      app.addHook('onSend', async (_request, _reply, payload) => {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        return payload;
+      });
+      const custom = (result: { status: number }, reply: FastifyReply) =>
+        reply.code(result.status).send({ by: 'onReject' });
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, {
+          keyward,
+          onReject: (result, _request, reply) => {
+            custom(result, reply);
+          },
+        });
+        child.get('/sync', showKey);
+      });
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, {
+          keyward,
+          onReject: async (result, _request, reply) => {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            custom(result, reply);
+          },
+        });
+        child.get('/async', showKey);
+      });
+      running = await listen(app);
+      for (const path of ['/sync', '/async']) {
+        const reply = await send(`${running.url}${path}`);
+        expect({ path, status: reply.status, body: reply.json() }).toEqual({
+          path,
+          status: 401,
+          body: { by: 'onReject' },
+        });
+      }
+    });
+
     it('hands a rejected verify Promise to the error handler', async () => {
       const failure = Object.assign(new Error('verify broke'), { code: 'verify_broke' });
       const broken = {
         verify: () => Promise.reject(failure),
+        verifyOnce: () => Promise.reject(failure),
         checkVerifyOptions: () => undefined,
       } as unknown as Keyward;
       const app = fastify();

@@ -44,7 +44,8 @@ declare module 'fastify' {
 /**
  * Replaces the default problem response. Send the reply (`reply.code(…).headers(…).send(…)`),
  * or throw to hand an error to Fastify's error handler; a returned Promise is awaited and its
- * rejection reaches the error handler too. The route's handler does not run.
+ * rejection reaches the error handler too. The route's handler does not run. If it returns (or its
+ * Promise settles) without calling `reply.send`, the default problem response is sent.
  * `result.headers` holds what the response should carry (`WWW-Authenticate`, `Retry-After`, …).
  *
  * @example
@@ -80,8 +81,14 @@ function setHeaders(reply: FastifyReply, headers: ResponseHeaders): void {
   for (const name in headers) reply.header(name, headers[name]!);
 }
 
-/** What a route requires: its compiled verify options, or `false` when it is open. */
-type RouteRequirement = VerifyOptions | false;
+/**
+ * What a route requires of one registration: `first`, its compiled verify options when this
+ * registration's hook is the first of its keyward to see the request, and `later`, what it checks
+ * when another registration of the same keyward verified the request already (the same scopes;
+ * the plugin's own `cost` only, since a route's `config.apiKey.cost` is charged by the first).
+ * `false` when the route is open.
+ */
+type RouteRequirement = { readonly first: VerifyOptions; readonly later: VerifyOptions } | false;
 
 /**
  * A route's requirement from its `config`: the plugin's defaults, `false` for `apiKey: false`, or
@@ -89,7 +96,7 @@ type RouteRequirement = VerifyOptions | false;
  */
 function routeRequirement(
   keyward: Keyward,
-  defaults: VerifyOptions,
+  defaults: RouteRequirement & object,
   config: unknown,
   where: string,
 ): RouteRequirement {
@@ -99,7 +106,12 @@ function routeRequirement(
   if (typeof apiKey !== 'object' || apiKey === null) {
     throw new TypeError(`config.apiKey of ${where} must be an object or false`);
   }
-  return prepareVerifyOptions(keyward, apiKey as VerifyOptions, defaults);
+  const first = prepareVerifyOptions(keyward, apiKey as VerifyOptions, defaults.first);
+  const later =
+    (apiKey as VerifyOptions).cost === undefined
+      ? first
+      : prepareVerifyOptions(keyward, { scopes: first.scopes, anyScopes: first.anyScopes });
+  return { first, later };
 }
 
 /** `GET /items/:id`: a route's method and pattern from its config (never the client's URL). */
@@ -108,7 +120,17 @@ function routeName(config: object | undefined): string {
   return `${String(method)} ${String(url)}`;
 }
 
-/** Sends a verify result: the key and headers on success, the rejection otherwise. */
+function sendProblem(reply: FastifyReply, result: VerifyRejection): void {
+  reply.code(result.status);
+  setHeaders(reply, result.headers);
+  reply.send(JSON.stringify(result.body));
+}
+
+/**
+ * Sends a verify result: the key and headers on success, the rejection otherwise. An `onReject`
+ * that returns (or whose Promise settles) without sending the reply gets the default response
+ * sent for it, so the request never hangs.
+ */
 function createSettle(onReject: FastifyRejectHandler | undefined) {
   return function settle(
     result: VerifyResult,
@@ -123,32 +145,56 @@ function createSettle(onReject: FastifyRejectHandler | undefined) {
       return;
     }
     if (onReject === undefined) {
-      reply.code(result.status);
-      setHeaders(reply, result.headers);
-      reply.send(JSON.stringify(result.body));
+      sendProblem(reply, result);
       return;
     }
+    // Whether onReject called reply.send: `reply.sent` turns true only once the response has
+    // ended, which onSend hooks (compression, say) can put off past onReject's return.
+    let sendCalled = false;
+    const ownSend = Object.hasOwn(reply, 'send');
+    const send = reply.send;
+    reply.send = function keywardSendCalled(this: FastifyReply, payload?: unknown) {
+      sendCalled = true;
+      return send.call(this, payload);
+    };
+    const restore = () => {
+      if (ownSend) reply.send = send;
+      else delete (reply as { send?: unknown }).send;
+    };
+    const sendUnlessSent = () => {
+      restore();
+      if (!sendCalled && !reply.sent) sendProblem(reply, result);
+    };
     let returned: unknown;
     try {
       returned = onReject(result, request, reply);
     } catch (error) {
+      restore();
       done(error as Error);
       return;
     }
-    if (returned !== reply && isPromiseLike(returned)) returned.then(undefined, done);
+    if (returned !== reply && isPromiseLike(returned)) {
+      returned.then(sendUnlessSent, (error: unknown) => {
+        restore();
+        done(error as Error);
+      });
+      return;
+    }
+    sendUnlessSent();
   };
 }
 
 function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void {
   const {
     keyward,
-    verifyOptions: defaults,
+    verifyOptions: pluginOptions,
     onReject,
   } = prepareAdapterOptions(
     options?.keyward,
     options,
     'apiKeyAuth needs { keyward }: a Keyward instance from createKeyward()',
   );
+  const defaults = { first: pluginOptions, later: pluginOptions };
   const settle = createSettle(onReject);
   if (!fastify.hasRequestDecorator('apiKey')) fastify.decorateRequest('apiKey', undefined);
   // Set on a request by this registration's per-route hooks, so its fallback (below) knows the
@@ -161,9 +207,10 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
     request: FastifyRequest,
     reply: FastifyReply,
     done: HookHandlerDoneFunction,
-    requirement: VerifyOptions,
+    requirement: RouteRequirement & object,
   ): void {
-    const result = keyward.verify(
+    const result = keyward.verifyOnce(
+      request.raw,
       {
         headers: request.headers,
         rawHeaders: request.raw.rawHeaders,
@@ -171,7 +218,8 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
         method: request.method,
         url: request.url,
       },
-      requirement,
+      requirement.first,
+      requirement.later,
     );
     if (isPromiseLike(result)) {
       result.then((settled) => settle(settled, request, reply, done)).then(undefined, done);
@@ -181,7 +229,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
   }
 
   /** The `onRequest` hook of a guarded route, holding its compiled options. */
-  function hookFor(requirement: VerifyOptions): onRequestHookHandler {
+  function hookFor(requirement: RouteRequirement & object): onRequestHookHandler {
     return function keywardOnRequest(
       request: FastifyRequest,
       reply: FastifyReply,
@@ -277,7 +325,10 @@ const plugin: FastifyPluginCallback<ApiKeyAuthPluginOptions> = (fastify, options
  * with `config: { apiKey: false }` or sets its own requirements with
  * `config: { apiKey: { scopes } }`. Bad options throw at registration, a bad route config when
  * the route is added (or, for a route added before the plugin loaded, at its first request). The
- * client IP is `request.ip`: set Fastify's `trustProxy` to match your proxies.
+ * client IP is `request.ip`: set Fastify's `trustProxy` to match your proxies. Registered again in
+ * a child context with the same keyward, the inner registration's hook runs first and verifies;
+ * the outer one then checks only its own scopes and charges only a `cost` it names (see
+ * `Keyward.verifyOnce`). An `onReject` that sends nothing gets the default response sent.
  *
  * @example
  * ```ts

@@ -12,6 +12,11 @@ import {
   type RunningApp,
   send,
 } from '../../../test-support/adapter-cases.js';
+import {
+  describeLayeredCases,
+  FORGED_KEY,
+  type LayeredHarness,
+} from '../../../test-support/layered-cases.js';
 import { apiKeyAuth } from './api-key-auth.js';
 
 type KoaClass = typeof Koa3;
@@ -51,6 +56,49 @@ function harness(name: string, Koa: KoaClass): AdapterHarness {
       );
       app.use(route('/read', apiKeyAuth(keyward, { scopes: ['items:read'] }), showKey));
       app.use(route('/admin', apiKeyAuth(keyward, { scopes: ['items:admin'] }), showKey));
+      return listenOnLoopback(app.callback());
+    },
+  };
+}
+
+/** Runs `guard` for every path under `prefix` (what koa-mount or a router prefix does). */
+function under(prefix: string, guard: Middleware): Middleware {
+  return (ctx, next) => (ctx.path.startsWith(prefix) ? guard(ctx, next) : next());
+}
+
+/** The documented layering: `app.use(apiKeyAuth(keyward))` plus a guard in each route's chain. */
+function layered(name: string, Koa: KoaClass): LayeredHarness {
+  return {
+    name,
+    innerFirst: false,
+    start(keyward, other) {
+      const app = createApp(Koa);
+      app.use(under('/api/', apiKeyAuth(keyward)));
+      app.use(route('/api/read', apiKeyAuth(keyward, { scopes: ['items:read'] }), showKey));
+      app.use(route('/api/admin', apiKeyAuth(keyward, { scopes: ['items:admin'] }), showKey));
+      app.use(
+        route(
+          '/api/any',
+          apiKeyAuth(keyward, { anyScopes: ['items:admin', 'items:read'] }),
+          showKey,
+        ),
+      );
+      app.use(route('/api/costly', apiKeyAuth(keyward, { cost: 3 }), showKey));
+      app.use(route('/api/other', apiKeyAuth(other), showKey));
+      app.use(under('/paid/', apiKeyAuth(keyward, { cost: 2 })));
+      app.use(route('/paid/read', apiKeyAuth(keyward, { scopes: ['items:read'] }), showKey));
+      app.use(route('/paid/costly', apiKeyAuth(keyward, { cost: 3 }), showKey));
+      app.use(
+        route(
+          '/spoofed',
+          (ctx, next) => {
+            ctx.state.apiKey = FORGED_KEY;
+            return next();
+          },
+          apiKeyAuth(keyward, { scopes: ['items:admin'] }),
+          showKey,
+        ),
+      );
       return listenOnLoopback(app.callback());
     },
   };
@@ -98,6 +146,7 @@ const reportErrors: Middleware = async (ctx, next) => {
 
 for (const [name, Koa] of versions) {
   describeAdapterCases(harness(name, Koa));
+  describeLayeredCases(layered(name, Koa));
 
   describe(`${name}: middleware behaviour`, () => {
     it('guards every later middleware with one app.use line', async () => {

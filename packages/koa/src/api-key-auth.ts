@@ -59,7 +59,10 @@ function setHeaders(ctx: Context, headers: ResponseHeaders): void {
  * `ctx.state.apiKey` and the rate-limit headers and returns `next()`; on rejection it responds
  * with the rejection's status, headers and `application/problem+json` body (or calls
  * `onReject`). Options are checked here, so a bad scope throws at startup. The client IP is
- * `ctx.ip`: set `app.proxy` (and `app.maxIpsCount`) to match your proxies.
+ * `ctx.ip`: set `app.proxy` (and `app.maxIpsCount`) to match your proxies. A request already
+ * verified by an earlier `apiKeyAuth` of the same keyward is not verified or charged again: this
+ * one checks its own scopes and anyScopes, and charges only a `cost` it names (see
+ * `Keyward.verifyOnce`).
  *
  * @example
  * ```ts
@@ -93,7 +96,8 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): M
 
   return function keywardApiKeyAuth(ctx: Context, next: Next): unknown {
     const req = ctx.req;
-    const result = keyward.verify(
+    const result = keyward.verifyOnce(
+      req,
       {
         headers: req.headers,
         rawHeaders: req.rawHeaders,

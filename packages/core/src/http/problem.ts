@@ -19,7 +19,7 @@ export const REJECTIONS: Readonly<Record<RejectionCode, CodeInfo>> = {
   ambiguous_key: {
     status: 400,
     title: 'Bad Request',
-    detail: 'The request carries more than one API key.',
+    detail: 'The request carries more than one API key, or a key header more than once.',
   },
   malformed_key: { status: 401, title: 'Unauthorized', detail: 'The API key is malformed.' },
   wrong_environment: {

@@ -45,9 +45,21 @@ export function fromBase64Url(text: string): Uint8Array | undefined {
   return out;
 }
 
-/** Writes an ASCII string's char codes into `target` (which must be at least as long). */
+/**
+ * Writes an ASCII string's char codes into `target` (which must be at least as long); throws a
+ * TypeError for a char above 0x7f, whose char code is not its byte.
+ */
 export function asciiInto(text: string, target: Uint8Array): Uint8Array {
-  for (let i = 0; i < text.length; i++) target[i] = text.charCodeAt(i);
+  let all = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    all |= code;
+    target[i] = code;
+  }
+  if (all > 0x7f) {
+    target.fill(0);
+    throw new TypeError('asciiInto: only ASCII text is hashed here; encode other text as UTF-8');
+  }
   return text.length === target.length ? target : target.subarray(0, text.length);
 }
 

@@ -101,11 +101,21 @@ function equalsLowerCase(name: string, lower: string): boolean {
   return true;
 }
 
+/** Clears the collection state (the first token may be a key) and answers ambiguity. */
+function ambiguity(): Extraction {
+  first = undefined;
+  return AMBIGUOUS;
+}
+
 /**
- * Finds the API key in the configured headers. Identical copies count once; two different values
- * (two headers, repeated headers, or a comma-joined header) are ambiguous. When `rawHeaders` is
- * given it is used instead of `headers`, because Node keeps only the first of repeated
- * `Authorization` headers in `headers`.
+ * Finds the API key in the configured headers. Identical copies in different headers (or in one
+ * comma-joined value) count once; two different values are ambiguous, and so is a configured
+ * header sent as more than one field line, whatever the lines hold: `Authorization` is a
+ * singleton field (RFC 9110 §5.3: only list-based fields may be sent as several lines), and a
+ * second line next to a key is an ambiguity to refuse, not to resolve. When `rawHeaders` is given
+ * it is used instead of `headers`, because Node keeps only the first of repeated `Authorization`
+ * lines in `headers` (and joins other repeated lines with commas). `keyHeaders` holds at most 31
+ * names (Keyward allows 16).
  */
 export function extractKey(
   headers: HeaderBag,
@@ -115,12 +125,17 @@ export function extractKey(
   first = undefined;
   ambiguous = false;
   if (rawHeaders !== undefined) {
+    // Bit h set: keyHeaders[h] was seen on a line already.
+    let seen = 0;
     for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
       const name = rawHeaders[i];
       const value = rawHeaders[i + 1];
       if (typeof name !== 'string' || typeof value !== 'string') continue;
-      for (const header of keyHeaders) {
+      for (let h = 0; h < keyHeaders.length; h++) {
+        const header = keyHeaders[h]!;
         if (name.length === header.length && equalsLowerCase(name, header)) {
+          if ((seen & (1 << h)) !== 0) return ambiguity();
+          seen |= 1 << h;
           addValue(header, value);
         }
       }
@@ -130,7 +145,12 @@ export function extractKey(
       const value = headers[header];
       if (typeof value === 'string') addValue(header, value);
       else if (Array.isArray(value)) {
-        for (const item of value) if (typeof item === 'string') addValue(header, item);
+        let lines = 0;
+        for (const item of value) {
+          if (typeof item !== 'string') continue;
+          if (++lines > 1) return ambiguity();
+          addValue(header, item);
+        }
       }
     }
   }

@@ -3,8 +3,10 @@
  * states: the hot path of every verify. A key's secret is 43 characters, so its hash is ONE
  * compression, and its HMAC two. This module does exactly that work, reading the secret's char
  * codes straight into the message schedule, with no intermediate byte buffers, views or
- * allocations. Everything else (long inputs, hashes for storage) uses @noble/hashes; the tests
- * check this module against @noble/hashes and node:crypto.
+ * allocations. A char code is a byte only for ASCII, so any other text is refused with a
+ * TypeError (hashing its char codes would be neither UTF-8 nor what any other SHA-256 computes).
+ * Everything else (long inputs, hashes for storage) uses @noble/hashes; the tests check this
+ * module against the NIST CAVP short-message vectors, RFC 4231, @noble/hashes and node:crypto.
  */
 
 const K = new Int32Array([
@@ -71,15 +73,38 @@ function compress(state: Int32Array): void {
 }
 
 /**
- * Loads the final block of a message into W: `text`'s char codes (each < 256, at most
- * ONE_BLOCK_MAX of them), the 0x80 byte, zeros, and the message's length in bits, where the
- * message is `prefixBytes` already-compressed bytes followed by `text`.
+ * Loads `text`'s char codes into W[0..16) (zeros after them). Throws before hashing anything
+ * when `text` is longer than ONE_BLOCK_MAX or holds a char above 0x7f.
  */
-function loadLastBlock(text: string, prefixBytes: number): void {
+function loadText(text: string): void {
   const n = text.length;
+  if (n > ONE_BLOCK_MAX) throw new RangeError('sha256Short: at most 55 chars fit one block');
   for (let i = 0; i < 16; i++) W[i] = 0;
-  for (let i = 0; i < n; i++)
-    W[i >> 2] = W[i >> 2]! | ((text.charCodeAt(i) & 0xff) << (24 - 8 * (i & 3)));
+  let all = 0;
+  for (let i = 0; i < n; i++) {
+    const code = text.charCodeAt(i);
+    all |= code;
+    W[i >> 2] = W[i >> 2]! | (code << (24 - 8 * (i & 3)));
+  }
+  if (all > 0x7f) {
+    W.fill(0);
+    throw new TypeError('sha256Short: only ASCII text is hashed here; encode other text as UTF-8');
+  }
+}
+
+/** Loads `bytes` (at most ONE_BLOCK_MAX of them) into W[0..16) (zeros after them). */
+function loadBytes(bytes: Uint8Array): void {
+  const n = bytes.length;
+  if (n > ONE_BLOCK_MAX) throw new RangeError('sha256ShortBytes: at most 55 bytes fit one block');
+  for (let i = 0; i < 16; i++) W[i] = 0;
+  for (let i = 0; i < n; i++) W[i >> 2] = W[i >> 2]! | (bytes[i]! << (24 - 8 * (i & 3)));
+}
+
+/**
+ * Pads the final block loaded with `n` message bytes: the 0x80 byte, and the message's length in
+ * bits, where the message is `prefixBytes` already-compressed bytes followed by those `n`.
+ */
+function pad(n: number, prefixBytes: number): void {
   W[n >> 2] = W[n >> 2]! | (0x80 << (24 - 8 * (n & 3)));
   W[15] = (prefixBytes + n) * 8;
 }
@@ -96,7 +121,7 @@ function writeDigest(state: Int32Array, out: Uint8Array): void {
 }
 
 /**
- * SHA-256 of `text` (at most ONE_BLOCK_MAX chars, each < 256, taken as Latin-1 bytes) continued
+ * SHA-256 of `text` (at most ONE_BLOCK_MAX chars, all ASCII: a TypeError otherwise) continued
  * from `initial`, the state after `prefixBytes` bytes (SHA256_IV and 0 for a plain hash), into
  * `out`.
  */
@@ -106,8 +131,25 @@ export function sha256Short(
   initial: Int32Array = SHA256_IV,
   prefixBytes = 0,
 ): void {
+  loadText(text);
+  finish(text.length, out, initial, prefixBytes);
+}
+
+/** {@link sha256Short} of bytes: the same padding and compression, for any byte values. */
+export function sha256ShortBytes(
+  bytes: Uint8Array,
+  out: Uint8Array,
+  initial: Int32Array = SHA256_IV,
+  prefixBytes = 0,
+): void {
+  loadBytes(bytes);
+  finish(bytes.length, out, initial, prefixBytes);
+}
+
+/** Pads the loaded block of `n` bytes, compresses it from `initial` and writes the digest. */
+function finish(n: number, out: Uint8Array, initial: Int32Array, prefixBytes: number): void {
   STATE.set(initial);
-  loadLastBlock(text, prefixBytes);
+  pad(n, prefixBytes);
   compress(STATE);
   writeDigest(STATE, out);
   wipe();
@@ -148,9 +190,20 @@ export function hmacStates(key: Uint8Array): HmacStates {
 
 const INNER = new Uint8Array(32);
 
-/** HMAC-SHA256 of `text` (at most ONE_BLOCK_MAX Latin-1 chars) under `states`, into `out`. */
+/** HMAC-SHA256 of `text` (at most ONE_BLOCK_MAX ASCII chars) under `states`, into `out`. */
 export function hmacSha256Short(text: string, states: HmacStates, out: Uint8Array): void {
   sha256Short(text, INNER, states.inner, 64);
+  outerHash(states, out);
+}
+
+/** {@link hmacSha256Short} of bytes (at most ONE_BLOCK_MAX of them). */
+export function hmacSha256ShortBytes(bytes: Uint8Array, states: HmacStates, out: Uint8Array): void {
+  sha256ShortBytes(bytes, INNER, states.inner, 64);
+  outerHash(states, out);
+}
+
+/** The outer hash of HMAC: the inner digest (in INNER) as one padded block after the opad state. */
+function outerHash(states: HmacStates, out: Uint8Array): void {
   STATE.set(states.outer);
   for (let i = 0; i < 16; i++) W[i] = 0;
   for (let i = 0; i < 32; i++) W[i >> 2] = W[i >> 2]! | (INNER[i]! << (24 - 8 * (i & 3)));
