@@ -45,7 +45,7 @@ rmSync(directory, { recursive: true, force: true });
 
 console.log(
   '| build | run | verdict (exit) | (e) sha256 / hmac, ns | largest other gating, ns | ' +
-    'spin (p), ns | widest ± ns | epochs | s | load |',
+    'spin (p), ns | resolution ± ns | epochs | s | load |',
 );
 console.log('|---|---|---|---|---|---|---|---|---|---|');
 for (const { leaky, index, load, status, report } of rows) {
@@ -67,7 +67,7 @@ for (const { leaky, index, load, status, report } of rows) {
       `${e.map((r) => `${fmt(r.median.differenceNs)} [${r.median.intervalNs.join(', ')}]`).join(' / ')} | ` +
       `${fmt(largest.value)} ${largest.label} | ` +
       `${power.map((r) => r.fastestQuarter.differenceNs).join(' / ')} | ` +
-      `${report.power.widestGatingHalfWidthNs} | ${report.method.epochs} | ${report.seconds} | ` +
+      `${report.power.resolutionNs} | ${report.method.epochs} | ${report.seconds} | ` +
       `${load.toFixed(1)} |`,
   );
 }
