@@ -4,9 +4,9 @@
 // confidence intervals built over independent epochs. docs/security.md ("Timing") has the method,
 // the choice of the bound and the figures. Run it with
 //
-//   npx pnpm@10 test:timing              builds core, then the long run (~3 min); writes
+//   npx pnpm@10 test:timing              builds core, then the long run (~4 min); writes
 //                                        security/timing-results.json
-//   node security/timing.mjs --short     the CI run (~45 s; .ci/run runs it)
+//   node security/timing.mjs --short     the CI run (~41 s; .ci/run runs it)
 //   node security/timing.mjs --short --leaky
 //                                        the same against an early-exit digest compare (swapped in
 //                                        by security/leaky-compare.mjs as the core loads): must fail
