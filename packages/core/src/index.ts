@@ -1,5 +1,19 @@
 export { prepareAdapterOptions, prepareVerifyOptions } from './adapter-support.js';
 export { isPromiseLike } from './async.js';
+export type { AuditListOptions } from './audit/audit-trail.js';
+export { auditRecordHash, sealAuditRecord } from './audit/seal.js';
+export type {
+  AuditActor,
+  AuditChange,
+  AuditContext,
+  AuditDraft,
+  AuditEntry,
+  AuditEventType,
+  AuditQuery,
+  AuditRecord,
+  AuditStore,
+  AuditVerification,
+} from './audit/types.js';
 export {
   DuplicateKeyIdError,
   InvalidOptionsError,

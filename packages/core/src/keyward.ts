@@ -1,3 +1,6 @@
+import { type AuditListOptions, AuditTrail, isAuditStore } from './audit/audit-trail.js';
+import type { AuditContext, AuditEntry, AuditStore, AuditVerification } from './audit/types.js';
+import { KeywardError } from './errors.js';
 import { ENVIRONMENTS, type KeyEnvironment, PREFIX_PATTERN } from './key/format.js';
 import { normalizePeppers, SecretHasher } from './key/hash.js';
 import { type IssuedKey, KeyLifecycle } from './lifecycle.js';
@@ -57,6 +60,12 @@ export interface KeywardOptions {
   /** Milliseconds since the epoch; for tests. */
   clock?: (() => number) | undefined;
   onEvent?: ((event: KeywardEvent) => void) | undefined;
+  /**
+   * Where management calls append their audit entries. Default: the key store when it implements
+   * {@link AuditStore} (every store keyward ships does; entries are then written in the same
+   * transaction as the change). `false` keeps no trail.
+   */
+  auditStore?: AuditStore | false | undefined;
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -100,6 +109,7 @@ export class Keyward {
   readonly #lifecycle: KeyLifecycle;
   readonly #cache: RecordCache;
   readonly #unsubscribe: (() => void) | undefined;
+  readonly #audit: AuditTrail | undefined;
 
   /** @internal Use {@link createKeyward}. */
   constructor(options: KeywardOptions) {
@@ -196,6 +206,17 @@ export class Keyward {
         );
       }
     }
+    let audit: AuditTrail | undefined;
+    if (options.auditStore !== false) {
+      const auditStore = options.auditStore ?? (isAuditStore(keyStore) ? keyStore : undefined);
+      if (auditStore !== undefined && !isAuditStore(auditStore)) {
+        throw new TypeError('auditStore must implement appendAudit() and listAudit(), or be false');
+      }
+      if (auditStore !== undefined) {
+        audit = new AuditTrail(auditStore, (auditStore as unknown) === keyStore, storeTimeoutMs);
+      }
+    }
+    this.#audit = audit;
     const hasher = new SecretHasher(normalizePeppers(options.pepper));
     const emit = (event: KeywardEvent) => {
       try {
@@ -231,6 +252,7 @@ export class Keyward {
       storeTimeoutMs,
       clock,
       emit,
+      audit,
     });
     this.#unsubscribe = invalidation?.subscribeInvalidations((id) =>
       typeof id === 'string' ? this.#cache.invalidate(id) : this.#cache.clear(),
@@ -275,10 +297,10 @@ export class Keyward {
    *
    * @example
    * ```ts
-   * const { key } = await keyward.rotate(id, { gracePeriodMs: 86_400_000 });
+   * const { key } = await keyward.rotate(id, { gracePeriodMs: 86_400_000, reason: 'yearly rotation' });
    * ```
    */
-  rotate(id: string, options?: { gracePeriodMs?: number }): Promise<IssuedKey> {
+  rotate(id: string, options?: { gracePeriodMs?: number } & AuditContext): Promise<IssuedKey> {
     return this.#lifecycle.rotate(id, options);
   }
 
@@ -288,28 +310,82 @@ export class Keyward {
    *
    * @example
    * ```ts
-   * await keyward.revoke(id, { reason: 'leaked in a public repo' });
+   * await keyward.revoke(id, { reason: 'leaked in a public repo', actor: { type: 'user', id: 'alice' } });
    * ```
    */
-  revoke(id: string, options?: { reason?: string }): Promise<KeyInfo> {
+  revoke(id: string, options?: AuditContext): Promise<KeyInfo> {
     return this.#lifecycle.revoke(id, options);
   }
 
   /**
    * Changes a key's name, scopes, restrictions, limits, expiry, metadata or disabled flag.
-   * `null` removes an optional field. Pass `expectedVersion` to refuse a stale update.
+   * `null` removes an optional field. Pass `expectedVersion` to refuse a stale update, and
+   * `actor`/`reason` for the audit trail.
    *
    * @example
    * ```ts
-   * await keyward.update(id, { scopes: ['invoices:*'], ips: null, disabled: false });
+   * await keyward.update(id, { scopes: ['invoices:*'], ips: null }, { actor: { type: 'user', id: 'alice' } });
    * ```
    */
   update(
     id: string,
     changes: UpdateKeyOptions,
-    options?: { expectedVersion?: number },
+    options?: { expectedVersion?: number } & AuditContext,
   ): Promise<KeyInfo> {
     return this.#lifecycle.update(id, changes, options);
+  }
+
+  /**
+   * Disables a key (requests get `disabled_key`) until {@link Keyward.enable}. Recorded in the
+   * audit trail as `key.disabled`.
+   *
+   * @example
+   * ```ts
+   * await keyward.disable(id, { actor: { type: 'service', id: 'fraud-detector' }, reason: 'abuse' });
+   * ```
+   */
+  disable(id: string, options?: { expectedVersion?: number } & AuditContext): Promise<KeyInfo> {
+    return this.#lifecycle.setDisabled(id, true, options);
+  }
+
+  /**
+   * Enables a disabled key. Recorded in the audit trail as `key.enabled`.
+   *
+   * @example
+   * ```ts
+   * await keyward.enable(id, { actor: { type: 'user', id: 'alice' }, reason: 'customer paid' });
+   * ```
+   */
+  enable(id: string, options?: { expectedVersion?: number } & AuditContext): Promise<KeyInfo> {
+    return this.#lifecycle.setDisabled(id, false, options);
+  }
+
+  /**
+   * One page of the audit trail, in order (`seq`), optionally one key's entries or those since a
+   * time. Throws a KeywardError with code `no_audit_store` when there is no audit store.
+   *
+   * @example
+   * ```ts
+   * let page = await keyward.audit({ keyId: '4GhT9xQ2mPz1' });
+   * while (page.cursor) page = await keyward.audit({ keyId: '4GhT9xQ2mPz1', cursor: page.cursor });
+   * ```
+   */
+  async audit(options?: AuditListOptions): Promise<{ items: AuditEntry[]; cursor?: string }> {
+    return this.#auditTrail().page(options);
+  }
+
+  /**
+   * Reads the whole audit trail and checks its hash chain: `{ ok: true, entries, head }`, or
+   * `{ ok: false, seq }` with the first entry that was changed, removed or moved.
+   *
+   * @example
+   * ```ts
+   * const check = await keyward.verifyAudit();
+   * if (!check.ok) console.error(`audit trail tampered with at entry ${check.seq}`);
+   * ```
+   */
+  async verifyAudit(): Promise<AuditVerification> {
+    return this.#auditTrail().verify();
   }
 
   /**
@@ -373,6 +449,16 @@ export class Keyward {
    */
   close(): void {
     this.#unsubscribe?.();
+  }
+
+  #auditTrail(): AuditTrail {
+    if (this.#audit === undefined) {
+      throw new KeywardError(
+        'no_audit_store',
+        'this keyward has no audit store (the key store is not an AuditStore, or auditStore is false)',
+      );
+    }
+    return this.#audit;
   }
 
   toJSON(): { prefix: string; environments: readonly KeyEnvironment[] } {

@@ -1,3 +1,4 @@
+import type { AuditActor } from './audit/types.js';
 import type { HeaderBag } from './key/extract.js';
 import type { KeyEnvironment } from './key/format.js';
 import type { Quota } from './limits/quota.js';
@@ -196,6 +197,10 @@ export interface CreateKeyOptions {
   quota?: Quota | undefined;
   expiresAt?: Date | number | undefined;
   metadata?: Record<string, unknown> | undefined;
+  /** Who creates the key, for the audit trail. */
+  actor?: AuditActor | undefined;
+  /** Why, for the audit trail. */
+  reason?: string | undefined;
 }
 
 /**
