@@ -1,4 +1,8 @@
 import {
+  type AuditDraft,
+  type AuditQuery,
+  type AuditRecord,
+  type AuditStore,
   DuplicateKeyIdError,
   InvalidOptionsError,
   type KeyListQuery,
@@ -6,6 +10,7 @@ import {
   type KeyRecord,
   type KeyStore,
 } from '@keyward/core';
+import { PostgresAudit } from './audit.js';
 import type { PostgresQueryable } from './queryable.js';
 import { COLUMNS, fromRow, RAW_TYPES, type Row, toRow } from './row.js';
 import { statementName } from './statement-name.js';
@@ -71,13 +76,14 @@ const SELECT_LIST = COLUMNS.join(', ');
  * });
  * ```
  */
-export class PostgresStore implements KeyStore {
+export class PostgresStore implements KeyStore, AuditStore {
   /** The table, as quoted SQL. */
   readonly table: string;
   readonly #pool: PostgresQueryable;
   readonly #get: Statement;
   readonly #insert: Statement;
   readonly #update: Statement;
+  readonly #audit: PostgresAudit;
 
   constructor(options: PostgresStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -86,7 +92,8 @@ export class PostgresStore implements KeyStore {
     if (typeof (options.pool as { query?: unknown } | null)?.query !== 'function') {
       throw new TypeError('pool must be a pg.Pool or pg.Client');
     }
-    const table = parseTableName(options.table ?? DEFAULT_TABLE).sql;
+    const parsed = parseTableName(options.table ?? DEFAULT_TABLE);
+    const table = parsed.sql;
     this.table = table;
     this.#pool = options.pool;
     const params = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
@@ -103,6 +110,12 @@ export class PostgresStore implements KeyStore {
     this.#get = statement('get', get);
     this.#insert = statement('insert', insert);
     this.#update = statement('update', update);
+    this.#audit = new PostgresAudit(
+      options.pool,
+      parsed,
+      { insert, update, columns: COLUMNS.length },
+      prepare,
+    );
   }
 
   async getKey(id: string): Promise<KeyRecord | undefined> {
@@ -111,24 +124,57 @@ export class PostgresStore implements KeyStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
-  async insertKey(record: KeyRecord): Promise<void> {
+  async insertKey(record: KeyRecord, audit?: AuditDraft): Promise<void> {
     const values = toRow(record);
     try {
+      if (audit !== undefined) {
+        await this.#audit.insertKey(values, audit);
+        return;
+      }
       await this.#pool.query({ ...this.#insert, values, types: RAW_TYPES });
     } catch (error) {
       throw writeError(error, record.id);
     }
   }
 
-  async updateKey(record: KeyRecord, expectedVersion: number): Promise<boolean> {
+  async updateKey(
+    record: KeyRecord,
+    expectedVersion: number,
+    audit?: AuditDraft,
+  ): Promise<boolean> {
     if (!Number.isSafeInteger(expectedVersion)) return false;
     const values = [...toRow(record), String(expectedVersion)];
     try {
+      if (audit !== undefined) return await this.#audit.updateKey(values, audit);
       const { rowCount } = await this.#pool.query({ ...this.#update, values, types: RAW_TYPES });
       return rowCount === 1;
     } catch (error) {
       throw writeError(error, record.id);
     }
+  }
+
+  /**
+   * Seals `draft` after the trail's last entry and appends it to `<table>_audit`.
+   *
+   * @example
+   * ```ts
+   * await store.appendAudit({ id: 'aud_1', at: Date.now(), type: 'key.updated', keyId: '4GhT9xQ2mPz1' });
+   * ```
+   */
+  appendAudit(draft: AuditDraft): Promise<AuditRecord> {
+    return this.#audit.append(draft);
+  }
+
+  /**
+   * Audit entries in `seq` order, by key, since a time and after a seq.
+   *
+   * @example
+   * ```ts
+   * const entries = await store.listAudit({ keyId: '4GhT9xQ2mPz1', limit: 100 });
+   * ```
+   */
+  listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#audit.list(query);
   }
 
   async listKeys(query: KeyListQuery): Promise<KeyPage> {
