@@ -2,8 +2,8 @@ import {
   type AuditDraft,
   type AuditQuery,
   type AuditRecord,
-  sealAuditRecord,
   StoreUnavailableError,
+  sealAuditRecord,
 } from '@keyward/core';
 import type { RedisClient, StoreScripts } from './commands.js';
 import type { KeyNames } from './keys.js';
