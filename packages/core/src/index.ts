@@ -1,4 +1,11 @@
 export { prepareAdapterOptions, prepareVerifyOptions } from './adapter-support.js';
+export type {
+  Alert,
+  AlertKind,
+  AlertOptions,
+  AlertThresholds,
+  AlertWebhook,
+} from './alerts/types.js';
 export { isPromiseLike } from './async.js';
 export type { AuditListOptions } from './audit/audit-trail.js';
 export { auditRecordHash, sealAuditRecord } from './audit/seal.js';

@@ -1,3 +1,6 @@
+import { AlertEngine } from './alerts/alert-engine.js';
+import { compileAlertOptions } from './alerts/thresholds.js';
+import type { AlertOptions } from './alerts/types.js';
 import { type AuditListOptions, AuditTrail, isAuditStore } from './audit/audit-trail.js';
 import type { AuditContext, AuditEntry, AuditStore, AuditVerification } from './audit/types.js';
 import { KeywardError } from './errors.js';
@@ -66,6 +69,12 @@ export interface KeywardOptions {
    * transaction as the change). `false` keeps no trail.
    */
   auditStore?: AuditStore | false | undefined;
+  /**
+   * Alerts on unusual use of keys (spikes, a revoked key's secret, a new network…), computed in
+   * this process from what verify already sees, to `onAlert`, the `alert` event and a signed
+   * webhook. Off (`undefined` or `false`) by default. See docs/alerts.md.
+   */
+  alerts?: AlertOptions | false | undefined;
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -110,6 +119,7 @@ export class Keyward {
   readonly #cache: RecordCache;
   readonly #unsubscribe: (() => void) | undefined;
   readonly #audit: AuditTrail | undefined;
+  readonly #alerts: AlertEngine | undefined;
 
   /** @internal Use {@link createKeyward}. */
   constructor(options: KeywardOptions) {
@@ -225,6 +235,11 @@ export class Keyward {
         // Event handlers never break keyward.
       }
     };
+    const alerts =
+      options.alerts === undefined || options.alerts === false
+        ? undefined
+        : new AlertEngine(compileAlertOptions(options.alerts), emit);
+    this.#alerts = alerts;
     this.prefix = prefix;
     this.environments = Object.freeze([...environments]);
     this.#verifier = new Verifier({
@@ -241,6 +256,8 @@ export class Keyward {
       storeTimeoutMs,
       clock,
       emit: onEvent === undefined ? undefined : emit,
+      observer: alerts,
+      onAnomaly: alerts === undefined ? undefined : (event) => alerts.anomaly(event),
     });
     this.#lifecycle = new KeyLifecycle({
       prefix,
@@ -440,7 +457,8 @@ export class Keyward {
   }
 
   /**
-   * Stops listening for invalidations. Stores and their clients stay open (they are yours).
+   * Stops listening for invalidations and stops alert delivery (alerts still waiting are reported
+   * as `alert.undelivered` events). Stores and their clients stay open (they are yours).
    *
    * @example
    * ```ts
@@ -449,6 +467,7 @@ export class Keyward {
    */
   close(): void {
     this.#unsubscribe?.();
+    this.#alerts?.close();
   }
 
   #auditTrail(): AuditTrail {

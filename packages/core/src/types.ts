@@ -1,3 +1,4 @@
+import type { Alert, AlertKind } from './alerts/types.js';
 import type { AuditActor } from './audit/types.js';
 import type { HeaderBag } from './key/extract.js';
 import type { KeyEnvironment } from './key/format.js';
@@ -295,4 +296,23 @@ export type KeywardEvent =
       readonly detail: string;
       readonly keyId?: string | undefined;
       readonly ip?: string | undefined;
+    }
+  | {
+      /** An alert (see `createKeyward({ alerts })`), as `onAlert` gets it. */
+      readonly type: 'alert';
+      readonly at: Date;
+      readonly keyId?: string | undefined;
+      readonly alert: Alert;
+    }
+  | {
+      /** An alert that did not reach its webhook, or was dropped with the delivery queue full. */
+      readonly type: 'alert.undelivered';
+      readonly at: Date;
+      readonly keyId?: string | undefined;
+      readonly alertId: string;
+      readonly kind: AlertKind;
+      readonly reason: 'queue_full' | 'failed' | 'closed';
+      readonly attempts: number;
+      /** The webhook's last HTTP status, when it answered. */
+      readonly status?: number | undefined;
     };
