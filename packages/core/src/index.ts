@@ -46,6 +46,12 @@ export type { IpAllowList } from './policy/ip-allow-list.js';
 export { compileIpAllowList } from './policy/ip-allow-list.js';
 export type { ReferrerAllowList } from './policy/referrer.js';
 export { compileReferrerAllowList } from './policy/referrer.js';
+export type {
+  LastUsedSource,
+  ReviewFinding,
+  ReviewFindingKind,
+  ReviewPolicy,
+} from './review.js';
 export { MemoryStore } from './stores/memory-store.js';
 export type {
   InvalidationChannel,

@@ -10,6 +10,12 @@ import { type IssuedKey, KeyLifecycle } from './lifecycle.js';
 import { FailedAttempts } from './limits/failed-attempts.js';
 import type { RateLimit } from './limits/token-bucket.js';
 import { RecordCache } from './record-cache.js';
+import {
+  type LastUsedSource,
+  type ReviewFinding,
+  type ReviewPolicy,
+  reviewKeys,
+} from './review.js';
 import { MemoryStore } from './stores/memory-store.js';
 import type { InvalidationChannel, KeyStore, LimitStore, MaybePromise } from './stores/types.js';
 import type {
@@ -120,6 +126,7 @@ export class Keyward {
   readonly #unsubscribe: (() => void) | undefined;
   readonly #audit: AuditTrail | undefined;
   readonly #alerts: AlertEngine | undefined;
+  readonly #review: (policy: ReviewPolicy) => Promise<ReviewFinding[]>;
 
   /** @internal Use {@link createKeyward}. */
   constructor(options: KeywardOptions) {
@@ -240,6 +247,14 @@ export class Keyward {
         ? undefined
         : new AlertEngine(compileAlertOptions(options.alerts), emit);
     this.#alerts = alerts;
+    // Last-used times come from the usage store; until usage lands (#15) that is a key store
+    // that answers lastUsed(ids) itself. Without one, reviews say usage is unknown.
+    const usage =
+      typeof (keyStore as Partial<LastUsedSource>).lastUsed === 'function'
+        ? (keyStore as unknown as LastUsedSource)
+        : undefined;
+    this.#review = (policy) =>
+      reviewKeys(keyStore as KeyStore, usage, policy, clock, storeTimeoutMs);
     this.prefix = prefix;
     this.environments = Object.freeze([...environments]);
     this.#verifier = new Verifier({
@@ -468,6 +483,23 @@ export class Keyward {
   close(): void {
     this.#unsubscribe?.();
     this.#alerts?.close();
+  }
+
+  /**
+   * An access review: every key that can still be used, checked against the policy. Findings:
+   * `never_used`, `unused`, `rotation_overdue`, `no_expiry`, `wildcard_scope`, `unrestricted`
+   * (a live secret key with no IP, referrer or route restriction) and `publishable_without_origin`.
+   * When no usage store says when keys were last used, old keys are reported as `unused` with
+   * "usage unknown" in the detail rather than as never used.
+   *
+   * @example
+   * ```ts
+   * const findings = await keyward.review({ unusedDays: 90, rotateEveryDays: 90 });
+   * for (const f of findings) console.log(f.keyId, f.kind, f.detail);
+   * ```
+   */
+  async review(policy: ReviewPolicy = {}): Promise<ReviewFinding[]> {
+    return this.#review(policy);
   }
 
   #auditTrail(): AuditTrail {
