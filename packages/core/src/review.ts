@@ -55,7 +55,15 @@ export interface ReviewPolicy {
   now?: Date | number | undefined;
 }
 
-/** Where a review reads when each key was last used (the usage store's `lastUsed`). */
+/**
+ * Where a review reads when each key was last used (the usage store's `lastUsed`): ms since the
+ * epoch per key id; an id missing from the map was never used.
+ *
+ * @example
+ * ```ts
+ * const source: LastUsedSource = { lastUsed: (ids) => new Map(ids.map((id) => [id, Date.now()])) };
+ * ```
+ */
 export interface LastUsedSource {
   lastUsed(keyIds: readonly string[]): MaybePromise<ReadonlyMap<string, number>>;
 }

@@ -42,7 +42,7 @@ export class AlertEngine implements VerifyObserver {
 
   constructor(config: AlertConfig, emit: (event: KeywardEvent) => void) {
     this.#config = config;
-    this.#cooldown = new Cooldown(config.cooldownMs, 8 * config.maxKeys + 1000);
+    this.#cooldown = new Cooldown(config.cooldownMs, 4 * config.maxKeys + 1000);
     this.#delivery = new AlertDelivery({
       onAlert: config.onAlert,
       emit,
