@@ -25,7 +25,10 @@ export interface VerifyObservation {
   readonly quota?: LimitResult | undefined;
 }
 
-/** Receives every verification's observation; must not throw (keyward guards it anyway). */
+/**
+ * Receives every verification's observation; must not throw (keyward guards it anyway). The
+ * object may be reused once `observe` returns: copy what you keep.
+ */
 export interface VerifyObserver {
   observe(observation: VerifyObservation): void;
 }

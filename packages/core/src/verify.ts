@@ -112,6 +112,10 @@ export class Verifier {
   #lastOptions: VerifyOptions | undefined;
   #lastCompiled: CompiledOptions | undefined;
   readonly #digest = new Uint8Array(DIGEST_LENGTH);
+  // One observation object reused while it is free (a synchronous verification hands it back at
+  // its outcome); a verification that starts while it is out (async paths) gets its own.
+  readonly #scratch: Observation = observation(0, undefined, 1);
+  #scratchFree = true;
   readonly #previousDigest = new Uint8Array(DIGEST_LENGTH);
 
   constructor(private readonly config: VerifierConfig) {}
@@ -142,7 +146,8 @@ export class Verifier {
         ? request.headers
         : NO_HEADER_BAG;
     const raw = Array.isArray(request?.rawHeaders) ? request.rawHeaders : undefined;
-    const seen = config.observer === undefined ? undefined : observation(now, ip, compiled.cost);
+    const seen =
+      config.observer === undefined ? undefined : this.#observation(now, ip, compiled.cost);
     const extraction = extractKey(headers, config.keyHeaders, raw);
     if (extraction.kind === 'none') {
       return this.#reject('missing_key', now, ip, undefined, undefined, seen);
@@ -509,6 +514,20 @@ export class Verifier {
     return result;
   }
 
+  #observation(now: number, ip: string | undefined, cost: number): Observation {
+    if (!this.#scratchFree) return observation(now, ip, cost);
+    this.#scratchFree = false;
+    const seen = this.#scratch;
+    seen.now = now;
+    seen.ip = ip;
+    seen.cost = cost;
+    seen.entry = undefined;
+    seen.secretMatched = false;
+    seen.previousSecret = false;
+    seen.quota = undefined;
+    return seen;
+  }
+
   /** Hands a finished observation to the observer, which can never break verify. */
   #observe(seen: Observation, outcome: Observation['outcome'], keyId: string | undefined): void {
     seen.outcome = outcome;
@@ -518,6 +537,7 @@ export class Verifier {
     } catch {
       // Observers never break verify.
     }
+    if (seen === this.#scratch) this.#scratchFree = true;
   }
 
   #anomaly(event: Extract<KeywardEvent, { type: 'anomaly' }>): void {

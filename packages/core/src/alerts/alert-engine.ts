@@ -13,13 +13,24 @@ import type { Alert, AlertKind } from './types.js';
 
 const DAY = 86_400_000;
 
+const MINUTE = 60_000;
+
 /** What the detectors remember about one key (see docs/alerts.md for the memory bounds). */
 class KeyWatch {
   readonly spike = new SpikeMeter();
   readonly networks = new NetworkMemory();
   failures: RestrictionFailures | undefined;
   quota: QuotaLevels | undefined;
-  constructor(readonly firstSeen: number) {}
+  /** Dropped from the engine's map: a cached record holding it must look up a fresh one. */
+  dropped = false;
+  /** When to move the key to the young end of the map again (once a minute while in use). */
+  refreshAt: number;
+  constructor(
+    readonly id: string,
+    readonly firstSeen: number,
+  ) {
+    this.refreshAt = firstSeen + MINUTE;
+  }
 }
 
 function minutes(ms: number): string {
@@ -57,9 +68,12 @@ export class AlertEngine implements VerifyObserver {
     if (!o.secretMatched || entry === undefined) return;
     const t = this.#config.thresholds;
     const now = o.now;
-    const id = entry.record.id;
-    let watch = this.#watches.get(id);
-    if (watch === undefined) watch = this.#watch(id, now);
+    let watch = entry.alertWatch as KeyWatch | undefined;
+    if (watch === undefined || watch.dropped) {
+      watch = this.#watch(entry.record.id, now);
+      entry.alertWatch = watch;
+    }
+    if (now >= watch.refreshAt) this.#refresh(watch, now);
     const spike = watch.spike.count(now, t);
     if (spike !== undefined) {
       this.#raise(
@@ -73,14 +87,11 @@ export class AlertEngine implements VerifyObserver {
           limit: spike.limit,
         },
       );
-      // The key is busy: keep it among the remembered ones.
-      this.#watches.delete(id);
-      this.#watches.set(id, watch);
     }
     const ip = o.ip;
     if (ip !== undefined) {
-      const learning = now - watch.firstSeen < t.networkLearningMs;
-      const network = watch.networks.see(ip, now, this.#memoryMs, t.maxNetworksPerKey, learning);
+      const learnUntil = watch.firstSeen + t.networkLearningMs;
+      const network = watch.networks.see(ip, now, this.#memoryMs, t.maxNetworksPerKey, learnUntil);
       if (network !== undefined) {
         this.#raise(
           'new_network',
@@ -197,15 +208,28 @@ export class AlertEngine implements VerifyObserver {
     }
   }
 
+  /** The key's state: the one remembered, or a new one (dropping the least recently active). */
   #watch(id: string, now: number): KeyWatch {
-    const watch = new KeyWatch(now);
     const watches = this.#watches;
+    const known = watches.get(id);
+    if (known !== undefined) return known;
+    const watch = new KeyWatch(id, now);
     watches.set(id, watch);
     if (watches.size > this.#config.maxKeys) {
-      const oldest = watches.keys().next().value;
-      if (oldest !== undefined) watches.delete(oldest);
+      const oldest = watches.values().next().value;
+      if (oldest !== undefined) {
+        oldest.dropped = true;
+        watches.delete(oldest.id);
+      }
     }
     return watch;
+  }
+
+  /** Moves a key in use to the young end of the map, so the least recently active goes first. */
+  #refresh(watch: KeyWatch, now: number): void {
+    watch.refreshAt = now + MINUTE;
+    this.#watches.delete(watch.id);
+    this.#watches.set(watch.id, watch);
   }
 
   #raise(

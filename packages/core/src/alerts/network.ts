@@ -36,20 +36,25 @@ export class NetworkMemory {
   readonly #seen = new Map<string, number>();
   #lastIp: string | undefined;
   #current: string | undefined;
+  /** `a.b.c.` when the current network is an IPv4 /24: another host in it costs no parsing. */
+  #currentIpv4 = '\u0000';
   #currentSeenAt = 0;
 
   /**
    * Records a use from `ip` at `now`. Returns the network when it is new — unseen within
-   * `memoryMs` while the key already has history and `learning` is over — else undefined.
+   * `memoryMs` while the key already has history and its learning period (until `learnUntil`) is
+   * over — else undefined.
    */
   see(
     ip: string,
     now: number,
     memoryMs: number,
     max: number,
-    learning: boolean,
+    learnUntil: number,
   ): string | undefined {
-    if (ip === this.#lastIp) {
+    const sameHost = ip === this.#lastIp;
+    if (sameHost || this.#inCurrentIpv4(ip)) {
+      if (!sameHost) this.#lastIp = ip;
       this.#currentSeenAt = now;
       return undefined;
     }
@@ -63,13 +68,26 @@ export class NetworkMemory {
     const seen = this.#seen;
     if (this.#current !== undefined) seen.set(this.#current, this.#currentSeenAt);
     const last = seen.get(network);
-    const isNew = !learning && seen.size > 0 && (last === undefined || now - last > memoryMs);
-    seen.delete(network);
+    const isNew =
+      now >= learnUntil && seen.size > 0 && (last === undefined || now - last > memoryMs);
     seen.set(network, now);
     this.#current = network;
+    this.#currentIpv4 = network.endsWith('.0/24') ? network.slice(0, -4) : '\u0000';
     this.#currentSeenAt = now;
     if (seen.size > max) this.#forget(now, memoryMs, max);
     return isNew ? network : undefined;
+  }
+
+  /** Whether `ip` is a dotted IPv4 address in the current /24 (`a.b.c.` + digits). */
+  #inCurrentIpv4(ip: string): boolean {
+    const prefix = this.#currentIpv4;
+    const rest = ip.length - prefix.length;
+    if (rest < 1 || rest > 3 || !ip.startsWith(prefix)) return false;
+    for (let i = prefix.length; i < ip.length; i++) {
+      const c = ip.charCodeAt(i);
+      if (c < 48 || c > 57) return false;
+    }
+    return true;
   }
 
   /** How many networks are remembered. */

@@ -16,6 +16,8 @@ export class QuotaLevels {
     percents: readonly number[],
   ): { percent: number; used: number; limit: number; windowStart: number } | undefined {
     const used = quota.limit - result.remaining;
+    // Most requests are far below the lowest percentage: one multiplication decides.
+    if (result.allowed && used * 100 < percents[0]! * quota.limit) return undefined;
     const share = result.allowed ? (used / quota.limit) * 100 : 100;
     let level = 0;
     for (const percent of percents) if (share >= percent) level = percent;

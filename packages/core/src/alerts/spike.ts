@@ -12,6 +12,8 @@ const MAX_IDLE = 100_000;
  */
 export class SpikeMeter {
   #minute = -1;
+  /** When the current minute ends (ms): the only comparison most requests make. */
+  #minuteEnd = Number.NEGATIVE_INFINITY;
   #partial = true;
   #count = 0;
   #average = 0;
@@ -23,8 +25,7 @@ export class SpikeMeter {
     now: number,
     t: Readonly<AlertThresholds>,
   ): { count: number; average: number; limit: number } | undefined {
-    const minute = Math.floor(now / MINUTE);
-    if (minute > this.#minute) this.#roll(minute, t);
+    if (now >= this.#minuteEnd) this.#roll(Math.floor(now / MINUTE), t);
     if (++this.#count <= this.#limit) return undefined;
     const figures = { count: this.#count, average: this.#average, limit: this.#limit };
     this.#limit = Number.POSITIVE_INFINITY;
@@ -47,6 +48,7 @@ export class SpikeMeter {
       this.#partial = false;
     }
     this.#minute = minute;
+    this.#minuteEnd = (minute + 1) * MINUTE;
     this.#count = 0;
     this.#limit =
       this.#history >= t.spikeWarmupMinutes
