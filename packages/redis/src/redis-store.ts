@@ -173,20 +173,7 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel, Au
       const indexes = this.#names.indexesOf(record.ownerId, record.environment);
       const keys = [this.#names.record(record.id), ...indexes];
       const args = [record.id, JSON.stringify(record), record.version, JSON.stringify(indexes)];
-      const inserted =
-        audit === undefined
-          ? await this.#scripts.insertKey(keys.length, ...keys, ...args)
-          : (
-              await this.#audit.write(audit, (auditKeys, auditArgs) =>
-                this.#scripts.insertKeyAudited(
-                  keys.length + auditKeys.length,
-                  ...keys,
-                  ...auditKeys,
-                  ...args,
-                  ...auditArgs,
-                ),
-              )
-            ).reply;
+      const inserted = await this.#write('insertKey', keys, args, audit);
       if (inserted !== 1) throw new DuplicateKeyIdError(record.id);
     });
   }
@@ -216,20 +203,7 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel, Au
           previous.length,
           JSON.stringify(next),
         ];
-        const reply =
-          audit === undefined
-            ? await this.#scripts.updateKey(keys.length, ...keys, ...args)
-            : (
-                await this.#audit.write(audit, (auditKeys, auditArgs) =>
-                  this.#scripts.updateKeyAudited(
-                    keys.length + auditKeys.length,
-                    ...keys,
-                    ...auditKeys,
-                    ...args,
-                    ...auditArgs,
-                  ),
-                )
-              ).reply;
+        const reply = await this.#write('updateKey', keys, args, audit);
         if (reply === 1) return true;
         if (!Array.isArray(reply)) return false;
         const stored = String(reply[0] ?? '');
@@ -329,6 +303,30 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel, Au
    */
   close(): void {
     this.#subscriber.close();
+  }
+
+  /**
+   * Runs a record script; with an audit draft, its audited twin, which also appends the entry
+   * (the audit keys and arguments follow the record's).
+   */
+  async #write(
+    script: 'insertKey' | 'updateKey',
+    keys: string[],
+    args: (string | number)[],
+    audit: AuditDraft | undefined,
+  ): Promise<unknown> {
+    if (audit === undefined) return this.#scripts[script](keys.length, ...keys, ...args);
+    const audited = script === 'insertKey' ? 'insertKeyAudited' : 'updateKeyAudited';
+    const { reply } = await this.#audit.write(audit, (auditKeys, auditArgs) =>
+      this.#scripts[audited](
+        keys.length + auditKeys.length,
+        ...keys,
+        ...auditKeys,
+        ...args,
+        ...auditArgs,
+      ),
+    );
+    return reply;
   }
 
   /**

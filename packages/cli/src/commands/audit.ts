@@ -7,6 +7,7 @@ import { formatTable, toJson } from '../output.js';
 import { quoteArgument } from '../quote-argument.js';
 import { parseDuration } from '../values.js';
 import { keyIdArgument } from './key-id.js';
+import { parseLimit } from './list.js';
 
 /** `--since`: an ISO date (`2030-01-31`, `2030-01-31T12:00:00Z`) or a duration back from now (`24h`). */
 function parseSince(text: string | undefined, now: number): number | undefined {
@@ -21,13 +22,6 @@ function parseSince(text: string | undefined, now: number): number | undefined {
     throw usageError(`--since: "${text}" is not a duration (24h, 7d) or an ISO date`);
   }
   return now - parseDuration(trimmed, '--since');
-}
-
-function parseLimit(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const limit = /^\d+$/.test(text) ? Number(text) : Number.NaN;
-  if (!(limit >= 1 && limit <= 1000)) throw usageError(`--limit: "${text}" must be 1 to 1000`);
-  return limit;
 }
 
 function describeChanges(entry: AuditEntry): string {

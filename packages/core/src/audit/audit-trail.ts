@@ -1,6 +1,7 @@
 import { callStore } from '../async.js';
 import { InvalidOptionsError, KeywardError } from '../errors.js';
 import { KEY_ID_PATTERN } from '../key/format.js';
+import { deepFreeze } from '../key-info.js';
 import { AuditChainCheck } from './chain.js';
 import type {
   AuditDraft,
@@ -37,14 +38,6 @@ export function isAuditStore(value: unknown): value is AuditStore {
   return AUDIT_METHODS.every(
     (method) => typeof (value as Record<string, unknown> | null)?.[method] === 'function',
   );
-}
-
-function deepFreeze<T>(value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    for (const item of Object.values(value)) deepFreeze(item);
-    Object.freeze(value);
-  }
-  return value;
 }
 
 /** The public, frozen form of a stored entry. */
