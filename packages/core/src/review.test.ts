@@ -70,7 +70,10 @@ describe('access review', () => {
       name: 'open',
       ownerId: 'acct_9',
     });
-    expect(findings.find((f) => f.kind === 'wildcard_scope')?.detail).toContain('invoices:*');
+    const wildcard = findings.find(
+      (f) => f.kind === 'wildcard_scope' && f.keyId === open.record.id,
+    );
+    expect(wildcard?.detail).toBe('grants invoices:*');
     expect(kinds(findings, idle.record.id)).toStrictEqual(['never_used', 'rotation_overdue']);
     expect(kinds(findings, unused.record.id)).toStrictEqual(['unused', 'rotation_overdue']);
     expect(kinds(findings, everything.record.id)).toStrictEqual([
