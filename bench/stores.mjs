@@ -305,7 +305,7 @@ async function verifyPart(figures, details) {
       const { PostgresStore, migrate } = await loadPackage('postgres');
       const table = `keyward_bench_${TAG}`;
       cleanups.push(async () => {
-        await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+        await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_audit", "${table}_meta"`);
         await pool.end();
       });
       await migrate(pool, { table });

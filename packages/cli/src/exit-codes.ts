@@ -9,7 +9,7 @@
 export const EXIT_CODES = Object.freeze({
   /** Success; `scan` found nothing; `verify` accepted the key. */
   ok: 0,
-  /** `scan` found a key, or `verify` rejected the key. */
+  /** `scan` found a key, `verify` rejected the key, `review` found something, or `audit verify` found tampering. */
   finding: 1,
   /** Bad flags, arguments or options (a bad CIDR, a missing prefix, an unknown flag…). */
   usage: 2,

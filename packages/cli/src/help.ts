@@ -11,7 +11,7 @@ const GLOBAL_HELP = [
 
 const EXIT_HELP = [
   '0  success (scan: nothing found; verify: key accepted)',
-  '1  scan found a key, or verify rejected the key',
+  '1  scan found a key, verify rejected the key, review found something, or audit verify found tampering',
   '2  usage error (bad flag, bad value, missing prefix, invalid CIDR…)',
   '3  no key with that id',
   '4  store error (cannot open, connect, read or write)',

@@ -1,5 +1,26 @@
 export { prepareAdapterOptions, prepareVerifyOptions } from './adapter-support.js';
+export type {
+  Alert,
+  AlertKind,
+  AlertOptions,
+  AlertThresholds,
+  AlertWebhook,
+} from './alerts/types.js';
 export { isPromiseLike } from './async.js';
+export type { AuditListOptions } from './audit/audit-trail.js';
+export { auditRecordHash, sealAuditRecord } from './audit/seal.js';
+export type {
+  AuditActor,
+  AuditChange,
+  AuditContext,
+  AuditDraft,
+  AuditEntry,
+  AuditEventType,
+  AuditQuery,
+  AuditRecord,
+  AuditStore,
+  AuditVerification,
+} from './audit/types.js';
 export {
   DuplicateKeyIdError,
   InvalidOptionsError,
@@ -25,6 +46,12 @@ export type { IpAllowList } from './policy/ip-allow-list.js';
 export { compileIpAllowList } from './policy/ip-allow-list.js';
 export type { ReferrerAllowList } from './policy/referrer.js';
 export { compileReferrerAllowList } from './policy/referrer.js';
+export type {
+  LastUsedSource,
+  ReviewFinding,
+  ReviewFindingKind,
+  ReviewPolicy,
+} from './review.js';
 export { MemoryStore } from './stores/memory-store.js';
 export type {
   InvalidationChannel,

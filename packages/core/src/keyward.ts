@@ -1,10 +1,22 @@
+import { AlertEngine } from './alerts/alert-engine.js';
+import { compileAlertOptions } from './alerts/thresholds.js';
+import type { AlertOptions } from './alerts/types.js';
 import { isPromiseLike } from './async.js';
+import { type AuditListOptions, AuditTrail, isAuditStore } from './audit/audit-trail.js';
+import type { AuditContext, AuditEntry, AuditStore, AuditVerification } from './audit/types.js';
+import { KeywardError } from './errors.js';
 import { ENVIRONMENTS, type KeyEnvironment, PREFIX_PATTERN } from './key/format.js';
 import { normalizePeppers, SecretHasher } from './key/hash.js';
 import { type IssuedKey, KeyLifecycle } from './lifecycle.js';
 import { FailedAttempts } from './limits/failed-attempts.js';
 import type { RateLimit } from './limits/token-bucket.js';
 import { RecordCache } from './record-cache.js';
+import {
+  type LastUsedSource,
+  type ReviewFinding,
+  type ReviewPolicy,
+  reviewKeys,
+} from './review.js';
 import { MemoryStore } from './stores/memory-store.js';
 import type { InvalidationChannel, KeyStore, LimitStore, MaybePromise } from './stores/types.js';
 import type {
@@ -62,6 +74,18 @@ export interface KeywardOptions {
   /** Milliseconds since the epoch; for tests. */
   clock?: (() => number) | undefined;
   onEvent?: ((event: KeywardEvent) => void) | undefined;
+  /**
+   * Where management calls append their audit entries. Default: the key store when it implements
+   * {@link AuditStore} (every store keyward ships does; entries are then written in the same
+   * transaction as the change). `false` keeps no trail.
+   */
+  auditStore?: AuditStore | false | undefined;
+  /**
+   * Alerts on unusual use of keys (spikes, a revoked key's secret, a new network…), computed in
+   * this process from what verify already sees, to `onAlert`, the `alert` event and a signed
+   * webhook. Off (`undefined` or `false`) by default. See docs/alerts.md.
+   */
+  alerts?: AlertOptions | false | undefined;
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -113,6 +137,9 @@ export class Keyward {
   readonly #verifiedKey = Symbol('keyward.verified');
   /** On such a request: cost units charged by default (1, or 0 once a guard named a cost). */
   readonly #defaultCharge = Symbol('keyward.defaultCharge');
+  readonly #audit: AuditTrail | undefined;
+  readonly #alerts: AlertEngine | undefined;
+  readonly #review: (policy: ReviewPolicy) => Promise<ReviewFinding[]>;
 
   /** @internal Use {@link createKeyward}. */
   constructor(options: KeywardOptions) {
@@ -210,6 +237,17 @@ export class Keyward {
         );
       }
     }
+    let audit: AuditTrail | undefined;
+    if (options.auditStore !== false) {
+      const auditStore = options.auditStore ?? (isAuditStore(keyStore) ? keyStore : undefined);
+      if (auditStore !== undefined && !isAuditStore(auditStore)) {
+        throw new TypeError('auditStore must implement appendAudit() and listAudit(), or be false');
+      }
+      if (auditStore !== undefined) {
+        audit = new AuditTrail(auditStore, (auditStore as unknown) === keyStore, storeTimeoutMs);
+      }
+    }
+    this.#audit = audit;
     const hasher = new SecretHasher(normalizePeppers(options.pepper));
     const emit = (event: KeywardEvent) => {
       try {
@@ -218,6 +256,19 @@ export class Keyward {
         // Event handlers never break keyward.
       }
     };
+    const alerts =
+      options.alerts === undefined || options.alerts === false
+        ? undefined
+        : new AlertEngine(compileAlertOptions(options.alerts), emit);
+    this.#alerts = alerts;
+    // Last-used times come from the usage store; until usage lands (#15) that is a key store
+    // that answers lastUsed(ids) itself. Without one, reviews say usage is unknown.
+    const usage =
+      typeof (keyStore as Partial<LastUsedSource>).lastUsed === 'function'
+        ? (keyStore as unknown as LastUsedSource)
+        : undefined;
+    this.#review = (policy) =>
+      reviewKeys(keyStore as KeyStore, usage, policy, clock, storeTimeoutMs);
     this.prefix = prefix;
     this.environments = Object.freeze([...environments]);
     this.#verifier = new Verifier({
@@ -234,6 +285,8 @@ export class Keyward {
       storeTimeoutMs,
       clock,
       emit: onEvent === undefined ? undefined : emit,
+      observer: alerts,
+      onAnomaly: alerts === undefined ? undefined : (event) => alerts.anomaly(event),
     });
     this.#lifecycle = new KeyLifecycle({
       prefix,
@@ -245,6 +298,7 @@ export class Keyward {
       storeTimeoutMs,
       clock,
       emit,
+      audit,
     });
     this.#unsubscribe = invalidation?.subscribeInvalidations((id) =>
       typeof id === 'string' ? this.#cache.invalidate(id) : this.#cache.clear(),
@@ -381,10 +435,10 @@ export class Keyward {
    *
    * @example
    * ```ts
-   * const { key } = await keyward.rotate(id, { gracePeriodMs: 86_400_000 });
+   * const { key } = await keyward.rotate(id, { gracePeriodMs: 86_400_000, reason: 'yearly rotation' });
    * ```
    */
-  rotate(id: string, options?: { gracePeriodMs?: number }): Promise<IssuedKey> {
+  rotate(id: string, options?: { gracePeriodMs?: number } & AuditContext): Promise<IssuedKey> {
     return this.#lifecycle.rotate(id, options);
   }
 
@@ -394,28 +448,82 @@ export class Keyward {
    *
    * @example
    * ```ts
-   * await keyward.revoke(id, { reason: 'leaked in a public repo' });
+   * await keyward.revoke(id, { reason: 'leaked in a public repo', actor: { type: 'user', id: 'alice' } });
    * ```
    */
-  revoke(id: string, options?: { reason?: string }): Promise<KeyInfo> {
+  revoke(id: string, options?: AuditContext): Promise<KeyInfo> {
     return this.#lifecycle.revoke(id, options);
   }
 
   /**
    * Changes a key's name, scopes, restrictions, limits, expiry, metadata or disabled flag.
-   * `null` removes an optional field. Pass `expectedVersion` to refuse a stale update.
+   * `null` removes an optional field. Pass `expectedVersion` to refuse a stale update, and
+   * `actor`/`reason` for the audit trail.
    *
    * @example
    * ```ts
-   * await keyward.update(id, { scopes: ['invoices:*'], ips: null, disabled: false });
+   * await keyward.update(id, { scopes: ['invoices:*'], ips: null }, { actor: { type: 'user', id: 'alice' } });
    * ```
    */
   update(
     id: string,
     changes: UpdateKeyOptions,
-    options?: { expectedVersion?: number },
+    options?: { expectedVersion?: number } & AuditContext,
   ): Promise<KeyInfo> {
     return this.#lifecycle.update(id, changes, options);
+  }
+
+  /**
+   * Disables a key (requests get `disabled_key`) until {@link Keyward.enable}. Recorded in the
+   * audit trail as `key.disabled`.
+   *
+   * @example
+   * ```ts
+   * await keyward.disable(id, { actor: { type: 'service', id: 'fraud-detector' }, reason: 'abuse' });
+   * ```
+   */
+  disable(id: string, options?: { expectedVersion?: number } & AuditContext): Promise<KeyInfo> {
+    return this.#lifecycle.setDisabled(id, true, options);
+  }
+
+  /**
+   * Enables a disabled key. Recorded in the audit trail as `key.enabled`.
+   *
+   * @example
+   * ```ts
+   * await keyward.enable(id, { actor: { type: 'user', id: 'alice' }, reason: 'customer paid' });
+   * ```
+   */
+  enable(id: string, options?: { expectedVersion?: number } & AuditContext): Promise<KeyInfo> {
+    return this.#lifecycle.setDisabled(id, false, options);
+  }
+
+  /**
+   * One page of the audit trail, in order (`seq`), optionally one key's entries or those since a
+   * time. Throws a KeywardError with code `no_audit_store` when there is no audit store.
+   *
+   * @example
+   * ```ts
+   * let page = await keyward.audit({ keyId: '4GhT9xQ2mPz1' });
+   * while (page.cursor) page = await keyward.audit({ keyId: '4GhT9xQ2mPz1', cursor: page.cursor });
+   * ```
+   */
+  async audit(options?: AuditListOptions): Promise<{ items: AuditEntry[]; cursor?: string }> {
+    return this.#auditTrail().page(options);
+  }
+
+  /**
+   * Reads the whole audit trail and checks its hash chain: `{ ok: true, entries, head }`, or
+   * `{ ok: false, seq }` with the first entry that was changed, removed or moved.
+   *
+   * @example
+   * ```ts
+   * const check = await keyward.verifyAudit();
+   * if (!check.ok) console.error(`audit trail tampered with at entry ${check.seq}`);
+   * ```
+   */
+  async verifyAudit(): Promise<AuditVerification> {
+    return this.#auditTrail().verify();
   }
 
   /**
@@ -470,7 +578,8 @@ export class Keyward {
   }
 
   /**
-   * Stops listening for invalidations. Stores and their clients stay open (they are yours).
+   * Stops listening for invalidations and stops alert delivery (alerts still waiting are reported
+   * as `alert.undelivered` events). Stores and their clients stay open (they are yours).
    *
    * @example
    * ```ts
@@ -479,6 +588,34 @@ export class Keyward {
    */
   close(): void {
     this.#unsubscribe?.();
+    this.#alerts?.close();
+  }
+
+  /**
+   * An access review: every key that can still be used, checked against the policy. Findings:
+   * `never_used`, `unused`, `rotation_overdue`, `no_expiry`, `wildcard_scope`, `unrestricted`
+   * (a live secret key with no IP, referrer or route restriction) and `publishable_without_origin`.
+   * When no usage store says when keys were last used, old keys are reported as `unused` with
+   * "usage unknown" in the detail rather than as never used.
+   *
+   * @example
+   * ```ts
+   * const findings = await keyward.review({ unusedDays: 90, rotateEveryDays: 90 });
+   * for (const f of findings) console.log(f.keyId, f.kind, f.detail);
+   * ```
+   */
+  async review(policy: ReviewPolicy = {}): Promise<ReviewFinding[]> {
+    return this.#review(policy);
+  }
+
+  #auditTrail(): AuditTrail {
+    if (this.#audit === undefined) {
+      throw new KeywardError(
+        'no_audit_store',
+        'this keyward has no audit store (the key store is not an AuditStore, or auditStore is false)',
+      );
+    }
+    return this.#audit;
   }
 
   toJSON(): { prefix: string; environments: readonly KeyEnvironment[] } {

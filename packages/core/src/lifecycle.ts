@@ -1,10 +1,14 @@
 import { callStore } from './async.js';
+import type { AuditTrail } from './audit/audit-trail.js';
+import { recordChanges } from './audit/changes.js';
+import type { AuditContext, AuditDraft, AuditEventType } from './audit/types.js';
 import {
   InvalidOptionsError,
   KeyNotFoundError,
   KeywardError,
   VersionConflictError,
 } from './errors.js';
+import { randomBase62 } from './key/base62.js';
 import {
   ENVIRONMENTS,
   formatKey,
@@ -78,6 +82,7 @@ export interface LifecycleConfig {
   readonly storeTimeoutMs: number;
   readonly clock: () => number;
   readonly emit: (event: KeywardEvent) => void;
+  readonly audit: AuditTrail | undefined;
 }
 
 /** Text every store can hold as it is: no NUL, no lone UTF-16 surrogate. */
@@ -112,6 +117,43 @@ function optionalString(value: unknown, option: string, max = 200): string | und
     throw new InvalidOptionsError(`${option} must not contain unpaired surrogates`);
   }
   return value;
+}
+
+const ACTOR_TYPES: ReadonlySet<unknown> = new Set(['user', 'service', 'cli', 'console']);
+
+/** Checks the `actor` and `reason` of a management call. */
+function auditContext(options: AuditContext): AuditContext {
+  const context: AuditContext = {};
+  const actor = options.actor as unknown;
+  if (actor !== undefined) {
+    const { type, id } = (actor ?? {}) as { type?: unknown; id?: unknown };
+    if (typeof actor !== 'object' || actor === null || !ACTOR_TYPES.has(type)) {
+      throw new InvalidOptionsError(
+        'actor must be { type: "user" | "service" | "cli" | "console", id }',
+      );
+    }
+    context.actor = { type: type as 'user', id: optionalString(id, 'actor.id') ?? '' };
+    if (context.actor.id === '') throw new InvalidOptionsError('actor.id is required');
+  }
+  const reason = optionalString(options.reason, 'reason', 500);
+  if (reason !== undefined) context.reason = reason;
+  return context;
+}
+
+/** The audit entry of a change, before the store seals it into the chain. */
+function auditDraft(
+  type: AuditEventType,
+  before: KeyRecord | undefined,
+  after: KeyRecord,
+  now: number,
+  context: AuditContext,
+): AuditDraft {
+  const draft: AuditDraft = { id: `aud_${randomBase62(20)}`, at: now, type, keyId: after.id };
+  if (context.actor !== undefined) draft.actor = context.actor;
+  if (context.reason !== undefined) draft.reason = context.reason;
+  const changes = recordChanges(before, after);
+  if (changes !== undefined) draft.changes = changes;
+  return draft;
 }
 
 function toTime(value: unknown, option: string, now: number): number {
@@ -234,10 +276,15 @@ export class KeyLifecycle {
     if (ownerId !== undefined) record.ownerId = ownerId;
     applyRestrictions(record, options, now, []);
     stripUndefined(record);
+    const { audit } = this.config;
+    const context = auditContext(options);
+    let draft: AuditDraft | undefined;
     for (let attempt = 1; ; attempt++) {
       record.id = newKeyId();
+      draft = audit && auditDraft('key.created', undefined, record, now, context);
+      const travelling = audit?.inKeyStore ? draft : undefined;
       try {
-        await callStore(() => keyStore.insertKey(record), storeTimeoutMs, 'key store');
+        await callStore(() => keyStore.insertKey(record, travelling), storeTimeoutMs, 'key store');
         break;
       } catch (error) {
         const duplicate = (error as { code?: unknown } | null)?.code === 'duplicate_key_id';
@@ -245,6 +292,7 @@ export class KeyLifecycle {
       }
     }
     this.config.cache.invalidate(record.id);
+    if (audit !== undefined && !audit.inKeyStore && draft !== undefined) await audit.append(draft);
     this.config.emit({
       type: 'key.created',
       at: new Date(now),
@@ -258,14 +306,18 @@ export class KeyLifecycle {
     );
   }
 
-  async rotate(id: string, options: { gracePeriodMs?: number } = {}): Promise<IssuedKey> {
+  async rotate(
+    id: string,
+    options: { gracePeriodMs?: number } & AuditContext = {},
+  ): Promise<IssuedKey> {
     const grace = options.gracePeriodMs ?? 0;
     if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) {
       throw new InvalidOptionsError('gracePeriodMs must be a non-negative number');
     }
     const secret = newSecret();
     const hash = this.config.hasher.hashForStorage(secret);
-    const record = await this.#mutate(id, undefined, (draft, now) => {
+    const audited = { type: 'key.rotated', context: auditContext(options) } as const;
+    const record = await this.#mutate(id, undefined, audited, (draft, now) => {
       if (draft.revokedAt != null) {
         throw new KeywardError('key_revoked', `key ${id} is revoked and cannot be rotated`);
       }
@@ -289,9 +341,10 @@ export class KeyLifecycle {
     );
   }
 
-  async revoke(id: string, options: { reason?: string } = {}): Promise<KeyInfo> {
+  async revoke(id: string, options: AuditContext = {}): Promise<KeyInfo> {
     const reason = optionalString(options.reason, 'reason', 500);
-    const record = await this.#mutate(id, undefined, (draft, now) => {
+    const audited = { type: 'key.revoked', context: auditContext(options) } as const;
+    const record = await this.#mutate(id, undefined, audited, (draft, now) => {
       if (draft.revokedAt == null) draft.revokedAt = now;
       if (reason !== undefined) draft.revokedReason = reason;
       draft.previousHash = undefined;
@@ -304,13 +357,14 @@ export class KeyLifecycle {
   async update(
     id: string,
     changes: UpdateKeyOptions,
-    options: { expectedVersion?: number } = {},
+    options: { expectedVersion?: number } & AuditContext = {},
   ): Promise<KeyInfo> {
     if (typeof changes !== 'object' || changes === null) {
       throw new InvalidOptionsError('update() needs an object of changes');
     }
     const changed: string[] = [];
-    const record = await this.#mutate(id, options.expectedVersion, (draft, now) => {
+    const audited = { type: 'key.updated', context: auditContext(options) } as const;
+    const record = await this.#mutate(id, options.expectedVersion, audited, (draft, now) => {
       changed.length = 0;
       if (changes.name !== undefined) {
         draft.name = optionalString(changes.name, 'name')!;
@@ -330,6 +384,31 @@ export class KeyLifecycle {
       at: new Date(record.updatedAt),
       keyId: id,
       fields: [...changed],
+    });
+    return toKeyInfo(this.config.prefix, record);
+  }
+
+  /** Disables (`disabled: true`) or enables a key, recorded as `key.disabled` / `key.enabled`. */
+  async setDisabled(
+    id: string,
+    disabled: boolean,
+    options: { expectedVersion?: number } & AuditContext = {},
+  ): Promise<KeyInfo> {
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionsError(`${disabled ? 'disable' : 'enable'}() takes an options object`);
+    }
+    const audited = {
+      type: disabled ? 'key.disabled' : 'key.enabled',
+      context: auditContext(options),
+    } as const;
+    const record = await this.#mutate(id, options.expectedVersion, audited, (draft) => {
+      draft.disabled = disabled;
+    });
+    this.config.emit({
+      type: 'key.updated',
+      at: new Date(record.updatedAt),
+      keyId: id,
+      fields: ['disabled'],
     });
     return toKeyInfo(this.config.prefix, record);
   }
@@ -373,10 +452,11 @@ export class KeyLifecycle {
   async #mutate(
     id: string,
     expectedVersion: number | undefined,
+    audited: { readonly type: AuditEventType; readonly context: AuditContext },
     change: (draft: KeyRecord, now: number) => void,
   ): Promise<KeyRecord> {
     checkId(id);
-    const { keyStore, storeTimeoutMs, clock, cache, invalidation } = this.config;
+    const { keyStore, storeTimeoutMs, clock, cache, invalidation, audit } = this.config;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
       const stored = await callStore(() => keyStore.getKey(id), storeTimeoutMs, 'key store');
       if (stored == null) throw new KeyNotFoundError(id);
@@ -389,8 +469,10 @@ export class KeyLifecycle {
       draft.version = stored.version + 1;
       draft.updatedAt = Math.max(now, stored.updatedAt);
       stripUndefined(draft);
+      const entry = audit && auditDraft(audited.type, stored, draft, now, audited.context);
+      const travelling = audit?.inKeyStore ? entry : undefined;
       const written = await callStore(
-        () => keyStore.updateKey(draft, stored.version),
+        () => keyStore.updateKey(draft, stored.version, travelling),
         storeTimeoutMs,
         'key store',
       );
@@ -406,6 +488,9 @@ export class KeyLifecycle {
           } catch {
             // Other processes fall back to the cache TTL; the change itself is stored.
           }
+        }
+        if (audit !== undefined && !audit.inKeyStore && entry !== undefined) {
+          await audit.append(entry);
         }
         return draft;
       }

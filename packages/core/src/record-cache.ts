@@ -22,6 +22,8 @@ export interface CachedKey {
   readonly policy: { readonly key: string | undefined; readonly quota: string | undefined };
   /** The last success header values, reused while their numbers repeat (successRateLimitHeaders). */
   readonly headerMemo: HeaderMemo;
+  /** The alert detectors' state for this key, kept here while the record is cached (no lookup). */
+  alertWatch: unknown;
 }
 
 /**
@@ -83,6 +85,7 @@ export function compileRecord(prefix: string, record: KeyRecord): CachedKey {
     referrers,
     policy: rateLimitPolicy(record.rateLimit ?? undefined, record.quota ?? undefined),
     headerMemo: newHeaderMemo(),
+    alertWatch: undefined,
   };
 }
 

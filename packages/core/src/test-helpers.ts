@@ -2,6 +2,7 @@
  * Shared fixtures for the core test suite (imported only by `*.test.ts` files; not part of the
  * package's exports).
  */
+import type { AuditDraft } from './audit/types.js';
 import { formatKey, parseKey } from './key/format.js';
 import { createKeyward, type KeywardOptions } from './keyward.js';
 import { MemoryStore } from './stores/memory-store.js';
@@ -40,14 +41,14 @@ export class RecordingStore extends MemoryStore {
     return super.getKey(id);
   }
 
-  override insertKey(record: KeyRecord): void {
+  override insertKey(record: KeyRecord, audit?: AuditDraft): void {
     this.#remember(record);
-    super.insertKey(record);
+    super.insertKey(record, audit);
   }
 
-  override updateKey(record: KeyRecord, expectedVersion: number): boolean {
+  override updateKey(record: KeyRecord, expectedVersion: number, audit?: AuditDraft): boolean {
     this.#remember(record);
-    return super.updateKey(record, expectedVersion);
+    return super.updateKey(record, expectedVersion, audit);
   }
 
   #remember(record: KeyRecord): void {

@@ -1,3 +1,5 @@
+import type { Alert, AlertKind } from './alerts/types.js';
+import type { AuditActor } from './audit/types.js';
 import type { HeaderBag } from './key/extract.js';
 import type { KeyEnvironment } from './key/format.js';
 import type { Quota } from './limits/quota.js';
@@ -199,6 +201,10 @@ export interface CreateKeyOptions {
   quota?: Quota | undefined;
   expiresAt?: Date | number | undefined;
   metadata?: Record<string, unknown> | undefined;
+  /** Who creates the key, for the audit trail. */
+  actor?: AuditActor | undefined;
+  /** Why, for the audit trail. */
+  reason?: string | undefined;
 }
 
 /**
@@ -293,4 +299,23 @@ export type KeywardEvent =
       readonly detail: string;
       readonly keyId?: string | undefined;
       readonly ip?: string | undefined;
+    }
+  | {
+      /** An alert (see `createKeyward({ alerts })`), as `onAlert` gets it. */
+      readonly type: 'alert';
+      readonly at: Date;
+      readonly keyId?: string | undefined;
+      readonly alert: Alert;
+    }
+  | {
+      /** An alert that did not reach its webhook, or was dropped with the delivery queue full. */
+      readonly type: 'alert.undelivered';
+      readonly at: Date;
+      readonly keyId?: string | undefined;
+      readonly alertId: string;
+      readonly kind: AlertKind;
+      readonly reason: 'queue_full' | 'failed' | 'closed';
+      readonly attempts: number;
+      /** The webhook's last HTTP status, when it answered. */
+      readonly status?: number | undefined;
     };

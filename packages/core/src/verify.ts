@@ -10,6 +10,7 @@ import { type KeyEnvironment, type ParsedKey, parseKey } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
 import type { LimitResult } from './limits/token-bucket.js';
+import type { Observation, VerifyObserver } from './observe.js';
 import {
   compileScopeRequirement,
   describeRequirement,
@@ -48,6 +49,10 @@ export interface VerifierConfig {
   readonly storeTimeoutMs: number;
   readonly clock: () => number;
   readonly emit: ((event: KeywardEvent) => void) | undefined;
+  /** Sees every verification's outcome (alerts); none: no observation is built. */
+  readonly observer: VerifyObserver | undefined;
+  /** Also receives the anomaly events (alerts), even without `emit`. */
+  readonly onAnomaly: ((event: Extract<KeywardEvent, { type: 'anomaly' }>) => void) | undefined;
 }
 
 interface CompiledOptions {
@@ -61,6 +66,22 @@ interface CompiledOptions {
 const NO_OPTIONS: VerifyOptions = Object.freeze({});
 const NO_HEADERS = Object.freeze({}) as Readonly<Record<string, string>>;
 const NO_HEADER_BAG = Object.freeze({});
+
+/** A new observation, filled in as verify learns more (only when an observer is attached). */
+function observation(now: number, ip: string | undefined, cost: number): Observation {
+  return {
+    now,
+    outcome: 'verified',
+    keyId: undefined,
+    entry: undefined,
+    ip,
+    route: undefined,
+    cost,
+    secretMatched: false,
+    previousSecret: false,
+    quota: undefined,
+  };
+}
 
 /** Whether `options` and its scope arrays are frozen objects, so compiling them once is safe. */
 function isFrozenOptions(options: VerifyOptions): boolean {
@@ -101,6 +122,10 @@ export class Verifier {
   #lastOptions: VerifyOptions | undefined;
   #lastCompiled: CompiledOptions | undefined;
   readonly #digest = new Uint8Array(DIGEST_LENGTH);
+  // One observation object reused while it is free (a synchronous verification hands it back at
+  // its outcome); a verification that starts while it is out (async paths) gets its own.
+  readonly #scratch: Observation = observation(0, undefined, 1);
+  #scratchFree = true;
   readonly #previousDigest = new Uint8Array(DIGEST_LENGTH);
 
   constructor(private readonly config: VerifierConfig) {}
@@ -115,17 +140,21 @@ export class Verifier {
         ? request.headers
         : NO_HEADER_BAG;
     const raw = Array.isArray(request?.rawHeaders) ? request.rawHeaders : undefined;
+    const seen =
+      config.observer === undefined ? undefined : this.#observation(now, ip, compiled.cost);
     const extraction = extractKey(headers, config.keyHeaders, raw);
-    if (extraction.kind === 'none') return this.#reject('missing_key', now, ip);
+    if (extraction.kind === 'none') {
+      return this.#reject('missing_key', now, ip, undefined, undefined, seen);
+    }
     const blockedMs = config.failures?.blockedFor(ip, now) ?? 0;
     if (blockedMs > 0) {
-      return this.#verifyThrottled(extraction, headers, ip, compiled, now, blockedMs);
+      return this.#verifyThrottled(extraction, headers, ip, compiled, now, blockedMs, seen);
     }
-    if (extraction.kind === 'ambiguous') return this.#fail('ambiguous_key', now, ip);
+    if (extraction.kind === 'ambiguous') return this.#fail('ambiguous_key', now, ip, seen);
     const parsed = parseKey(extraction.value, config.prefix);
-    if (parsed === undefined) return this.#fail('malformed_key', now, ip);
+    if (parsed === undefined) return this.#fail('malformed_key', now, ip, seen);
     if (!config.environments.has(parsed.environment)) {
-      return this.#fail('wrong_environment', now, ip, parsed.id);
+      return this.#fail('wrong_environment', now, ip, seen, parsed.id);
     }
     const cache = config.cache;
     const slot = cache.get(parsed.id, now);
@@ -133,10 +162,10 @@ export class Verifier {
       // Known and unknown ids alike: the slot's digests, versions and freshness, nothing else,
       // until a digest matched.
       const matched = this.#matchSlot(parsed.secret, slot);
-      if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
-      return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now);
+      if (matched === 0) return this.#fail('invalid_key', now, ip, seen, parsed.id);
+      return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now, seen);
     }
-    return this.#loadAndCheck(parsed, headers, ip, compiled, now, 0);
+    return this.#loadAndCheck(parsed, headers, ip, compiled, now, 0, seen);
   }
 
   /** `options` compiled (memoised when it cannot change). */
@@ -173,6 +202,7 @@ export class Verifier {
     compiled: CompiledOptions,
     now: number,
     blockedMs: number,
+    seen: Observation | undefined,
   ): MaybePromise<VerifyResult> {
     const config = this.config;
     const parsed =
@@ -182,17 +212,23 @@ export class Verifier {
       const slot = cache.peek(parsed.id);
       const matched = slot >= 0 ? this.#matchSlot(parsed.secret, slot) : 0;
       if (matched !== 0 && cache.freshUntil[slot]! > now) {
-        return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now);
+        return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now, seen);
       }
-      if (matched !== 0) return this.#loadAndCheck(parsed, headers, ip, compiled, now, blockedMs);
+      if (matched !== 0) {
+        return this.#loadAndCheck(parsed, headers, ip, compiled, now, blockedMs, seen);
+      }
     }
-    return this.#throttled(now, ip, blockedMs);
+    return this.#throttled(now, ip, blockedMs, seen);
   }
 
-  #throttled(now: number, ip: string | undefined, blockedMs: number): VerifyRejection {
-    return this.#reject('too_many_failures', now, ip, undefined, {
-      'retry-after': retryAfter(blockedMs),
-    });
+  #throttled(
+    now: number,
+    ip: string | undefined,
+    blockedMs: number,
+    seen: Observation | undefined,
+  ): VerifyRejection {
+    const extra = { 'retry-after': retryAfter(blockedMs) };
+    return this.#reject('too_many_failures', now, ip, undefined, extra, seen);
   }
 
   #load(id: string): MaybePromise<LoadedKey> {
@@ -232,20 +268,21 @@ export class Verifier {
     compiled: CompiledOptions,
     now: number,
     blockedMs: number,
+    seen: Observation | undefined,
   ): MaybePromise<VerifyResult> {
     let loaded: MaybePromise<LoadedKey>;
     try {
       loaded = this.#load(parsed.id);
     } catch (error) {
-      return this.#storeUnavailable(now, ip, parsed.id, error);
+      return this.#storeUnavailable(now, ip, parsed.id, error, seen);
     }
     if (isPromiseLike(loaded)) {
       return loaded.then(
-        (entry) => this.#check(entry, parsed, headers, ip, compiled, now, blockedMs),
-        (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error),
+        (entry) => this.#check(entry, parsed, headers, ip, compiled, now, blockedMs, seen),
+        (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error, seen),
       );
     }
-    return this.#check(loaded, parsed, headers, ip, compiled, now, blockedMs);
+    return this.#check(loaded, parsed, headers, ip, compiled, now, blockedMs, seen);
   }
 
   /** A record just read from the store (cached or not): the same comparison on its own digests. */
@@ -257,6 +294,7 @@ export class Verifier {
     compiled: CompiledOptions,
     now: number,
     blockedMs: number,
+    seen: Observation | undefined,
   ): MaybePromise<VerifyResult> {
     const matched = this.#match(
       parsed.secret,
@@ -267,10 +305,10 @@ export class Verifier {
     );
     if (matched === 0) {
       return blockedMs > 0
-        ? this.#throttled(now, ip, blockedMs)
-        : this.#fail('invalid_key', now, ip, parsed.id);
+        ? this.#throttled(now, ip, blockedMs, seen)
+        : this.#fail('invalid_key', now, ip, seen, parsed.id);
     }
-    return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now);
+    return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now, seen);
   }
 
   /** {@link #match} against cache slot `slot`. */
@@ -320,38 +358,44 @@ export class Verifier {
     ip: string | undefined,
     compiled: CompiledOptions,
     now: number,
+    seen: Observation | undefined,
   ): MaybePromise<VerifyResult> {
     // Unknown ids hold random digests, so this is unreachable; it keeps the types honest.
-    if (entry === undefined) return this.#fail('invalid_key', now, ip, parsed.id);
+    if (entry === undefined) return this.#fail('invalid_key', now, ip, seen, parsed.id);
     const currentOk = (matched & 1) !== 0;
     const record = entry.record;
     const id = record.id;
+    if (seen !== undefined) {
+      seen.entry = entry;
+      seen.secretMatched = true;
+      seen.previousSecret = !currentOk;
+    }
     // The environment in the key is only a label the checksum covers, and the checksum is public:
     // a test key relabelled `live` (checksum recomputed) carries the right id and secret. The
     // record says which environment the key belongs to.
     if (record.environment !== parsed.environment)
-      return this.#fail('wrong_environment', now, ip, id);
-    if (record.revokedAt != null) return this.#reject('revoked_key', now, ip, id);
+      return this.#fail('wrong_environment', now, ip, seen, id);
+    if (record.revokedAt != null) return this.#reject('revoked_key', now, ip, id, undefined, seen);
     if (record.expiresAt != null && now >= record.expiresAt) {
-      return this.#reject('expired_key', now, ip, id);
+      return this.#reject('expired_key', now, ip, id, undefined, seen);
     }
     if (!currentOk && now >= (record.previousHashExpiresAt ?? 0)) {
-      return this.#reject('expired_key', now, ip, id);
+      return this.#reject('expired_key', now, ip, id, undefined, seen);
     }
-    if (record.disabled) return this.#reject('disabled_key', now, ip, id);
+    if (record.disabled) return this.#reject('disabled_key', now, ip, id, undefined, seen);
     if (entry.ips !== undefined && !entry.ips.matches(ip)) {
-      return this.#reject('ip_not_allowed', now, ip, id);
+      return this.#reject('ip_not_allowed', now, ip, id, undefined, seen);
     }
     if (entry.referrers !== undefined && !entry.referrers.matches(headers)) {
-      return this.#reject('referrer_not_allowed', now, ip, id);
+      return this.#reject('referrer_not_allowed', now, ip, id, undefined, seen);
     }
     if (!satisfiesScopes(entry.scopes, compiled.requirement)) {
-      return this.#insufficientScope(compiled, now, ip, id);
+      return this.#insufficientScope(compiled, now, ip, id, seen);
     }
     if (record.rateLimit == null && record.quota == null) {
-      return this.#success(entry, ip, NO_HEADERS, now, true);
+      return this.#success(entry, ip, NO_HEADERS, now, true, seen);
     }
-    return this.#takeBucket(entry, ip, compiled.cost, now, true);
+    return this.#takeBucket(entry, ip, compiled.cost, now, true, seen);
   }
 
   #insufficientScope(
@@ -359,11 +403,13 @@ export class Verifier {
     now: number,
     ip: string | undefined,
     id: string,
+    seen: Observation | undefined,
   ): VerifyRejection {
     const scope = describeRequirement(compiled.requirement);
-    return this.#reject('insufficient_scope', now, ip, id, {
+    const extra = {
       'www-authenticate': `Bearer realm="${this.config.realm}", error="insufficient_scope", scope="${scope}"`,
-    });
+    };
+    return this.#reject('insufficient_scope', now, ip, id, extra, seen);
   }
 
   /**
@@ -386,14 +432,14 @@ export class Verifier {
     const now = this.config.clock();
     const ip = typeof request?.ip === 'string' && request.ip.length > 0 ? request.ip : undefined;
     if (!satisfiesScopes(entry.scopes, compiled.requirement)) {
-      return this.#insufficientScope(compiled, now, ip, entry.record.id);
+      return this.#insufficientScope(compiled, now, ip, entry.record.id, undefined);
     }
     const charge = compiled.explicitCost - credit;
     const { rateLimit, quota } = entry.record;
     if (charge <= 0 || (rateLimit == null && quota == null)) {
       return { ok: true, key: entry.info, headers: NO_HEADERS };
     }
-    return this.#takeBucket(entry, ip, charge, now, false);
+    return this.#takeBucket(entry, ip, charge, now, false, undefined);
   }
 
   #takeBucket(
@@ -402,22 +448,24 @@ export class Verifier {
     cost: number,
     now: number,
     announce: boolean,
+    seen: Observation | undefined,
   ): MaybePromise<VerifyResult> {
     const limit = entry.record.rateLimit;
-    if (limit == null) return this.#countQuota(entry, ip, cost, now, announce, undefined);
+    if (limit == null) return this.#countQuota(entry, ip, cost, now, announce, undefined, seen);
     let taken: MaybePromise<LimitResult>;
     try {
       taken = this.config.limitStore.takeToken(entry.record.id, limit, cost, now);
     } catch (error) {
-      return this.#limitFailure(entry, ip, cost, now, announce, error, 'bucket');
+      return this.#limitFailure(entry, ip, cost, now, announce, error, 'bucket', undefined, seen);
     }
     if (isPromiseLike(taken)) {
       return withTimeout(taken, this.config.storeTimeoutMs, 'limit store').then(
-        (bucket) => this.#countQuota(entry, ip, cost, now, announce, bucket),
-        (error: unknown) => this.#limitFailure(entry, ip, cost, now, announce, error, 'bucket'),
+        (bucket) => this.#countQuota(entry, ip, cost, now, announce, bucket, seen),
+        (error: unknown) =>
+          this.#limitFailure(entry, ip, cost, now, announce, error, 'bucket', undefined, seen),
       );
     }
-    return this.#countQuota(entry, ip, cost, now, announce, taken);
+    return this.#countQuota(entry, ip, cost, now, announce, taken, seen);
   }
 
   #countQuota(
@@ -427,6 +475,7 @@ export class Verifier {
     now: number,
     announce: boolean,
     bucket: LimitResult | undefined,
+    seen: Observation | undefined,
   ): MaybePromise<VerifyResult> {
     const { rateLimit, quota } = entry.record;
     if (bucket !== undefined && !bucket.allowed) {
@@ -438,23 +487,23 @@ export class Verifier {
         entry.policy,
       );
       headers['retry-after'] = retryAfter(bucket.retryAfterMs);
-      return this.#reject('rate_limited', now, ip, entry.record.id, headers);
+      return this.#reject('rate_limited', now, ip, entry.record.id, headers, seen);
     }
-    if (quota == null) return this.#finish(entry, ip, now, announce, bucket, undefined);
+    if (quota == null) return this.#finish(entry, ip, now, announce, bucket, undefined, seen);
     let counted: MaybePromise<LimitResult>;
     try {
       counted = this.config.limitStore.countQuota(entry.record.id, quota, cost, now);
     } catch (error) {
-      return this.#limitFailure(entry, ip, cost, now, announce, error, 'quota', bucket);
+      return this.#limitFailure(entry, ip, cost, now, announce, error, 'quota', bucket, seen);
     }
     if (isPromiseLike(counted)) {
       return withTimeout(counted, this.config.storeTimeoutMs, 'limit store').then(
-        (window) => this.#finish(entry, ip, now, announce, bucket, window),
+        (window) => this.#finish(entry, ip, now, announce, bucket, window, seen),
         (error: unknown) =>
-          this.#limitFailure(entry, ip, cost, now, announce, error, 'quota', bucket),
+          this.#limitFailure(entry, ip, cost, now, announce, error, 'quota', bucket, seen),
       );
     }
-    return this.#finish(entry, ip, now, announce, bucket, counted);
+    return this.#finish(entry, ip, now, announce, bucket, counted, seen);
   }
 
   #finish(
@@ -464,8 +513,10 @@ export class Verifier {
     announce: boolean,
     bucket: LimitResult | undefined,
     window: LimitResult | undefined,
+    seen: Observation | undefined,
   ): VerifyResult {
     const { rateLimit, quota } = entry.record;
+    if (seen !== undefined) seen.quota = window;
     if (window !== undefined && !window.allowed) {
       const headers = rateLimitHeaders(
         rateLimit ?? undefined,
@@ -475,7 +526,7 @@ export class Verifier {
         entry.policy,
       );
       headers['retry-after'] = retryAfter(window.retryAfterMs);
-      return this.#reject('quota_exceeded', now, ip, entry.record.id, headers);
+      return this.#reject('quota_exceeded', now, ip, entry.record.id, headers, seen);
     }
     const headers = successRateLimitHeaders(
       entry.headerMemo,
@@ -485,7 +536,7 @@ export class Verifier {
       window,
       entry.policy,
     );
-    return this.#success(entry, ip, headers, now, announce);
+    return this.#success(entry, ip, headers, now, announce, seen);
   }
 
   #limitFailure(
@@ -496,16 +547,24 @@ export class Verifier {
     announce: boolean,
     error: unknown,
     stage: 'bucket' | 'quota',
-    bucket?: LimitResult,
+    bucket: LimitResult | undefined,
+    seen: Observation | undefined,
   ): MaybePromise<VerifyResult> {
     this.#storeError(now, ip, entry.record.id, error);
     if (this.config.limitStoreFailure === 'closed') {
-      return this.#reject('store_unavailable', now, ip, entry.record.id, { 'retry-after': '1' });
+      return this.#reject(
+        'store_unavailable',
+        now,
+        ip,
+        entry.record.id,
+        { 'retry-after': '1' },
+        seen,
+      );
     }
     // Fail open: skip the limit the store could not apply.
     return stage === 'bucket'
-      ? this.#countQuota(entry, ip, cost, now, announce, undefined)
-      : this.#finish(entry, ip, now, announce, bucket, undefined);
+      ? this.#countQuota(entry, ip, cost, now, announce, undefined, seen)
+      : this.#finish(entry, ip, now, announce, bucket, undefined, seen);
   }
 
   /** A success; `announce`: emit `key.verified` (false for a later guard's extra charge). */
@@ -515,19 +574,27 @@ export class Verifier {
     headers: Readonly<Record<string, string>>,
     now: number,
     announce: boolean,
+    seen: Observation | undefined,
   ): VerifyResult {
     const emit = this.config.emit;
     if (emit !== undefined && announce) {
       this.#emit({ type: 'key.verified', at: new Date(now), keyId: entry.record.id, ip });
     }
+    if (seen !== undefined) this.#observe(seen, 'verified', entry.record.id);
     return { ok: true, key: entry.info, headers };
   }
 
   /** A rejection that counts as a failed attempt by this client IP. */
-  #fail(code: RejectionCode, now: number, ip: string | undefined, keyId?: string): VerifyRejection {
+  #fail(
+    code: RejectionCode,
+    now: number,
+    ip: string | undefined,
+    seen: Observation | undefined,
+    keyId?: string,
+  ): VerifyRejection {
     const failures = this.config.failures;
     if (failures?.record(ip, now)) {
-      this.#emit({
+      this.#anomaly({
         type: 'anomaly',
         at: new Date(now),
         kind: 'failed_attempts',
@@ -535,7 +602,7 @@ export class Verifier {
         ip,
       });
     }
-    return this.#reject(code, now, ip, keyId);
+    return this.#reject(code, now, ip, keyId, undefined, seen);
   }
 
   #storeUnavailable(
@@ -543,15 +610,16 @@ export class Verifier {
     ip: string | undefined,
     keyId: string,
     error: unknown,
+    seen: Observation | undefined,
   ): VerifyRejection {
     this.#storeError(now, ip, keyId, error);
-    return this.#reject('store_unavailable', now, ip, keyId, { 'retry-after': '1' });
+    return this.#reject('store_unavailable', now, ip, keyId, { 'retry-after': '1' }, seen);
   }
 
   #storeError(now: number, ip: string | undefined, keyId: string, error: unknown): void {
-    if (this.config.emit === undefined) return;
+    if (this.config.emit === undefined && this.config.onAnomaly === undefined) return;
     const message = error instanceof Error ? error.message : 'store error';
-    this.#emit({
+    this.#anomaly({
       type: 'anomaly',
       at: new Date(now),
       kind: 'store_error',
@@ -567,6 +635,7 @@ export class Verifier {
     ip: string | undefined,
     keyId?: string,
     extra?: Record<string, string>,
+    seen?: Observation,
   ): VerifyRejection {
     const result = reject(code, this.config.realm, extra);
     if (this.config.emit !== undefined) {
@@ -579,7 +648,43 @@ export class Verifier {
         ip,
       });
     }
+    if (seen !== undefined) this.#observe(seen, code, keyId);
     return result;
+  }
+
+  #observation(now: number, ip: string | undefined, cost: number): Observation {
+    if (!this.#scratchFree) return observation(now, ip, cost);
+    this.#scratchFree = false;
+    const seen = this.#scratch;
+    seen.now = now;
+    seen.ip = ip;
+    seen.cost = cost;
+    seen.entry = undefined;
+    seen.secretMatched = false;
+    seen.previousSecret = false;
+    seen.quota = undefined;
+    return seen;
+  }
+
+  /** Hands a finished observation to the observer, which can never break verify. */
+  #observe(seen: Observation, outcome: Observation['outcome'], keyId: string | undefined): void {
+    seen.outcome = outcome;
+    seen.keyId = keyId;
+    try {
+      this.config.observer?.observe(seen);
+    } catch {
+      // Observers never break verify.
+    }
+    if (seen === this.#scratch) this.#scratchFree = true;
+  }
+
+  #anomaly(event: Extract<KeywardEvent, { type: 'anomaly' }>): void {
+    this.#emit(event);
+    try {
+      this.config.onAnomaly?.(event);
+    } catch {
+      // Nor do anomaly listeners.
+    }
   }
 
   /** `config.emit` is Keyward's wrapper, which already swallows a throwing handler. */

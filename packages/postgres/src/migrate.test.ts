@@ -30,7 +30,10 @@ describe.skipIf(!available)('migrate', () => {
   const schema = uniqueTable('keyward_schema_test');
 
   afterAll(async () => {
-    for (const table of created) await pool.query(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of created) {
+      const bare = table.slice(1, -1);
+      await pool.query(`DROP TABLE IF EXISTS ${table}, "${bare}_audit", "${bare}_meta"`);
+    }
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();
   });

@@ -1,4 +1,8 @@
 import {
+  type AuditDraft,
+  type AuditQuery,
+  type AuditRecord,
+  type AuditStore,
   DuplicateKeyIdError,
   type InvalidationChannel,
   InvalidOptionsError,
@@ -7,6 +11,7 @@ import {
   type KeyRecord,
   type KeyStore,
 } from '@keyward/core';
+import { PostgresAudit } from './audit.js';
 import { defaultChannel, listenStatement } from './channel-name.js';
 import { InvalidationListener, type PostgresListenClient } from './invalidation.js';
 import type { PostgresQueryable } from './queryable.js';
@@ -117,7 +122,7 @@ function clientLikePool(pool: unknown): (() => PostgresListenClient) | undefined
  * });
  * ```
  */
-export class PostgresStore implements KeyStore, InvalidationChannel {
+export class PostgresStore implements KeyStore, AuditStore, InvalidationChannel {
   /** The table, as quoted SQL. */
   readonly table: string;
   /** The NOTIFY channel invalidations are sent and received on. */
@@ -127,6 +132,7 @@ export class PostgresStore implements KeyStore, InvalidationChannel {
   readonly #get: Statement;
   readonly #insert: Statement;
   readonly #update: Statement;
+  readonly #audit: PostgresAudit;
 
   constructor(options: PostgresStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -135,7 +141,8 @@ export class PostgresStore implements KeyStore, InvalidationChannel {
     if (typeof (options.pool as { query?: unknown } | null)?.query !== 'function') {
       throw new TypeError('pool must be a pg.Pool or pg.Client');
     }
-    const table = parseTableName(options.table ?? DEFAULT_TABLE).sql;
+    const parsed = parseTableName(options.table ?? DEFAULT_TABLE);
+    const table = parsed.sql;
     this.table = table;
     this.#pool = options.pool;
     const params = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
@@ -164,6 +171,13 @@ export class PostgresStore implements KeyStore, InvalidationChannel {
     const listen = listenStatement(invalidation.channel ?? defaultChannel(options.table));
     this.channel = listen.channel;
     this.#listener = new InvalidationListener(newClient, listen.channel, listen.sql);
+
+    this.#audit = new PostgresAudit(
+      options.pool,
+      parsed,
+      { insert, update, columns: COLUMNS.length },
+      prepare,
+    );
   }
 
   async getKey(id: string): Promise<KeyRecord | undefined> {
@@ -172,24 +186,57 @@ export class PostgresStore implements KeyStore, InvalidationChannel {
     return row === undefined ? undefined : fromRow(row);
   }
 
-  async insertKey(record: KeyRecord): Promise<void> {
+  async insertKey(record: KeyRecord, audit?: AuditDraft): Promise<void> {
     const values = toRow(record);
     try {
+      if (audit !== undefined) {
+        await this.#audit.insertKey(values, audit);
+        return;
+      }
       await this.#pool.query({ ...this.#insert, values, types: RAW_TYPES });
     } catch (error) {
       throw writeError(error, record.id);
     }
   }
 
-  async updateKey(record: KeyRecord, expectedVersion: number): Promise<boolean> {
+  async updateKey(
+    record: KeyRecord,
+    expectedVersion: number,
+    audit?: AuditDraft,
+  ): Promise<boolean> {
     if (!Number.isSafeInteger(expectedVersion)) return false;
     const values = [...toRow(record), String(expectedVersion)];
     try {
+      if (audit !== undefined) return await this.#audit.updateKey(values, audit);
       const { rowCount } = await this.#pool.query({ ...this.#update, values, types: RAW_TYPES });
       return rowCount === 1;
     } catch (error) {
       throw writeError(error, record.id);
     }
+  }
+
+  /**
+   * Seals `draft` after the trail's last entry and appends it to `<table>_audit`.
+   *
+   * @example
+   * ```ts
+   * await store.appendAudit({ id: 'aud_1', at: Date.now(), type: 'key.updated', keyId: '4GhT9xQ2mPz1' });
+   * ```
+   */
+  appendAudit(draft: AuditDraft): Promise<AuditRecord> {
+    return this.#audit.append(draft);
+  }
+
+  /**
+   * Audit entries in `seq` order, by key, since a time and after a seq.
+   *
+   * @example
+   * ```ts
+   * const entries = await store.listAudit({ keyId: '4GhT9xQ2mPz1', limit: 100 });
+   * ```
+   */
+  listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#audit.list(query);
   }
 
   async listKeys(query: KeyListQuery): Promise<KeyPage> {

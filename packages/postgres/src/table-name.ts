@@ -34,3 +34,12 @@ export function parseTableName(table: unknown = DEFAULT_TABLE): TableName {
     schemaSql,
   };
 }
+
+/** A table beside `table` in its schema, named `<table>_<suffix>` (e.g. the audit trail). */
+export function relatedTable(table: TableName, suffix: string): { sql: string; name: string } {
+  const name = `${table.name}_${suffix}`;
+  return {
+    sql: table.schemaSql === undefined ? `"${name}"` : `${table.schemaSql}."${name}"`,
+    name,
+  };
+}

@@ -13,7 +13,8 @@ function updateBarrier(pool: PostgresQueryable, count: number) {
   const barrier = {
     released: false,
     query(config: PostgresQueryConfig) {
-      if (!config.text.startsWith('UPDATE')) return pool.query(config);
+      // A key update, audited (in one statement with its audit entry) or not.
+      if (!/^(WITH written AS \()?UPDATE/.test(config.text)) return pool.query(config);
       return new Promise<void>((resolve) => {
         waiting.push(resolve);
         if (waiting.length >= count) {

@@ -1,5 +1,10 @@
 import { createHash } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
+import {
+  APPEND_AUDIT_LUA,
+  INSERT_KEY_AUDITED_LUA,
+  UPDATE_KEY_AUDITED_LUA,
+} from './scripts/audit.js';
 import { INSERT_KEY_LUA, UPDATE_KEY_LUA } from './scripts/key-records.js';
 import { QUOTA_LUA } from './scripts/quota.js';
 import { TOKEN_BUCKET_LUA } from './scripts/token-bucket.js';
@@ -22,6 +27,9 @@ export interface StoreScripts {
   countQuota: ScriptCall;
   insertKey: ScriptCall;
   updateKey: ScriptCall;
+  appendAudit: ScriptCall;
+  insertKeyAudited: ScriptCall;
+  updateKeyAudited: ScriptCall;
 }
 
 const SCRIPTS = {
@@ -29,6 +37,9 @@ const SCRIPTS = {
   countQuota: { lua: QUOTA_LUA, numberOfKeys: 1 },
   insertKey: { lua: INSERT_KEY_LUA, numberOfKeys: undefined },
   updateKey: { lua: UPDATE_KEY_LUA, numberOfKeys: undefined },
+  appendAudit: { lua: APPEND_AUDIT_LUA, numberOfKeys: 4 },
+  insertKeyAudited: { lua: INSERT_KEY_AUDITED_LUA, numberOfKeys: undefined },
+  updateKeyAudited: { lua: UPDATE_KEY_AUDITED_LUA, numberOfKeys: undefined },
 } as const;
 
 /**
@@ -52,5 +63,8 @@ export function defineScripts(client: RedisClient): StoreScripts {
     countQuota: define('countQuota'),
     insertKey: define('insertKey'),
     updateKey: define('updateKey'),
+    appendAudit: define('appendAudit'),
+    insertKeyAudited: define('insertKeyAudited'),
+    updateKeyAudited: define('updateKeyAudited'),
   };
 }

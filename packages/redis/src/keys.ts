@@ -36,6 +36,20 @@ export class KeyNames {
       : `${this.#records}:idx:owner-env:${environment}:${ownerId}`;
   }
 
+  /**
+   * The audit trail's keys, in the key-store slot: the chain head (hash: seq, hash, at), the log
+   * (hash: seq → entry JSON), the key's entries (sorted set of seqs) and the time index (sorted set
+   * of zero-padded seqs scored by time).
+   */
+  audit(keyId: string): [head: string, log: string, byKey: string, byTime: string] {
+    return [
+      `${this.#records}:audit:head`,
+      `${this.#records}:audit:log`,
+      `${this.#records}:audit:key:${keyId}`,
+      `${this.#records}:audit:at`,
+    ];
+  }
+
   /** Every index a record with this owner and environment belongs to. */
   indexesOf(ownerId: string | undefined, environment: KeyEnvironment): string[] {
     const all = [this.index(undefined, undefined), this.index(undefined, environment)];

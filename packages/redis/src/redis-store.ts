@@ -1,4 +1,8 @@
 import {
+  type AuditDraft,
+  type AuditQuery,
+  type AuditRecord,
+  type AuditStore,
   DuplicateKeyIdError,
   type InvalidationChannel,
   type KeyListQuery,
@@ -11,6 +15,7 @@ import {
   type RateLimit,
   StoreUnavailableError,
 } from '@keyward/core';
+import { RedisAudit } from './audit.js';
 import { defineScripts, type RedisClient, type StoreScripts } from './commands.js';
 import { InvalidationSubscriber } from './invalidation.js';
 import { KeyNames } from './keys.js';
@@ -69,12 +74,13 @@ function isClient(value: unknown): value is RedisClient {
  * const keyward = createKeyward({ prefix: 'acme', store }); // invalidation is picked up too
  * ```
  */
-export class RedisStore implements KeyStore, LimitStore, InvalidationChannel {
+export class RedisStore implements KeyStore, LimitStore, InvalidationChannel, AuditStore {
   readonly #client: RedisClient;
   readonly #names: KeyNames;
   readonly #scripts: StoreScripts;
   readonly #channel: string;
   readonly #subscriber: InvalidationSubscriber;
+  readonly #audit: RedisAudit;
   #wasReady: boolean;
 
   constructor(options: RedisStoreOptions) {
@@ -94,6 +100,7 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel {
     this.#scripts = defineScripts(options.client);
     this.#channel = channel;
     this.#subscriber = new InvalidationSubscriber(options.client, channel);
+    this.#audit = new RedisAudit(options.client, this.#names, this.#scripts);
     this.#wasReady = options.client.status === 'ready';
     if (!this.#wasReady) {
       options.client.once('ready', () => {
@@ -153,48 +160,41 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel {
   }
 
   /**
-   * Stores a new record and indexes it; throws `DuplicateKeyIdError` when the id exists.
+   * Stores a new record and indexes it; throws `DuplicateKeyIdError` when the id exists. With
+   * `audit`, appends the entry in the same script (atomically).
    *
    * @example
    * ```ts
    * await store.insertKey(record);
    * ```
    */
-  insertKey(record: KeyRecord): Promise<void> {
+  insertKey(record: KeyRecord, audit?: AuditDraft): Promise<void> {
     return this.#send(async () => {
       const indexes = this.#names.indexesOf(record.ownerId, record.environment);
-      const inserted = await this.#scripts.insertKey(
-        1 + indexes.length,
-        this.#names.record(record.id),
-        ...indexes,
-        record.id,
-        JSON.stringify(record),
-        record.version,
-        JSON.stringify(indexes),
-      );
+      const keys = [this.#names.record(record.id), ...indexes];
+      const args = [record.id, JSON.stringify(record), record.version, JSON.stringify(indexes)];
+      const inserted = await this.#write('insertKey', keys, args, audit);
       if (inserted !== 1) throw new DuplicateKeyIdError(record.id);
     });
   }
 
   /**
    * Replaces the record only if it is stored at `expectedVersion`, atomically, moving it between
-   * owner/environment indexes when those changed.
+   * owner/environment indexes when those changed. With `audit`, appends the entry in the same
+   * script when the record was written.
    *
    * @example
    * ```ts
    * const written = await store.updateKey({ ...record, name: 'renamed', version: 2 }, 1);
    * ```
    */
-  updateKey(record: KeyRecord, expectedVersion: number): Promise<boolean> {
+  updateKey(record: KeyRecord, expectedVersion: number, audit?: AuditDraft): Promise<boolean> {
     return this.#send(async () => {
       const next = this.#names.indexesOf(record.ownerId, record.environment);
       let previous = next;
       for (let attempt = 0; attempt < MAX_INDEX_RETRIES; attempt++) {
-        const reply = await this.#scripts.updateKey(
-          1 + previous.length + next.length,
-          this.#names.record(record.id),
-          ...previous,
-          ...next,
+        const keys = [this.#names.record(record.id), ...previous, ...next];
+        const args = [
           record.id,
           JSON.stringify(record),
           record.version,
@@ -202,7 +202,8 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel {
           JSON.stringify(previous),
           previous.length,
           JSON.stringify(next),
-        );
+        ];
+        const reply = await this.#write('updateKey', keys, args, audit);
         if (reply === 1) return true;
         if (!Array.isArray(reply)) return false;
         const stored = String(reply[0] ?? '');
@@ -210,6 +211,31 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel {
       }
       return false;
     });
+  }
+
+  /**
+   * Seals `draft` after the trail's last entry and appends it (a compare-and-set on the chain's
+   * head, retried when another writer appended first).
+   *
+   * @example
+   * ```ts
+   * await store.appendAudit({ id: 'aud_1', at: Date.now(), type: 'key.updated', keyId: '4GhT9xQ2mPz1' });
+   * ```
+   */
+  appendAudit(draft: AuditDraft): Promise<AuditRecord> {
+    return this.#send(() => this.#audit.append(draft));
+  }
+
+  /**
+   * Audit entries in `seq` order, by key, since a time and after a seq.
+   *
+   * @example
+   * ```ts
+   * const entries = await store.listAudit({ keyId: '4GhT9xQ2mPz1', limit: 100 });
+   * ```
+   */
+  listAudit(query: AuditQuery): Promise<AuditRecord[]> {
+    return this.#send(() => this.#audit.list(query));
   }
 
   /**
@@ -277,6 +303,30 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel {
    */
   close(): void {
     this.#subscriber.close();
+  }
+
+  /**
+   * Runs a record script; with an audit draft, its audited twin, which also appends the entry
+   * (the audit keys and arguments follow the record's).
+   */
+  async #write(
+    script: 'insertKey' | 'updateKey',
+    keys: string[],
+    args: (string | number)[],
+    audit: AuditDraft | undefined,
+  ): Promise<unknown> {
+    if (audit === undefined) return this.#scripts[script](keys.length, ...keys, ...args);
+    const audited = script === 'insertKey' ? 'insertKeyAudited' : 'updateKeyAudited';
+    const { reply } = await this.#audit.write(audit, (auditKeys, auditArgs) =>
+      this.#scripts[audited](
+        keys.length + auditKeys.length,
+        ...keys,
+        ...auditKeys,
+        ...args,
+        ...auditArgs,
+      ),
+    );
+    return reply;
   }
 
   /**

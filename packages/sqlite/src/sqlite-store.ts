@@ -1,4 +1,8 @@
 import {
+  type AuditDraft,
+  type AuditQuery,
+  type AuditRecord,
+  type AuditStore,
   type BucketState,
   countQuota,
   DuplicateKeyIdError,
@@ -14,6 +18,7 @@ import {
   takeToken,
 } from '@keyward/core';
 import Database from 'better-sqlite3';
+import { SqliteAudit } from './audit.js';
 import { createPrivateFile } from './private-file.js';
 import { fromRow, type KeyParams, type KeyRow, toParams } from './record-row.js';
 import { ensureSchema } from './schema.js';
@@ -85,6 +90,7 @@ interface ListParams {
 }
 
 type Statement<P, R = unknown> = Database.Statement<[P], R>;
+type UpdateParams = KeyParams & { expected_version: number };
 
 function isDuplicate(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
@@ -108,7 +114,7 @@ function isDuplicate(error: unknown): boolean {
  * store.close();
  * ```
  */
-export class SqliteStore implements KeyStore, LimitStore {
+export class SqliteStore implements KeyStore, LimitStore, AuditStore {
   /** The better-sqlite3 database the store uses. */
   readonly database: Database.Database;
   readonly #owned: boolean;
@@ -123,6 +129,10 @@ export class SqliteStore implements KeyStore, LimitStore {
   };
   readonly #take: (bucket: string, limit: RateLimit, cost: number, now: number) => LimitResult;
   readonly #count: (name: string, quota: Quota, cost: number, now: number) => LimitResult;
+  readonly #audit: SqliteAudit;
+  readonly #insertAudited: (record: KeyRecord, audit: AuditDraft) => void;
+  readonly #updateAudited: (params: UpdateParams, audit: AuditDraft) => boolean;
+  readonly #appendAudit: (draft: AuditDraft) => AuditRecord;
 
   constructor(options: SqliteStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -220,6 +230,21 @@ export class SqliteStore implements KeyStore, LimitStore {
       },
     );
     this.#count = count.immediate;
+
+    // Audited writes: the record and its audit entry in one IMMEDIATE transaction, which also
+    // serialises appends from every process on the file.
+    const audit = new SqliteAudit(db);
+    this.#audit = audit;
+    this.#insertAudited = db.transaction((record: KeyRecord, draft: AuditDraft) => {
+      this.#insert.run(toParams(record));
+      audit.append(draft);
+    }).immediate;
+    this.#updateAudited = db.transaction((params: UpdateParams, draft: AuditDraft) => {
+      const written = this.#update.run(params).changes === 1;
+      if (written) audit.append(draft);
+      return written;
+    }).immediate;
+    this.#appendAudit = db.transaction((draft: AuditDraft) => audit.append(draft)).immediate;
   }
 
   /** The record with this id, or undefined. */
@@ -228,20 +253,52 @@ export class SqliteStore implements KeyStore, LimitStore {
     return row === undefined ? undefined : fromRow(row);
   }
 
-  /** Stores a new record; throws `DuplicateKeyIdError` when the id exists. */
-  insertKey(record: KeyRecord): void {
+  /**
+   * Stores a new record; throws `DuplicateKeyIdError` when the id exists. With `audit`, appends
+   * the entry in the same transaction.
+   */
+  insertKey(record: KeyRecord, audit?: AuditDraft): void {
     try {
-      this.#insert.run(toParams(record));
+      if (audit === undefined) this.#insert.run(toParams(record));
+      else this.#insertAudited(record, audit);
     } catch (error) {
       if (isDuplicate(error)) throw new DuplicateKeyIdError(record.id);
       throw error;
     }
   }
 
-  /** Replaces the record only if the stored one is at `expectedVersion`; false otherwise. */
-  updateKey(record: KeyRecord, expectedVersion: number): boolean {
+  /**
+   * Replaces the record only if the stored one is at `expectedVersion`; false otherwise. With
+   * `audit`, appends the entry in the same transaction when the record was written.
+   */
+  updateKey(record: KeyRecord, expectedVersion: number, audit?: AuditDraft): boolean {
     const params = { ...toParams(record), expected_version: expectedVersion };
+    if (audit !== undefined) return this.#updateAudited(params, audit);
     return this.#update.run(params).changes === 1;
+  }
+
+  /**
+   * Seals `draft` after the trail's last entry and appends it, in one IMMEDIATE transaction.
+   *
+   * @example
+   * ```ts
+   * store.appendAudit({ id: 'aud_1', at: Date.now(), type: 'key.updated', keyId: '4GhT9xQ2mPz1' });
+   * ```
+   */
+  appendAudit(draft: AuditDraft): AuditRecord {
+    return this.#appendAudit(draft);
+  }
+
+  /**
+   * Audit entries in `seq` order, by key, since a time and after a seq.
+   *
+   * @example
+   * ```ts
+   * const entries = store.listAudit({ keyId: '4GhT9xQ2mPz1', limit: 100 });
+   * ```
+   */
+  listAudit(query: AuditQuery): AuditRecord[] {
+    return this.#audit.list(query);
   }
 
   /** Records matching the filters, ordered by id; the cursor is the last id of the page. */

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createKeyward } from '@keyward/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/sqlite-store.js';
 
@@ -78,5 +79,17 @@ describe('SqliteStore — several processes on one file', () => {
     const results = await race(path, 'take', 'shared-bucket', 4);
     const allowed = results.reduce((sum, r) => sum + Number(r.allowed), 0);
     expect(allowed).toBe(25);
+  }, 60_000);
+
+  it('keeps one unbroken audit chain while four processes append to it', async () => {
+    const path = join(dir, 'audit.db');
+    const store = new SqliteStore({ path });
+    const results = await race(path, 'audit', '-', 4);
+    expect(results.map((r) => r.appended)).toStrictEqual([20, 20, 20, 20]);
+    const keyward = createKeyward({ prefix: 'acme', store });
+    expect(await keyward.verifyAudit()).toMatchObject({ ok: true, entries: 160 });
+    const { items } = await keyward.audit({ keyId: 'w30000000019' });
+    expect(items.map((e) => e.type)).toStrictEqual(['key.created', 'key.updated']);
+    store.close();
   }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { auditOptions, REASON_FLAG, REASON_HELP } from '../audit-options.js';
 import type { Command } from '../command.js';
 import { booleanFlag, requireKeyward } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -17,14 +18,18 @@ export const createCommand: Command = {
     '--env <live|test>      the key environment (default live)',
     '--owner <id>           the owner (account, team…) the key belongs to',
     ...KEY_FLAG_HELP,
+    REASON_HELP,
   ],
-  options: KEY_FLAGS,
+  options: { ...KEY_FLAGS, ...REASON_FLAG },
   positionals: { min: 0, max: 0, name: '' },
   needsStore: true,
   createsDatabase: true,
   async run(context) {
     const keyward = requireKeyward(context);
-    const issued = await keyward.create(createOptions(context.values, context.now));
+    const issued = await keyward.create({
+      ...createOptions(context.values, context.now),
+      ...auditOptions(context.values, context.io.env),
+    });
     const { io } = context;
     if (booleanFlag(context.values, 'json')) {
       io.stdout(toJson({ key: issued.key, record: issued.record }));

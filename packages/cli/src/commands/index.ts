@@ -1,6 +1,8 @@
 import type { Command } from '../command.js';
+import { auditCommand } from './audit.js';
 import { createCommand } from './create.js';
 import { listCommand } from './list.js';
+import { reviewCommand } from './review.js';
 import { revokeCommand } from './revoke.js';
 import { rotateCommand } from './rotate.js';
 import { scanCommand } from './scan.js';
@@ -21,4 +23,6 @@ export const COMMANDS: readonly Command[] = [
   enableCommand,
   verifyCommand,
   scanCommand,
+  auditCommand,
+  reviewCommand,
 ];

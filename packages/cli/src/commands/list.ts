@@ -6,7 +6,8 @@ import { parseEnvironment } from '../key-options.js';
 import { formatTable, keyStatus, toJson } from '../output.js';
 import { escapeControl } from '../terminal-text.js';
 
-function parseLimit(text: string | undefined): number | undefined {
+/** `--limit`: a page size from 1 to 1000. */
+export function parseLimit(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const limit = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!(limit >= 1 && limit <= 1000)) throw usageError(`--limit: "${text}" must be 1 to 1000`);

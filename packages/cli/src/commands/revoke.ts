@@ -1,5 +1,6 @@
+import { auditOptions } from '../audit-options.js';
 import type { Command } from '../command.js';
-import { booleanFlag, requireKeyward, stringFlag } from '../command.js';
+import { booleanFlag, requireKeyward } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
 import { formatKeyInfo, toJson } from '../output.js';
 import { keyIdArgument } from './key-id.js';
@@ -10,7 +11,7 @@ export const revokeCommand: Command = {
   summary: 'revoke a key for good',
   usage: 'keyward revoke <id> [--reason <text>] [--json]',
   flagHelp: [
-    '--reason <text>        why (kept with the key, shown by show)',
+    '--reason <text>        why (kept with the key, shown by show, and in the audit trail)',
     '--json                 print the key as JSON',
   ],
   options: { reason: { type: 'string' }, json: { type: 'boolean' } },
@@ -18,8 +19,10 @@ export const revokeCommand: Command = {
   needsStore: true,
   async run(context) {
     const id = keyIdArgument(context.positionals);
-    const reason = stringFlag(context.values, 'reason');
-    const info = await requireKeyward(context).revoke(id, reason === undefined ? {} : { reason });
+    const info = await requireKeyward(context).revoke(
+      id,
+      auditOptions(context.values, context.io.env),
+    );
     if (booleanFlag(context.values, 'json')) {
       context.io.stdout(toJson(info));
     } else {

@@ -1,3 +1,4 @@
+import { auditOptions, REASON_FLAG, REASON_HELP } from '../audit-options.js';
 import type { Command } from '../command.js';
 import { booleanFlag, requireKeyward } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
@@ -23,9 +24,10 @@ export const updateCommand: Command = {
     '--clear-quota          remove the quota',
     '--clear-expires        make the key never expire',
     '--clear-meta           remove all metadata (with --meta: replace it)',
+    REASON_HELP,
     'Lists (--scopes, --ip, --referrer) replace the current list. The owner and environment cannot change.',
   ],
-  options: { ...KEY_FLAGS, ...CLEAR_FLAGS },
+  options: { ...KEY_FLAGS, ...CLEAR_FLAGS, ...REASON_FLAG },
   positionals: { min: 1, max: 1, name: '<id>' },
   needsStore: true,
   async run(context) {
@@ -33,7 +35,10 @@ export const updateCommand: Command = {
     const id = keyIdArgument(context.positionals);
     const current = await getExisting(keyward, id);
     const changes = updateOptions(context.values, current, context.now);
-    const info = await keyward.update(id, changes, { expectedVersion: current.version });
+    const info = await keyward.update(id, changes, {
+      expectedVersion: current.version,
+      ...auditOptions(context.values, context.io.env),
+    });
     context.io.stdout(
       booleanFlag(context.values, 'json') ? toJson(info) : formatKeyInfo(info, context.now),
     );

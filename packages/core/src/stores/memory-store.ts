@@ -1,3 +1,5 @@
+import { sealAuditRecord } from '../audit/seal.js';
+import type { AuditDraft, AuditQuery, AuditRecord, AuditStore } from '../audit/types.js';
 import { DuplicateKeyIdError } from '../errors.js';
 import { countQuota, type Quota, type QuotaState } from '../limits/quota.js';
 import {
@@ -17,7 +19,7 @@ function copyRecord(record: KeyRecord): KeyRecord {
 }
 
 /**
- * Keys, token buckets and quota windows in this process's memory. Every method answers
+ * Keys, token buckets, quota windows and the audit trail in this process's memory. Every method answers
  * synchronously, so `verify` never awaits. Use it for one process, tests and development;
  * nothing survives a restart.
  *
@@ -26,25 +28,28 @@ function copyRecord(record: KeyRecord): KeyRecord {
  * const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore() });
  * ```
  */
-export class MemoryStore implements KeyStore, LimitStore {
+export class MemoryStore implements KeyStore, LimitStore, AuditStore {
   readonly #records = new Map<string, KeyRecord>();
   readonly #buckets = new Map<string, BucketState>();
   readonly #quotas = new Map<string, QuotaState>();
+  readonly #audit: AuditRecord[] = [];
 
   getKey(id: string): KeyRecord | undefined {
     const record = this.#records.get(id);
     return record === undefined ? undefined : copyRecord(record);
   }
 
-  insertKey(record: KeyRecord): void {
+  insertKey(record: KeyRecord, audit?: AuditDraft): void {
     if (this.#records.has(record.id)) throw new DuplicateKeyIdError(record.id);
     this.#records.set(record.id, copyRecord(record));
+    if (audit !== undefined) this.appendAudit(audit);
   }
 
-  updateKey(record: KeyRecord, expectedVersion: number): boolean {
+  updateKey(record: KeyRecord, expectedVersion: number, audit?: AuditDraft): boolean {
     const stored = this.#records.get(record.id);
     if (stored === undefined || stored.version !== expectedVersion) return false;
     this.#records.set(record.id, copyRecord(record));
+    if (audit !== undefined) this.appendAudit(audit);
     return true;
   }
 
@@ -74,6 +79,28 @@ export class MemoryStore implements KeyStore, LimitStore {
     const { state, result } = countQuota(this.#quotas.get(name), quota, cost, now);
     this.#quotas.set(name, state);
     return result;
+  }
+
+  appendAudit(draft: AuditDraft): AuditRecord {
+    const record = sealAuditRecord(
+      JSON.parse(JSON.stringify(draft)) as AuditDraft,
+      this.#audit[this.#audit.length - 1],
+    );
+    this.#audit.push(record);
+    return JSON.parse(JSON.stringify(record)) as AuditRecord;
+  }
+
+  listAudit(query: AuditQuery): AuditRecord[] {
+    const { keyId, since, afterSeq = 0, limit } = query;
+    const items: AuditRecord[] = [];
+    // seq n sits at index n - 1.
+    for (let i = Math.max(0, afterSeq); i < this.#audit.length && items.length < limit; i++) {
+      const record = this.#audit[i]!;
+      if (keyId !== undefined && record.keyId !== keyId) continue;
+      if (since !== undefined && record.at < since) continue;
+      items.push(JSON.parse(JSON.stringify(record)) as AuditRecord);
+    }
+    return items;
   }
 
   /** How many keys the store holds. */

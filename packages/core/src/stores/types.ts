@@ -1,3 +1,4 @@
+import type { AuditDraft } from '../audit/types.js';
 import type { KeyEnvironment } from '../key/format.js';
 import type { Quota } from '../limits/quota.js';
 import type { LimitResult, RateLimit } from '../limits/token-bucket.js';
@@ -95,13 +96,18 @@ export interface KeyPage {
 export interface KeyStore {
   /** The record with this id, or undefined. */
   getKey(id: string): MaybePromise<KeyRecord | undefined>;
-  /** Stores a new record; throws {@link DuplicateKeyIdError} when the id exists. */
-  insertKey(record: KeyRecord): MaybePromise<void>;
+  /**
+   * Stores a new record; throws {@link DuplicateKeyIdError} when the id exists. A store that is
+   * also an `AuditStore` appends `audit` in the same transaction, only when the record was stored.
+   */
+  insertKey(record: KeyRecord, audit?: AuditDraft): MaybePromise<void>;
   /**
    * Replaces the record only if the stored one is at `expectedVersion` (and exists).
    * Returns false on a conflict or a missing record. `record.version` is the new version.
+   * A store that is also an `AuditStore` appends `audit` in the same transaction, only when the
+   * record was written.
    */
-  updateKey(record: KeyRecord, expectedVersion: number): MaybePromise<boolean>;
+  updateKey(record: KeyRecord, expectedVersion: number, audit?: AuditDraft): MaybePromise<boolean>;
   /** Records matching the filters, ordered by id, paginated by an opaque cursor. */
   listKeys(query: KeyListQuery): MaybePromise<KeyPage>;
 }

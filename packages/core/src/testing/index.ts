@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { AuditChainCheck } from '../audit/chain.js';
+import { sealAuditRecord } from '../audit/seal.js';
+import type { AuditDraft, AuditRecord, AuditStore } from '../audit/types.js';
 import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from '../stores/types.js';
 
 /**
@@ -334,5 +337,183 @@ export function describeLimitStore(
         expect((await s.countQuota(name, quota, 1, beforeMidnight + 1)).allowed).toBe(true);
       },
     );
+  });
+}
+
+function sampleDraft(keyId: string, overrides: Partial<AuditDraft> = {}): AuditDraft {
+  return {
+    id: `aud_${randomId()}${randomId()}`,
+    at: Date.now(),
+    type: 'key.updated',
+    keyId,
+    ...overrides,
+  };
+}
+
+/** Every entry of the trail, in seq order, read in pages of 1000 (bounded by `max`). */
+async function readTrail(store: AuditStore, max = 1_000_000): Promise<AuditRecord[]> {
+  const all: AuditRecord[] = [];
+  let afterSeq = 0;
+  while (all.length < max) {
+    const page = await store.listAudit({ afterSeq, limit: 1000 });
+    all.push(...page);
+    const last = page[page.length - 1];
+    if (page.length < 1000 || last === undefined) break;
+    afterSeq = last.seq;
+  }
+  return all;
+}
+
+function isKeyStore(store: unknown): store is KeyStore & AuditStore {
+  return typeof (store as KeyStore).insertKey === 'function';
+}
+
+/**
+ * The audit-store conformance suite: a hash chain sealed with `sealAuditRecord` (seq without
+ * gaps, each entry chained to the one before), exact round trips, listing by key, time and seq,
+ * concurrent appends keeping one chain, no way to change an entry, and — for a store that is also
+ * a key store — entries appended with `insertKey`/`updateKey` only when the write happened. The
+ * factory may return a shared store: every test uses new random key ids.
+ *
+ * @example
+ * ```ts
+ * import { describeAuditStore } from '@keyward/core/testing';
+ * describeAuditStore('MyStore', () => new MyStore());
+ * ```
+ */
+export function describeAuditStore(name: string, factory: () => MaybePromise<AuditStore>): void {
+  describe(`${name} — audit store conformance`, () => {
+    const store = async () => factory();
+
+    it('seals each append after the last entry: the next seq, chained to its hash', async () => {
+      const s = await store();
+      const keyId = randomId();
+      const first = await s.appendAudit(sampleDraft(keyId, { type: 'key.created' }));
+      const second = await s.appendAudit(sampleDraft(keyId));
+      expect(first.seq).toBeGreaterThanOrEqual(1);
+      expect(second.seq).toBeGreaterThan(first.seq);
+      const [before] =
+        first.seq === 1 ? [undefined] : await s.listAudit({ afterSeq: first.seq - 2, limit: 1 });
+      expect(first.prevHash).toBe(before?.hash ?? '0'.repeat(64));
+      const { seq: _seq, prevHash: _prev, hash: _hash, ...draft } = first;
+      expect(first).toStrictEqual(sealAuditRecord(draft, before));
+      expect(second.hash).toMatch(/^[0-9a-f]{64}$/);
+      expect((await s.listAudit({ keyId, limit: 10 })).map((r) => r.seq)).toStrictEqual([
+        first.seq,
+        second.seq,
+      ]);
+    });
+
+    it('returns every field as it was sealed, and keeps absent fields absent', async () => {
+      const s = await store();
+      const keyId = randomId();
+      const full = await s.appendAudit(
+        sampleDraft(keyId, {
+          type: 'key.revoked',
+          actor: { type: 'console', id: 'adm_ünï "quoted"' },
+          reason: 'leaked — "quoted" ünïcode 🔑',
+          changes: {
+            revokedAt: { from: null, to: Date.UTC(2030, 0, 1) },
+            scopes: { from: ['a:read', 'b:*'], to: [] },
+            metadata: { from: { nested: { list: [1, 'two', null, true, 0.5] } }, to: null },
+          },
+        }),
+      );
+      const bare = await s.appendAudit(sampleDraft(keyId));
+      const listed = await s.listAudit({ keyId, limit: 10 });
+      expect(listed).toStrictEqual([full, bare]);
+      for (const field of ['actor', 'reason', 'changes']) {
+        expect(field in listed[1]!, `${field} should be absent`).toBe(false);
+      }
+    });
+
+    it('lists by key, since a time and after a seq, in seq order, up to the limit', async () => {
+      const s = await store();
+      const keyId = randomId();
+      const other = randomId();
+      // Later than every entry so far: a sealed entry is never earlier than the one before.
+      const base = Math.max(Date.now(), ((await readTrail(s)).at(-1)?.at ?? 0) + 1);
+      const mine: AuditRecord[] = [];
+      for (let i = 0; i < 5; i++) {
+        mine.push(await s.appendAudit(sampleDraft(keyId, { at: base + i * 1000 })));
+        await s.appendAudit(sampleDraft(other, { at: base + i * 1000 }));
+      }
+      const seqs = (records: AuditRecord[]) => records.map((r) => r.seq);
+      expect(seqs(await s.listAudit({ keyId, limit: 3 }))).toStrictEqual(seqs(mine.slice(0, 3)));
+      expect(seqs(await s.listAudit({ keyId, afterSeq: mine[2]!.seq, limit: 10 }))).toStrictEqual(
+        seqs(mine.slice(3)),
+      );
+      expect(seqs(await s.listAudit({ keyId, since: base + 2500, limit: 10 }))).toStrictEqual(
+        seqs(mine.slice(3)),
+      );
+      const all = await s.listAudit({ afterSeq: mine[0]!.seq - 1, limit: 4 });
+      expect(all).toHaveLength(4);
+      expect(all.map((r) => r.seq)).toStrictEqual([0, 1, 2, 3].map((i) => mine[0]!.seq + i));
+    });
+
+    it('never lets an entry’s time go back before the entry it follows', async () => {
+      const s = await store();
+      const keyId = randomId();
+      const later = await s.appendAudit(sampleDraft(keyId, { at: Date.now() + 60_000 }));
+      const earlier = await s.appendAudit(sampleDraft(keyId, { at: Date.now() - 60_000 }));
+      expect(earlier.at).toBe(later.at);
+    });
+
+    it('keeps one unbroken chain under concurrent appends', async () => {
+      const s = await store();
+      const keyId = randomId();
+      const appended = await Promise.all(
+        Array.from({ length: 16 }, () => Promise.resolve(s.appendAudit(sampleDraft(keyId)))),
+      );
+      const seqs = appended.map((r) => r.seq).sort((a, b) => a - b);
+      expect(new Set(seqs).size).toBe(16);
+      expect(seqs[15]! - seqs[0]!).toBe(15);
+      const check = new AuditChainCheck();
+      const trail = await readTrail(s);
+      for (const record of trail) expect(check.next(record), `entry ${record.seq}`).toBeUndefined();
+      expect(check.count).toBe(trail.length);
+    });
+
+    it('offers no way to change or remove an entry', async () => {
+      const s = await store();
+      const names = new Set<string>();
+      for (let o: object | null = s; o !== null && o !== Object.prototype; ) {
+        for (const key of Object.getOwnPropertyNames(o)) names.add(key);
+        o = Object.getPrototypeOf(o) as object | null;
+      }
+      const mutators = [...names].filter((n) =>
+        /^(update|delete|remove|clear|truncate|set|replace|prune)\w*audit/i.test(n),
+      );
+      expect(mutators).toStrictEqual([]);
+    });
+
+    it('appends with insertKey and updateKey only when the write happened', async (context) => {
+      const s = await store();
+      if (!isKeyStore(s)) {
+        context.skip();
+        return;
+      }
+      const record = sampleRecord();
+      await s.insertKey(record, sampleDraft(record.id, { type: 'key.created' }));
+      let duplicate: unknown;
+      try {
+        await s.insertKey({ ...record }, sampleDraft(record.id, { type: 'key.created' }));
+      } catch (error) {
+        duplicate = error;
+      }
+      expect((duplicate as { code?: string } | undefined)?.code).toBe('duplicate_key_id');
+      const next = { ...record, name: 'renamed', version: 2 };
+      expect(await s.updateKey(next, 1, sampleDraft(record.id, { reason: 'won' }))).toBe(true);
+      expect(await s.updateKey({ ...next, name: 'stale' }, 1, sampleDraft(record.id))).toBe(false);
+      expect(await s.updateKey(sampleRecord({ version: 2 }), 1, sampleDraft(record.id))).toBe(
+        false,
+      );
+      const entries = await s.listAudit({ keyId: record.id, limit: 10 });
+      expect(entries.map((e) => [e.type, e.reason])).toStrictEqual([
+        ['key.created', undefined],
+        ['key.updated', 'won'],
+      ]);
+      expect((await s.getKey(record.id))?.name).toBe('renamed');
+    });
   });
 }

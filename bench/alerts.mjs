@@ -1,0 +1,146 @@
+// Alerts section: what the alert detectors add to a cached verify. The same key (the core
+// section's: IP allow-list, scope, token bucket never empty) on two keyward instances over
+// MemoryStore, one without alerts and one with every detector on, verified in strictly alternating
+// batches. Target (issue #16): with alerts ≤ 1.03× without. Secondary: the key with a quota too
+// (quota_threshold runs), and client IPs that keep changing (new_network looks each up).
+// Run: node bench/run.mjs alerts
+
+import {
+  blackhole,
+  compare,
+  figure,
+  formatNs,
+  formatRatio,
+  heading,
+  loadPackage,
+  printTable,
+  publish,
+  ratio,
+  subheading,
+} from './lib.mjs';
+
+const { createKeyward, MemoryStore } = await loadPackage('core');
+
+const KEY_OPTIONS = {
+  name: 'bench',
+  scopes: ['invoices:read'],
+  ips: ['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32'],
+  rateLimit: { capacity: 1e12, refillPerSecond: 1e9 },
+};
+const WITH_QUOTA = { ...KEY_OPTIONS, quota: { limit: Number.MAX_SAFE_INTEGER, period: 'day' } };
+const VERIFY_OPTIONS = Object.freeze({ scopes: Object.freeze(['invoices:read']) });
+/** One client address (the common case), and four in two networks taking turns (a worse one). */
+const ONE_IP = ['10.20.30.40'];
+const FOUR_IPS = ['10.20.30.40', '10.20.30.41', '10.99.0.7', '10.99.0.8'];
+
+async function instance(alerts, keyOptions, ips) {
+  const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore(), alerts });
+  const { key } = await keyward.create(keyOptions);
+  const requests = ips.map((ip) => ({ headers: { authorization: `Bearer ${key}` }, ip }));
+  const check = keyward.verify(requests[0], VERIFY_OPTIONS);
+  if (typeof check?.then === 'function' || !check.ok) throw new Error('verify did not succeed');
+  let next = 0;
+  return {
+    keyward,
+    run(n) {
+      for (let i = 0; i < n; i++) {
+        next = next + 1 === requests.length ? 0 : next + 1;
+        blackhole(keyward.verify(requests[next], VERIFY_OPTIONS));
+      }
+    },
+  };
+}
+
+async function pair(label, keyOptions, ips, rounds) {
+  const plain = await instance(undefined, keyOptions, ips);
+  const alerted = await instance({ onAlert: () => {} }, keyOptions, ips);
+  const [without, withAlerts] = await compare(
+    [
+      { name: 'without', run: (n) => plain.run(n) },
+      { name: 'with', run: (n) => alerted.run(n) },
+    ],
+    { rounds, batchMs: 5 },
+  );
+  alerted.keyward.close();
+  const r = ratio(withAlerts, without);
+  subheading(label);
+  printTable([
+    ['case', 'cpu ns/op', 'wall ns/op', '× without (cpu)', 'per-round range'],
+    ['verify, no alerts', formatNs(without.cpu.nsPerOp), formatNs(without.wall.nsPerOp), '1', ''],
+    [
+      'verify, every detector on',
+      formatNs(withAlerts.cpu.nsPerOp),
+      formatNs(withAlerts.wall.nsPerOp),
+      formatRatio(r.cpu.median),
+      `${formatRatio(r.cpu.min)}–${formatRatio(r.cpu.max)}`,
+    ],
+  ]);
+  return { without, withAlerts, r };
+}
+
+const figures = {};
+const details = {};
+heading('Cached verify with every alert detector on vs without');
+console.log(
+  '  MemoryStore, default cache, no onEvent; the key has 3 IP ranges, a scope and a token bucket\n' +
+    '  (never empty); spike and new_network run on every verify, quota_threshold with a quota',
+);
+const one = await pair('headline: one client IP, 80 alternating rounds', KEY_OPTIONS, ONE_IP, 80);
+const quota = await pair('the key with a daily quota too, 40 rounds', WITH_QUOTA, ONE_IP, 40);
+const four = await pair(
+  'four client IPs in two /24s taking turns, 40 rounds',
+  KEY_OPTIONS,
+  FOUR_IPS,
+  40,
+);
+const met = one.r.cpu.median <= 1.03;
+console.log(
+  `\n  with alerts / without = ${formatRatio(one.r.cpu.median)} by CPU time (wall ${formatRatio(
+    one.r.wall.median,
+  )}): target ≤ 1.03× ${met ? 'met' : 'NOT met'}; with a quota: ${formatRatio(
+    quota.r.cpu.median,
+  )}; four IPs: ${formatRatio(four.r.cpu.median)}`,
+);
+figures['alerts.verify.ns'] = figure(
+  'verify with every alert detector on, cached path',
+  one.withAlerts.cpu.nsPerOp,
+  'ns/op',
+  'lower',
+);
+figures['alerts.verify.ratio'] = figure(
+  'verify with alerts / without (target ≤ 1.03)',
+  one.r.cpu.median,
+  'ratio',
+  'lower',
+);
+figures['alerts.verify.quota.ratio'] = figure(
+  'verify with alerts / without, key with a quota',
+  quota.r.cpu.median,
+  'ratio',
+  'lower',
+);
+figures['alerts.verify.fourIps.ratio'] = figure(
+  'verify with alerts / without, four client IPs in two networks',
+  four.r.cpu.median,
+  'ratio',
+  'lower',
+);
+details.alerts = {
+  oneIp: {
+    withoutNs: one.without.cpu.nsPerOp,
+    withNs: one.withAlerts.cpu.nsPerOp,
+    ratio: one.r.cpu,
+  },
+  quota: {
+    withoutNs: quota.without.cpu.nsPerOp,
+    withNs: quota.withAlerts.cpu.nsPerOp,
+    ratio: quota.r.cpu,
+  },
+  fourIps: {
+    withoutNs: four.without.cpu.nsPerOp,
+    withNs: four.withAlerts.cpu.nsPerOp,
+    ratio: four.r.cpu,
+  },
+  met,
+};
+await publish({ figures, details });
