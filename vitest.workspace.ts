@@ -10,12 +10,25 @@ const alias = {
   '@keyward/express': src('express/src/index.ts'),
   '@keyward/koa': src('koa/src/index.ts'),
   '@keyward/fastify': src('fastify/src/index.ts'),
+  '@keyward/fetch': src('fetch/src/index.ts'),
+  '@keyward/hono': src('hono/src/index.ts'),
   '@keyward/redis': src('redis/src/index.ts'),
   '@keyward/postgres': src('postgres/src/index.ts'),
   '@keyward/sqlite': src('sqlite/src/index.ts'),
 };
 
-const packages = ['core', 'express', 'koa', 'fastify', 'redis', 'postgres', 'sqlite', 'cli'];
+const packages = [
+  'core',
+  'express',
+  'koa',
+  'fastify',
+  'fetch',
+  'hono',
+  'redis',
+  'postgres',
+  'sqlite',
+  'cli',
+];
 
 export default defineWorkspace([
   ...packages.map((name) => ({

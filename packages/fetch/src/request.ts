@@ -1,0 +1,38 @@
+import type { HeaderBag, VerifyRequest } from '@keyward/core';
+
+/**
+ * A {@link HeaderBag} view of fetch `Headers`: a property read is `headers.get(name)`, so no
+ * object is built per request and a header named `constructor` or `__proto__` reads as that
+ * header, never as an object member. Repeated fields arrive as the runtime joined them (`, `).
+ */
+const HEADER_BAG: ProxyHandler<Headers> = {
+  get: (headers, name) => (typeof name === 'string' ? (headers.get(name) ?? undefined) : undefined),
+  has: (headers, name) => typeof name === 'string' && headers.has(name),
+};
+
+/** The path and query of an absolute request URL (`/invoices?page=2`), as Node's `req.url`. */
+function pathOf(url: string): string {
+  const authority = url.indexOf('//');
+  const path = authority === -1 ? -1 : url.indexOf('/', authority + 2);
+  if (path !== -1) return url.slice(path);
+  const query = authority === -1 ? -1 : url.indexOf('?', authority + 2);
+  return query === -1 ? '/' : `/${url.slice(query)}`;
+}
+
+/**
+ * For adapter authors: the request-like object `keyward.verify` takes, for a fetch `Request`.
+ * Headers are read through `request.headers` (nothing is copied); `url` is the path and query.
+ *
+ * @example
+ * ```ts
+ * const result = await keyward.verify(toVerifyRequest(request, clientIp), verifyOptions);
+ * ```
+ */
+export function toVerifyRequest(request: Request, ip: string | undefined): VerifyRequest {
+  return {
+    headers: new Proxy(request.headers, HEADER_BAG) as unknown as HeaderBag,
+    ip,
+    method: request.method,
+    url: pathOf(request.url),
+  };
+}
