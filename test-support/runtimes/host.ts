@@ -4,10 +4,10 @@
  * the control calls the test process drives them with. Web-standard APIs only: this file is
  * bundled (see `remote.ts`) with one of the runtime entries beside it.
  */
-import type { CreateKeyOptions, UpdateKeyOptions } from '@keyward/core';
+import type { CreateKeyOptions, Keyward, UpdateKeyOptions } from '@keyward/core';
 import { getApiKey, withApiKey } from '@keyward/fetch';
 import { apiKeyAuth } from '@keyward/hono';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
 import { buildDeployment, type DeploymentSpec, type LocalDeployment } from '../deployments.js';
 
@@ -40,7 +40,7 @@ export interface Listener {
 }
 
 /** Behind exactly one trusted proxy: the right-most X-Forwarded-For entry, as Express's `trust proxy 1`. */
-function forwardedFor(request: Request): string | undefined {
+export function forwardedFor(request: Request): string | undefined {
   const forwarded = request.headers.get('x-forwarded-for');
   if (forwarded === null) return undefined;
   return forwarded.slice(forwarded.lastIndexOf(',') + 1).trim();
@@ -62,23 +62,28 @@ function fetchApp(
   };
 }
 
-function honoApp(deployment: LocalDeployment, runtime: Runtime, trustOneProxy: boolean) {
-  const { keyward } = deployment;
-  const options = trustOneProxy
-    ? {
-        ip: (c: Parameters<GetConnInfo>[0]) =>
-          forwardedFor(c.req.raw) ?? runtime.getConnInfo(c).remote.address,
-      }
-    : { getConnInfo: runtime.getConnInfo };
+/**
+ * The tables' app on Hono: the client IP from Hono's `getConnInfo`, or behind one trusted proxy
+ * from the right-most X-Forwarded-For entry.
+ *
+ * @example
+ * ```ts
+ * const app = honoTableApp(keyward, getConnInfo, false);
+ * ```
+ */
+export function honoTableApp(keyward: Keyward, getConnInfo: GetConnInfo, trustOneProxy: boolean) {
+  const ip = trustOneProxy
+    ? { ip: (c: Context) => forwardedFor(c.req.raw) ?? getConnInfo(c).remote.address }
+    : { getConnInfo };
   const app = new Hono();
   app.get('/open', (c) => c.text('open'));
-  app.get('/read', apiKeyAuth(keyward, { scopes: ['items:read'], ...options }), (c) =>
+  app.get('/read', apiKeyAuth(keyward, { scopes: ['items:read'], ...ip }), (c) =>
     c.json({ keyId: c.get('apiKey').id }),
   );
-  app.get('/admin', apiKeyAuth(keyward, { scopes: ['items:admin'], ...options }), (c) =>
+  app.get('/admin', apiKeyAuth(keyward, { scopes: ['items:admin'], ...ip }), (c) =>
     c.json({ keyId: c.get('apiKey').id }),
   );
-  return app.fetch as RuntimeHandler;
+  return app;
 }
 
 /**
@@ -119,7 +124,8 @@ export function createHost(runtime: Runtime) {
         runtime.peer(request, ...args);
       const handler =
         options.framework === 'hono'
-          ? honoApp(target, runtime, options.trustOneProxy)
+          ? (honoTableApp(target.keyward, runtime.getConnInfo, options.trustOneProxy)
+              .fetch as RuntimeHandler)
           : fetchApp(target, ip);
       const listener = await runtime.listen(handler, options.host);
       listeners.set(listener.port, listener);

@@ -64,3 +64,9 @@ export const WORKERD_PARSER: ParserProfile = {
   fuzzControlBytes: false,
   joinsRepeatedFields: true,
 };
+
+/** Hono on Node (@hono/node-server): Node's parser, then fetch `Headers` built from its lines. */
+export const HONO_NODE_PARSER: ParserProfile = {
+  outcomes: { 'X-API-Key sent 150 times with the same key': MALFORMED },
+  joinsRepeatedFields: true,
+};

@@ -11,12 +11,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import type { RemoteHarness, RunningApp } from '../adapter-cases.js';
+import { afterAll } from 'vitest';
+import { describeAdapterCases, type RemoteHarness, type RunningApp } from '../adapter-cases.js';
+import { describeAttackCases } from '../attack-cases.js';
 import type { DeploymentSpec } from '../deployments.js';
 import type { AppOptions, Framework } from './host.js';
+import { BUN_PARSER, DENO_PARSER, WORKERD_PARSER } from './parsers.js';
 
 export type RuntimeName = 'bun' | 'deno' | 'workerd';
 
+const PARSERS = { bun: BUN_PARSER, deno: DENO_PARSER, workerd: WORKERD_PARSER };
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
 const BIN = path.join(ROOT, 'node_modules', '.bin');
@@ -239,4 +243,20 @@ export function runtimeHarness(
       if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Registers the adapter and attack tables for `framework` on `runtime`, the runtime's parser
+ * profile applied, and stops the runtime after the file's tests.
+ *
+ * @example
+ * ```ts
+ * describeRuntimeTables('deno', 'fetch');
+ * ```
+ */
+export function describeRuntimeTables(runtime: RuntimeName, framework: Framework): void {
+  const harness = runtimeHarness(runtime, framework);
+  afterAll(() => harness.stop());
+  describeAdapterCases(harness);
+  describeAttackCases(harness, { fuzzRuns: 150, parser: PARSERS[runtime] });
 }

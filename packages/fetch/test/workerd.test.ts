@@ -1,12 +1,4 @@
-// The adapter and attack tables on workerd: @keyward/fetch in a child process.
-import { afterAll } from 'vitest';
-import { describeAdapterCases } from '../../../test-support/adapter-cases.js';
-import { describeAttackCases } from '../../../test-support/attack-cases.js';
-import { WORKERD_PARSER } from '../../../test-support/runtimes/parsers.js';
-import { runtimeHarness } from '../../../test-support/runtimes/remote.js';
+// The adapter and attack tables on workerd: @keyward/fetch serving them in a workerd child process.
+import { describeRuntimeTables } from '../../../test-support/runtimes/remote.js';
 
-const harness = runtimeHarness('workerd', 'fetch');
-afterAll(() => harness.stop());
-
-describeAdapterCases(harness);
-describeAttackCases(harness, { fuzzRuns: 150, parser: WORKERD_PARSER });
+describeRuntimeTables('workerd', 'fetch');

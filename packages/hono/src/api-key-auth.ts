@@ -103,8 +103,12 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): M
   function settle(result: VerifyResult, c: Context, next: Next): ReturnType<MiddlewareHandler> {
     if (result.ok) {
       c.set('apiKey', result.key);
-      for (const name in result.headers) c.header(name, result.headers[name]);
-      return next();
+      const headers = result.headers;
+      for (const name in headers) c.header(name, headers[name]);
+      // A handler that returns its own Response (not c.json & co.) drops the prepared headers.
+      return next().then(() => {
+        for (const name in headers) if (!c.res.headers.has(name)) c.header(name, headers[name]);
+      });
     }
     if (onReject !== undefined) return Promise.resolve(onReject(result, c));
     c.status(result.status as 401);
