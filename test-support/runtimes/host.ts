@@ -46,13 +46,21 @@ export function forwardedFor(request: Request): string | undefined {
   return forwarded.slice(forwarded.lastIndexOf(',') + 1).trim();
 }
 
-function fetchApp(
-  deployment: LocalDeployment,
+/**
+ * The tables' app on @keyward/fetch: `/open`, `/read` and `/admin` routed by hand.
+ *
+ * @example
+ * ```ts
+ * const handler = fetchTableApp(keyward, (request, server) => server.requestIP(request)?.address);
+ * ```
+ */
+export function fetchTableApp(
+  keyward: Keyward,
   ip: (request: Request, ...args: never[]) => string | undefined,
 ): RuntimeHandler {
   const answer = (request: Request) => Response.json({ keyId: getApiKey(request)?.id });
-  const read = withApiKey<never[]>(answer, deployment.keyward, { scopes: ['items:read'], ip });
-  const admin = withApiKey<never[]>(answer, deployment.keyward, { scopes: ['items:admin'], ip });
+  const read = withApiKey<never[]>(answer, keyward, { scopes: ['items:read'], ip });
+  const admin = withApiKey<never[]>(answer, keyward, { scopes: ['items:admin'], ip });
   return (request, ...args) => {
     const path = new URL(request.url).pathname;
     if (path === '/read') return read(request, ...args);
@@ -126,7 +134,7 @@ export function createHost(runtime: Runtime) {
         options.framework === 'hono'
           ? (honoTableApp(target.keyward, runtime.getConnInfo, options.trustOneProxy)
               .fetch as RuntimeHandler)
-          : fetchApp(target, ip);
+          : fetchTableApp(target.keyward, ip);
       const listener = await runtime.listen(handler, options.host);
       listeners.set(listener.port, listener);
       return listener.port;

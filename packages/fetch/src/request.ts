@@ -12,11 +12,13 @@ const HEADER_BAG: ProxyHandler<Headers> = {
 
 /** The path and query of an absolute request URL (`/invoices?page=2`), as Node's `req.url`. */
 function pathOf(url: string): string {
-  const authority = url.indexOf('//');
-  const path = authority === -1 ? -1 : url.indexOf('/', authority + 2);
-  if (path !== -1) return url.slice(path);
-  const query = authority === -1 ? -1 : url.indexOf('?', authority + 2);
-  return query === -1 ? '/' : `/${url.slice(query)}`;
+  const authority = url.indexOf('//') + 2;
+  const hash = url.indexOf('#', authority);
+  const end = hash === -1 ? url.length : hash;
+  const path = url.indexOf('/', authority);
+  if (path !== -1 && path < end) return url.slice(path, end);
+  const query = url.indexOf('?', authority);
+  return query === -1 || query >= end ? '/' : `/${url.slice(query, end)}`;
 }
 
 /**

@@ -12,17 +12,16 @@ import { problemResponse } from './response.js';
 
 /**
  * The client IP of a request, given as a string or read by a function of the request and the
- * handler's other arguments (Bun's `server`, Deno's `info`, a Worker's `env` and `ctx`). Fetch
- * runtimes resolve no IP on their own: pass one, or keys with an IP allow-list are refused.
+ * handler's other arguments (Bun's `server`, Deno's `info`, a Worker's `env` and `ctx`; type them
+ * as your runtime passes them). Fetch runtimes resolve no IP on their own: give one, or keys with
+ * an IP allow-list are refused.
  *
  * @example
  * ```ts
- * const ip: ClientIp<[Bun.Server]> = (request, server) => server.requestIP(request)?.address;
+ * const ip: ClientIp = (request, server: Bun.Server) => server.requestIP(request)?.address;
  * ```
  */
-export type ClientIp<Args extends readonly unknown[] = readonly unknown[]> =
-  | string
-  | ((request: Request, ...args: Args) => string | null | undefined);
+export type ClientIp = string | ((request: Request, ...args: never[]) => string | null | undefined);
 
 /**
  * Options of {@link verifyRequest}: what the route requires, and the client IP.
@@ -34,7 +33,7 @@ export type ClientIp<Args extends readonly unknown[] = readonly unknown[]> =
  */
 export interface VerifyRequestOptions extends VerifyOptions {
   /** The client IP (see {@link ClientIp}); a function is called with the request alone. */
-  readonly ip?: ClientIp<[]> | undefined;
+  readonly ip?: string | ((request: Request) => string | null | undefined) | undefined;
 }
 
 /**
@@ -62,13 +61,13 @@ export interface RequestRejection extends VerifyRejection {
 }
 
 /** Resolves an `ip` option for one request; a function that answers nothing means no IP. */
-export function resolveIp<Args extends readonly unknown[]>(
-  ip: ClientIp<Args> | undefined,
+export function resolveIp(
+  ip: ClientIp | undefined,
   request: Request,
-  args: Args,
+  args: readonly unknown[],
 ): string | undefined {
   if (typeof ip !== 'function') return ip;
-  return ip(request, ...args) ?? undefined;
+  return ip(request, ...(args as never[])) ?? undefined;
 }
 
 /** Adds the rejection's `Response`; a success passes through as the core returned it. */

@@ -28,7 +28,8 @@ export type FetchHandler<Args extends readonly unknown[] = readonly unknown[]> =
 
 /**
  * Replaces the default problem response: return the `Response` to send. `result.headers` holds
- * what the response should carry (`WWW-Authenticate`, `Retry-After`, …).
+ * what the response should carry (`WWW-Authenticate`, `Retry-After`, …). Its further parameters
+ * are the handler's (type them as your runtime passes them).
  *
  * @example
  * ```ts
@@ -36,10 +37,10 @@ export type FetchHandler<Args extends readonly unknown[] = readonly unknown[]> =
  *   Response.json({ error: result.code }, { status: result.status, headers: result.headers });
  * ```
  */
-export type FetchRejectHandler<Args extends readonly unknown[] = readonly unknown[]> = (
+export type FetchRejectHandler = (
   result: VerifyRejection,
   request: Request,
-  ...args: Args
+  ...args: never[]
 ) => MaybePromise<Response>;
 
 /**
@@ -47,18 +48,17 @@ export type FetchRejectHandler<Args extends readonly unknown[] = readonly unknow
  *
  * @example
  * ```ts
- * const options: WithApiKeyOptions<[Bun.Server]> = {
+ * const options: WithApiKeyOptions = {
  *   scopes: ['invoices:read'],
- *   ip: (request, server) => server.requestIP(request)?.address,
+ *   ip: (request, server: Bun.Server) => server.requestIP(request)?.address,
  * };
  * ```
  */
-export interface WithApiKeyOptions<Args extends readonly unknown[] = readonly unknown[]>
-  extends VerifyOptions {
+export interface WithApiKeyOptions extends VerifyOptions {
   /** The client IP, or how to read it from the request and the handler's other arguments. */
-  readonly ip?: ClientIp<Args> | undefined;
+  readonly ip?: ClientIp | undefined;
   /** Called instead of sending the default `application/problem+json` response. */
-  readonly onReject?: FetchRejectHandler<Args> | undefined;
+  readonly onReject?: FetchRejectHandler | undefined;
 }
 
 function isEmpty(headers: Readonly<Record<string, string>>): boolean {
@@ -103,7 +103,7 @@ export function getApiKey(request: Request): KeyInfo | undefined {
 export function withApiKey<Args extends readonly unknown[]>(
   handler: FetchHandler<Args>,
   keyward: Keyward,
-  options: WithApiKeyOptions<Args> = {},
+  options: WithApiKeyOptions = {},
 ): FetchHandler<Args> {
   if (typeof handler !== 'function') {
     throw new TypeError('withApiKey() needs a handler function as its first argument');
@@ -120,7 +120,9 @@ export function withApiKey<Args extends readonly unknown[]>(
 
   function respond(result: VerifyResult, request: Request, args: Args): MaybePromise<Response> {
     if (!result.ok) {
-      return onReject === undefined ? problemResponse(result) : onReject(result, request, ...args);
+      return onReject === undefined
+        ? problemResponse(result)
+        : onReject(result, request, ...(args as unknown as never[]));
     }
     verifiedKeys.set(request, result.key);
     const response = handler(request, ...args);
