@@ -55,6 +55,17 @@ export default defineWorkspace([
   {
     resolve: { alias },
     test: {
+      // The runtimes themselves: core's unit tests on Bun and Deno (the adapter tables on each
+      // runtime live in packages/fetch and packages/hono).
+      name: 'runtimes',
+      root: './test-support/runtimes',
+      include: ['*.test.ts'],
+      testTimeout: 60_000,
+    },
+  },
+  {
+    resolve: { alias },
+    test: {
       name: 'examples',
       root: './examples',
       include: ['**/*.test.ts'],
