@@ -6,9 +6,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runtimeBinary } from './binaries.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'node_modules', '.bin');
 const VITEST = path.join(ROOT, 'node_modules', 'vitest', 'vitest.mjs');
 const CONFIG = fileURLToPath(new URL('./vitest.core.config.ts', import.meta.url));
 const RUN_TIMEOUT_MS = 240_000;
@@ -17,8 +17,8 @@ const dir = mkdtempSync(path.join(tmpdir(), 'keyward-core-runtimes-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const commands = {
-  bun: [path.join(BIN, 'bun'), ['--bun', VITEST]],
-  deno: [path.join(BIN, 'deno'), ['run', '-A', '--node-modules-dir=manual', VITEST]],
+  bun: [runtimeBinary('bun'), ['--bun', VITEST]],
+  deno: [runtimeBinary('deno'), ['run', '-A', '--node-modules-dir=manual', VITEST]],
 } as const;
 
 interface Report {

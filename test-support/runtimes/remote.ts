@@ -15,6 +15,7 @@ import { afterAll } from 'vitest';
 import { describeAdapterCases, type RemoteHarness, type RunningApp } from '../adapter-cases.js';
 import { describeAttackCases } from '../attack-cases.js';
 import type { DeploymentSpec } from '../deployments.js';
+import { runtimeBinary } from './binaries.js';
 import type { AppOptions, Framework } from './host.js';
 import { BUN_PARSER, DENO_PARSER, WORKERD_PARSER } from './parsers.js';
 
@@ -23,7 +24,6 @@ export type RuntimeName = 'bun' | 'deno' | 'workerd';
 const PARSERS = { bun: BUN_PARSER, deno: DENO_PARSER, workerd: WORKERD_PARSER };
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '../..');
-const BIN = path.join(ROOT, 'node_modules', '.bin');
 /** Longest wait for a runtime to start (workerd compiles the bundle; CI machines are slow). */
 const START_TIMEOUT_MS = 30_000;
 const CALL_TIMEOUT_MS = 15_000;
@@ -127,12 +127,12 @@ async function startChild(runtime: RuntimeName, dir: string): Promise<Child> {
     for (let i = 0; i < WORKERD_SLOTS; i++) slots[`slot${i}`] = await freePort();
     const config = path.join(dir, 'tables.capnp');
     writeFileSync(config, workerdConfig(script, control, slots));
-    child = spawn(path.join(BIN, 'workerd'), ['serve', config], { cwd: dir, env });
+    child = spawn(runtimeBinary('workerd'), ['serve', config], { cwd: dir, env });
   } else if (runtime === 'bun') {
-    child = spawn(path.join(BIN, 'bun'), ['run', script], { cwd: dir, env });
+    child = spawn(runtimeBinary('bun'), ['run', script], { cwd: dir, env });
   } else {
     const flags = ['run', '--allow-net', '--no-prompt', '--no-config', script];
-    child = spawn(path.join(BIN, 'deno'), flags, { cwd: dir, env });
+    child = spawn(runtimeBinary('deno'), flags, { cwd: dir, env });
   }
   const watcher = watch(child);
   const ready = new Promise<number>((resolve, reject) => {
