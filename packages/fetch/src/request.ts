@@ -31,10 +31,24 @@ function pathOf(url: string): string {
  * ```
  */
 export function toVerifyRequest(request: Request, ip: string | undefined): VerifyRequest {
-  return {
-    headers: new Proxy(request.headers, HEADER_BAG) as unknown as HeaderBag,
-    ip,
-    method: request.method,
-    url: pathOf(request.url),
-  };
+  return new FetchVerifyRequest(request, ip);
+}
+
+/** `method` and `url` are read only if keyward asks for them (building a URL string costs). */
+class FetchVerifyRequest implements VerifyRequest {
+  readonly headers: HeaderBag;
+  readonly #request: Request;
+  constructor(
+    request: Request,
+    readonly ip: string | undefined,
+  ) {
+    this.#request = request;
+    this.headers = new Proxy(request.headers, HEADER_BAG) as unknown as HeaderBag;
+  }
+  get method(): string {
+    return this.#request.method;
+  }
+  get url(): string {
+    return pathOf(this.#request.url);
+  }
 }

@@ -16,14 +16,16 @@ export function problemResponse(result: VerifyRejection): Response {
 export function withHeaders(response: Response, headers: ResponseHeaders): Response {
   if (!(response instanceof Response)) return response;
   let target = response;
+  let bag = response.headers;
   for (const name in headers) {
-    if (target.headers.has(name)) continue;
+    if (bag.has(name)) continue;
     try {
-      target.headers.set(name, headers[name]!);
+      bag.set(name, headers[name]!);
     } catch {
       if (target !== response || response.status < 200 || response.status > 599) return response;
       target = new Response(response.body, response);
-      if (!target.headers.has(name)) target.headers.set(name, headers[name]!);
+      bag = target.headers;
+      bag.set(name, headers[name]!);
     }
   }
   return target;
