@@ -26,15 +26,18 @@ import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import {
   BENCH_DIR,
+  boundedInt,
   figure,
   formatBytes,
   formatOps,
   formatRatio,
   heading,
   median,
+  onPath,
   printTable,
   publish,
   ROOT_DIR,
+  roundRatio,
   subheading,
 } from './lib.mjs';
 
@@ -52,23 +55,6 @@ const PIN = process.env.BENCH_HTTP_PIN !== '0' && availableParallelism() >= 2 &&
 const SERVER_CPU = '1';
 const LOADGEN_CPU = '0';
 const execFileAsync = promisify(execFile);
-
-function boundedInt(text, fallback, min, max) {
-  const value = text === undefined ? fallback : Number.parseInt(text, 10);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`expected an integer in ${min}–${max}, got ${text}`);
-  }
-  return value;
-}
-
-function onPath(command) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -275,16 +261,6 @@ async function load(server, seconds) {
     p50Ms: result.p50Ms,
     p99Ms: result.p99Ms,
     serverCpuUsPerRequest: (cpuAfter - cpuBefore) / result.ok,
-  };
-}
-
-function roundRatio(a, b, field) {
-  const perRound = a.map((run, i) => run[field] / b[i][field]);
-  return {
-    median: median(perRound),
-    min: Math.min(...perRound),
-    max: Math.max(...perRound),
-    perRound,
   };
 }
 

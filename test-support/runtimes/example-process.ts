@@ -3,17 +3,11 @@
  * the keys it prints (`… listening on <url>`, `read:  <key>`, `admin: <key>`).
  */
 import { spawn } from 'node:child_process';
+import type { RunningExampleServer } from '../example-cases.js';
 
 export { runtimeBinary } from './binaries.js';
 
 const START_TIMEOUT_MS = 30_000;
-
-export interface ExampleProcess {
-  readonly url: string;
-  readonly readKey: string;
-  readonly adminKey: string;
-  close(): Promise<void>;
-}
 
 /**
  * Runs `command args` in `cwd` with PORT=0 and resolves once it printed its URL and keys.
@@ -27,7 +21,7 @@ export function startExample(
   command: string,
   args: string[],
   cwd: string,
-): Promise<ExampleProcess> {
+): Promise<RunningExampleServer> {
   const child = spawn(command, args, {
     cwd,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' },
