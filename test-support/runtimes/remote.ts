@@ -168,7 +168,12 @@ async function startChild(runtime: RuntimeName, dir: string): Promise<Child> {
       });
     }
   });
-  return { process: child, control: await ready, output: watcher.output };
+  try {
+    return { process: child, control: await ready, output: watcher.output };
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
 }
 
 /**
@@ -190,7 +195,8 @@ export function runtimeHarness(
   let started: Promise<Child> | undefined;
   const child = () => {
     dir ??= mkdtempSync(path.join(tmpdir(), `keyward-${runtime}-`));
-    started ??= startChild(runtime, dir);
+    // workerd binds ports chosen beforehand; another test may take one first: try once more.
+    started ??= startChild(runtime, dir).catch(() => startChild(runtime, dir as string));
     return started;
   };
 
