@@ -10,6 +10,8 @@ const alias = {
   '@keyward/express': src('express/src/index.ts'),
   '@keyward/koa': src('koa/src/index.ts'),
   '@keyward/fastify': src('fastify/src/index.ts'),
+  '@keyward/fetch': src('fetch/src/index.ts'),
+  '@keyward/hono': src('hono/src/index.ts'),
   '@keyward/redis': src('redis/src/index.ts'),
   '@keyward/postgres': src('postgres/src/index.ts'),
   '@keyward/sqlite': src('sqlite/src/index.ts'),
@@ -25,6 +27,8 @@ const packages = [
   'express',
   'koa',
   'fastify',
+  'fetch',
+  'hono',
   'redis',
   'postgres',
   'sqlite',
@@ -53,6 +57,17 @@ export default defineWorkspace([
       exclude: ['**/node_modules/**'],
       testTimeout: 30_000,
       hookTimeout: 30_000,
+    },
+  },
+  {
+    resolve: { alias },
+    test: {
+      // The runtimes themselves: core's unit tests on Bun and Deno (the adapter tables on each
+      // runtime live in packages/fetch and packages/hono).
+      name: 'runtimes',
+      root: './test-support/runtimes',
+      include: ['*.test.ts'],
+      testTimeout: 60_000,
     },
   },
   {

@@ -23,7 +23,7 @@
 //   BENCH_HTTP_PIN       0 to not pin processes to cores
 //   BENCH_HTTP_PROFILE   a directory: servers run with `node --cpu-prof` and write profiles there
 
-import { execFile, execFileSync, fork } from 'node:child_process';
+import { execFile, fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
@@ -31,13 +31,16 @@ import { promisify } from 'node:util';
 import autocannon from 'autocannon';
 import {
   BENCH_DIR,
+  boundedInt,
   figure,
   formatOps,
   formatRatio,
   heading,
   median,
+  onPath,
   printTable,
   publish,
+  roundRatio,
   subheading,
 } from './lib.mjs';
 
@@ -89,23 +92,6 @@ const FRAMEWORKS = [
 });
 
 /** Whether `command` is on the PATH. */
-function onPath(command) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function boundedInt(text, fallback, min, max) {
-  const value = text === undefined ? fallback : Number.parseInt(text, 10);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(`expected an integer in ${min}–${max}, got ${text}`);
-  }
-  return value;
-}
-
 // ---------------------------------------------------------------------------------------------
 // Servers
 
@@ -323,17 +309,6 @@ function wrkPercentile(stdout, percent) {
 function rotate(items, by) {
   const k = by % items.length;
   return [...items.slice(k), ...items.slice(0, k)];
-}
-
-/** Median of the per-round ratios a[i] / b[i], with min and max. */
-function roundRatio(a, b, field) {
-  const perRound = a.map((run, i) => run[field] / b[i][field]);
-  return {
-    median: median(perRound),
-    min: Math.min(...perRound),
-    max: Math.max(...perRound),
-    perRound,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -52,6 +52,38 @@ export async function loadPackageDependency(name, specifier) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Settings and tools
+
+/**
+ * An integer setting from the environment (`text`), `fallback` when unset; throws outside min–max.
+ *
+ * @example
+ * const SECONDS = boundedInt(process.env.BENCH_HTTP_SECONDS, 3, 1, 30);
+ */
+export function boundedInt(text, fallback, min, max) {
+  const value = text === undefined ? fallback : Number.parseInt(text, 10);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(`expected an integer in ${min}–${max}, got ${text}`);
+  }
+  return value;
+}
+
+/**
+ * Whether `command` is on the PATH.
+ *
+ * @example
+ * const pin = onPath('taskset');
+ */
+export function onPath(command) {
+  try {
+    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Timing
 
 let sinkValue;
@@ -82,6 +114,23 @@ async function timeBatch(run, iterations) {
   const wall = Number(nowNs() - start);
   const cpu = process.cpuUsage(cpuStart);
   return { wall, cpu: (cpu.user + cpu.system) * 1000 };
+}
+
+/**
+ * Median of the per-round ratios a[i][field] / b[i][field] of two interleaved series, with min and
+ * max and the ratios themselves.
+ *
+ * @example
+ * const rps = roundRatio(runs.keyward, runs.bare, 'rps'); // rps.median, rps.min, rps.max
+ */
+export function roundRatio(a, b, field) {
+  const perRound = a.map((run, i) => run[field] / b[i][field]);
+  return {
+    median: median(perRound),
+    min: Math.min(...perRound),
+    max: Math.max(...perRound),
+    perRound,
+  };
 }
 
 /** Median of numbers (does not modify the input). */

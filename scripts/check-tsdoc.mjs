@@ -9,6 +9,8 @@ const entries = [
   'packages/express/src/index.ts',
   'packages/koa/src/index.ts',
   'packages/fastify/src/index.ts',
+  'packages/fetch/src/index.ts',
+  'packages/hono/src/index.ts',
   'packages/redis/src/index.ts',
   'packages/postgres/src/index.ts',
   'packages/sqlite/src/index.ts',

@@ -1,19 +1,21 @@
 /**
  * The adapter test table, written once and run through real HTTP against every framework
- * adapter and each supported major version (see `describeAdapterCases`).
+ * adapter and each supported major version (see `describeAdapterCases`), in this process or, for a
+ * {@link RemoteHarness}, inside another runtime (Bun, Deno, workerd).
  */
 import { createServer, request as httpRequest, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type CreateKeyOptions,
   createKeyward,
-  type KeyRecord,
-  type KeyStore,
   type Keyward,
-  type KeywardOptions,
   MemoryStore,
+  type UpdateKeyOptions,
 } from '@keyward/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDeployment, type DeploymentSpec, FakeClock } from './deployments.js';
+
+export { FakeClock };
 
 /** A server an adapter harness started on 127.0.0.1. */
 export interface RunningApp {
@@ -40,6 +42,68 @@ export interface HarnessOptions {
 export interface AdapterHarness {
   readonly name: string;
   start(keyward: Keyward, options: HarnessOptions): Promise<RunningApp>;
+}
+
+/** The parts of a Keyward the tables call to set up their cases. */
+export interface KeyIssuer {
+  create(options: CreateKeyOptions): Promise<{ key: string; record: { id: string } }>;
+  revoke(id: string, options?: { reason?: string }): Promise<unknown>;
+  update(id: string, changes: UpdateKeyOptions): Promise<unknown>;
+}
+
+/** A deployment under a table: its keyward, its handles, and apps serving it. */
+export interface Deployment<Options = HarnessOptions> {
+  readonly keyward: KeyIssuer;
+  /** Moves the deployment's fake clock (see {@link DeploymentSpec}). */
+  advanceClock(ms: number): Promise<void>;
+  /** Key reads of a `counting` key store so far. */
+  storeReads(): Promise<number>;
+  /** Serves the routes the harness interface describes, for this deployment. */
+  start(options: Options): Promise<RunningApp>;
+  /** The keyward itself, when it runs in this process (for cases that call `verify` directly). */
+  readonly local?: Keyward;
+}
+
+/**
+ * A harness whose server, adapter and keyward all run in another runtime: it builds each
+ * deployment there (from its JSON spec) and drives it by remote calls, while the tables send
+ * their requests to it as to any other server.
+ */
+export interface RemoteHarness {
+  readonly name: string;
+  /**
+   * Why the runtime cannot tell the client's socket address (IPv6 or IPv4-mapped) to a handler,
+   * if it cannot: the IPv6 cases are then skipped with this reason.
+   */
+  readonly noClientSockets?: string | undefined;
+  deploy(
+    spec: DeploymentSpec,
+  ): Promise<Deployment<HarnessOptions & { readonly host?: '127.0.0.1' | '::' }>>;
+}
+
+/**
+ * Builds `spec` for a harness: inside its runtime for a {@link RemoteHarness}, otherwise here,
+ * served by the harness's `start`.
+ *
+ * @example
+ * ```ts
+ * const deployment = await deploy(harness, { keyStore: 'memory' });
+ * const app = await deployment.start({ trustOneProxy: false });
+ * ```
+ */
+export async function deploy<Options>(
+  harness: { start(keyward: Keyward, options: Options): Promise<RunningApp> } | RemoteHarness,
+  spec: DeploymentSpec,
+): Promise<Deployment<Options>> {
+  if ('deploy' in harness) return (await harness.deploy(spec)) as Deployment<Options>;
+  const { keyward, clock, storeReads } = buildDeployment(spec);
+  return {
+    keyward,
+    local: keyward,
+    advanceClock: async (ms) => clock?.advance(ms),
+    storeReads: async () => storeReads(),
+    start: (options) => harness.start(keyward, options),
+  };
 }
 
 export interface Reply {
@@ -98,15 +162,6 @@ export function send(
   });
 }
 
-/** A clock the tests move by hand. */
-export class FakeClock {
-  now = Date.parse('2031-03-04T10:00:00.000Z');
-  readonly read = (): number => this.now;
-  advance(ms: number): void {
-    this.now += ms;
-  }
-}
-
 const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 /** Asserts a problem response: status, code, media type and the headers its status calls for. */
@@ -133,8 +188,9 @@ export function expectSuccess(reply: Reply, keyId: string): void {
 }
 
 interface Fixture {
-  readonly keyward: Keyward;
-  readonly clock: FakeClock;
+  readonly keyward: KeyIssuer;
+  readonly clock: { readonly now: number; advance(ms: number): Promise<void> };
+  readonly start: (options: HarnessOptions) => Promise<RunningApp>;
   /** A live key with `items:read` (plus `overrides`); returns the full key and its id. */
   issue(overrides?: Partial<CreateKeyOptions>): Promise<{ key: string; id: string }>;
   /** A well-formed key from another deployment with the same prefix: its id is unknown here. */
@@ -212,7 +268,7 @@ const REJECTIONS: readonly RejectionCase[] = [
     status: 401,
     headers: async (f) => {
       const { key } = await f.issue({ expiresAt: f.clock.now + 60_000 });
-      f.clock.advance(61_000);
+      await f.clock.advance(61_000);
       return bearer(key);
     },
   },
@@ -278,20 +334,26 @@ const REJECTIONS: readonly RejectionCase[] = [
   },
 ];
 
-async function fixture(options: Partial<KeywardOptions> = {}): Promise<Fixture> {
+async function fixture(
+  harness: AdapterHarness | RemoteHarness,
+  spec: Partial<DeploymentSpec> = {},
+): Promise<Fixture> {
+  const deployment = await deploy(harness, { keyStore: 'memory', fakeClock: true, ...spec });
+  const { keyward } = deployment;
   const clock = new FakeClock();
-  const keyward = createKeyward({
-    prefix: 'acme',
-    environments: ['live'],
-    store: new MemoryStore(),
-    failedAttempts: false,
-    clock: clock.read,
-    ...options,
-  });
   const foreign = createKeyward({ prefix: 'acme', store: new MemoryStore() });
   return {
     keyward,
-    clock,
+    clock: {
+      get now() {
+        return clock.now;
+      },
+      advance: async (ms) => {
+        clock.advance(ms);
+        await deployment.advanceClock(ms);
+      },
+    },
+    start: (options) => deployment.start(options),
     issue: async (overrides = {}) => {
       const { key, record } = await keyward.create({
         name: 'adapter case',
@@ -305,31 +367,6 @@ async function fixture(options: Partial<KeywardOptions> = {}): Promise<Fixture> 
   };
 }
 
-/** Key-store wrappers for the store-outage and asynchronous-store cases. */
-function failingStore(mode: 'reject' | 'throw'): KeyStore {
-  const inner = new MemoryStore();
-  return {
-    getKey: (): Promise<KeyRecord | undefined> => {
-      if (mode === 'throw') throw new Error('connection refused');
-      return Promise.reject(new Error('connection refused'));
-    },
-    insertKey: (record) => inner.insertKey(record),
-    updateKey: (record, version) => inner.updateKey(record, version),
-    listKeys: (query) => inner.listKeys(query),
-  };
-}
-
-function asyncStore(): KeyStore {
-  const inner = new MemoryStore();
-  const later = <T>(value: T) => new Promise<T>((resolve) => setImmediate(() => resolve(value)));
-  return {
-    getKey: (id) => later(inner.getKey(id)),
-    insertKey: (record) => later(inner.insertKey(record)),
-    updateKey: (record, version) => later(inner.updateKey(record, version)),
-    listKeys: (query) => later(inner.listKeys(query)),
-  };
-}
-
 /**
  * Registers the whole adapter table for one framework (version) under vitest.
  *
@@ -338,13 +375,13 @@ function asyncStore(): KeyStore {
  * describeAdapterCases({ name: 'express 5', start: (keyward, options) => listenOnLoopback(makeApp(keyward, options)) });
  * ```
  */
-export function describeAdapterCases(harness: AdapterHarness): void {
+export function describeAdapterCases(harness: AdapterHarness | RemoteHarness): void {
   describe(`${harness.name}: adapter table`, () => {
     let f: Fixture;
     let app: RunningApp;
     beforeAll(async () => {
-      f = await fixture();
-      app = await harness.start(f.keyward, { trustOneProxy: false });
+      f = await fixture(harness);
+      app = await f.start({ trustOneProxy: false });
     });
     afterAll(() => app?.close());
 
@@ -398,16 +435,12 @@ export function describeAdapterCases(harness: AdapterHarness): void {
   describe(`${harness.name}: store outages`, () => {
     for (const mode of ['reject', 'throw'] as const) {
       it(`answers 503 store_unavailable when the key store's getKey ${mode}s`, async () => {
-        const keyward = createKeyward({
-          prefix: 'acme',
-          environments: ['live'],
-          keyStore: failingStore(mode),
-          limitStore: new MemoryStore(),
-          cache: { max: 0 },
-          failedAttempts: false,
+        const deployment = await deploy(harness, {
+          keyStore: mode === 'reject' ? 'rejecting' : 'throwing',
+          cacheMax: 0,
         });
-        const { key } = await keyward.create({ name: 'outage', scopes: ['items:read'] });
-        const app = await harness.start(keyward, { trustOneProxy: false });
+        const { key } = await deployment.keyward.create({ name: 'outage', scopes: ['items:read'] });
+        const app = await deployment.start({ trustOneProxy: false });
         try {
           expectRejection(await send(`${app.url}/read`, bearer(key)), 'store_unavailable', 503);
         } finally {
@@ -418,18 +451,12 @@ export function describeAdapterCases(harness: AdapterHarness): void {
   });
 
   describe(`${harness.name}: a key store that answers asynchronously`, () => {
-    let keyward: Keyward;
+    let keyward: KeyIssuer;
     let app: RunningApp;
     beforeAll(async () => {
-      keyward = createKeyward({
-        prefix: 'acme',
-        environments: ['live'],
-        keyStore: asyncStore(),
-        limitStore: new MemoryStore(),
-        cache: { max: 0 },
-        failedAttempts: false,
-      });
-      app = await harness.start(keyward, { trustOneProxy: false });
+      const deployment = await deploy(harness, { keyStore: 'async', cacheMax: 0 });
+      keyward = deployment.keyward;
+      app = await deployment.start({ trustOneProxy: false });
     });
     afterAll(() => app?.close());
 
@@ -455,8 +482,10 @@ export function describeAdapterCases(harness: AdapterHarness): void {
 
   describe(`${harness.name}: repeated bad keys from one client`, () => {
     it('answers 429 too_many_failures once the client IP is throttled', async () => {
-      const f = await fixture({ failedAttempts: { capacity: 2, refillPerSecond: 0.001 } });
-      const app = await harness.start(f.keyward, { trustOneProxy: false });
+      const f = await fixture(harness, {
+        failedAttempts: { capacity: 2, refillPerSecond: 0.001 },
+      });
+      const app = await f.start({ trustOneProxy: false });
       try {
         const bad = bearer(await f.foreignKey('live'));
         for (let i = 0; i < 2; i++) {
@@ -506,9 +535,9 @@ export function describeAdapterCases(harness: AdapterHarness): void {
     let direct: RunningApp;
     let proxied: RunningApp;
     beforeAll(async () => {
-      f = await fixture();
-      direct = await harness.start(f.keyward, { trustOneProxy: false });
-      proxied = await harness.start(f.keyward, { trustOneProxy: true });
+      f = await fixture(harness);
+      direct = await f.start({ trustOneProxy: false });
+      proxied = await f.start({ trustOneProxy: true });
     });
     afterAll(async () => {
       await direct?.close();

@@ -1,0 +1,18 @@
+/** A running example server (see server.mjs). */
+export interface RunningExample {
+  readonly url: string;
+  /** A test key with `items:read`. */
+  readonly readKey: string;
+  /** A test key with `items:*`. */
+  readonly adminKey: string;
+  close(): Promise<void>;
+}
+
+/** Builds the example API, issues its keys and listens (`PORT`/`HOST` from the environment by default). */
+export function start(options?: { port?: number; host?: string }): Promise<RunningExample>;
+
+/** The example's Hono app, for any runtime: pass that runtime's Hono `getConnInfo`. */
+export function createApp(
+  keyward: import('@keyward/core').Keyward,
+  options: { getConnInfo: import('hono/conninfo').GetConnInfo },
+): import('hono').Hono;
