@@ -102,9 +102,21 @@ describe('key extraction from hostile headers', () => {
     );
   });
 
-  it('refuses an oversized value that repeats the key, rather than splitting it', () => {
-    const value = Array.from({ length: 20 }, () => validKey).join(',');
-    const result = keyward.verify({ headers: { 'x-api-key': value } });
-    expect((result as { code: string }).code).toBe('malformed_key');
+  it('refuses an oversized value that repeats the key as ambiguous, one without a comma as malformed', () => {
+    const joined = Array.from({ length: 20 }, () => validKey).join(',');
+    const result = keyward.verify({ headers: { 'x-api-key': joined } });
+    expect((result as { code: string }).code).toBe('ambiguous_key');
+    const long = keyward.verify({ headers: { 'x-api-key': validKey.repeat(20) } });
+    expect((long as { code: string }).code).toBe('malformed_key');
+    const bearer = keyward.verify({ headers: { authorization: `Bearer ${validKey.repeat(20)}` } });
+    expect((bearer as { code: string }).code).toBe('malformed_key');
+  });
+
+  it('ignores an oversized Authorization value of another scheme, as it ignores a short one', () => {
+    const negotiate = `Negotiate ${'A'.repeat(4000)}`;
+    const alone = keyward.verify({ headers: { authorization: negotiate } });
+    expect((alone as { code: string }).code).toBe('missing_key');
+    const beside = keyward.verify({ headers: { authorization: negotiate, 'x-api-key': validKey } });
+    expect((beside as VerifyResult).ok).toBe(true);
   });
 });
