@@ -76,9 +76,24 @@ export interface RemoteHarness {
    * if it cannot: the IPv6 cases are then skipped with this reason.
    */
   readonly noClientSockets?: string | undefined;
-  deploy(
-    spec: DeploymentSpec,
-  ): Promise<Deployment<HarnessOptions & { readonly host?: '127.0.0.1' | '::' }>>;
+  /**
+   * Why the runtime hands a handler no trace of empty `Authorization` lines sent before the
+   * first non-empty one, if it does: cases sending one are then skipped here with this reason
+   * (the attack table asserts what the runtime does instead).
+   */
+  readonly dropsLeadingEmptyAuthorization?: string | undefined;
+  /**
+   * `start` serves the table's routes (`app: 'table'`, the default), or the layered-guard routes
+   * of `layered-cases.ts` (`app: 'layered'`, for a spec with a `twin`).
+   */
+  deploy(spec: DeploymentSpec): Promise<
+    Deployment<
+      HarnessOptions & {
+        readonly host?: '127.0.0.1' | '::';
+        readonly app?: 'table' | 'layered';
+      }
+    >
+  >;
 }
 
 /**
@@ -204,6 +219,8 @@ interface RejectionCase {
   readonly path?: '/read' | '/admin';
   /** Requests sent (and expected to succeed) before the asserted one. */
   readonly warmups?: number;
+  /** Whether it sends an empty `Authorization` line before the first non-empty one. */
+  readonly leadingEmptyAuthorization?: boolean;
   headers(fixture: Fixture): Promise<Record<string, string | string[]>>;
 }
 
@@ -237,6 +254,7 @@ const REJECTIONS: readonly RejectionCase[] = [
     name: 'an empty Authorization line beside a valid Bearer line',
     code: 'ambiguous_key',
     status: 400,
+    leadingEmptyAuthorization: true,
     headers: async (f) => ({ authorization: ['', `Bearer ${(await f.issue()).key}`] }),
   },
   {
@@ -420,8 +438,10 @@ export function describeAdapterCases(harness: AdapterHarness | RemoteHarness): v
       expectSuccess(await send(`${app.url}/admin`, bearer(key)), id);
     });
 
+    const dropsEmpty = 'deploy' in harness ? harness.dropsLeadingEmptyAuthorization : undefined;
     for (const c of REJECTIONS) {
-      it(`rejects ${c.name} with ${c.status} ${c.code}`, async () => {
+      it(`rejects ${c.name} with ${c.status} ${c.code}`, async (ctx) => {
+        if (c.leadingEmptyAuthorization === true && dropsEmpty !== undefined) ctx.skip(dropsEmpty);
         const headers = await c.headers(f);
         const url = `${app.url}${c.path ?? '/read'}`;
         for (let i = 0; i < (c.warmups ?? 0); i++) {
@@ -498,8 +518,10 @@ export function describeAdapterCases(harness: AdapterHarness | RemoteHarness): v
     });
 
     it('keeps serving a key in use (its record cached) to a throttled client, and nothing else', async () => {
-      const f = await fixture({ failedAttempts: { capacity: 2, refillPerSecond: 0.001 } });
-      const app = await harness.start(f.keyward, { trustOneProxy: false });
+      const f = await fixture(harness, {
+        failedAttempts: { capacity: 2, refillPerSecond: 0.001 },
+      });
+      const app = await f.start({ trustOneProxy: false });
       try {
         const working = await f.issue();
         const idle = await f.issue();
@@ -521,7 +543,7 @@ export function describeAdapterCases(harness: AdapterHarness | RemoteHarness): v
           429,
         );
         // Past the cache's freshness the key still works: its matching secret earns a store read.
-        f.clock.advance(31_000);
+        await f.clock.advance(31_000);
         expectSuccess(await send(`${app.url}/read`, bearer(working.key)), working.id);
       } finally {
         await app.close();

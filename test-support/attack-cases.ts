@@ -46,17 +46,37 @@ export interface ParserProfile {
   readonly fuzzControlBytes?: boolean;
   /** Whether repeated header lines reach keyward joined with ", " (fetch `Headers`). */
   readonly joinsRepeatedFields?: boolean;
+  /**
+   * Whether empty `Authorization` lines before its first non-empty one never reach the handler
+   * (workerd drops them): such a request is then the very request sent without them.
+   */
+  readonly dropsLeadingEmptyAuthorization?: boolean;
 }
 
-/** The header lines as fetch `Headers` hold them: one value per name, repeats joined by ", ". */
-function joinRepeated(
+/**
+ * The header lines as fetch `Headers` hold them, per `parser`: one value per name, each line's
+ * surrounding blanks stripped (HTTP parsers do), repeats joined by ", ".
+ *
+ * @example
+ * ```ts
+ * joinRepeated([['Authorization', ''], ['authorization', 'Bearer k']], {}); // [['authorization', ', Bearer k']]
+ * ```
+ */
+export function joinRepeated(
   headers: readonly (readonly [string, string])[],
+  parser: ParserProfile,
 ): Array<readonly [string, string]> {
   const joined = new Map<string, string>();
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
+    const line = value.replace(BLANKS, '');
     const before = joined.get(lower);
-    joined.set(lower, before === undefined ? value : `${before}, ${value}`);
+    const dropped =
+      before === undefined &&
+      line === '' &&
+      lower === 'authorization' &&
+      parser.dropsLeadingEmptyAuthorization === true;
+    if (!dropped) joined.set(lower, before === undefined ? line : `${before}, ${line}`);
   }
   return [...joined];
 }
@@ -185,6 +205,11 @@ const ID_AT = 'acme_live_'.length;
 const filler = (count: number): RawHeader[] =>
   Array.from({ length: count }, (_, i): RawHeader => [`x-f${i}`, '1']);
 
+/** One Digest credential (RFC 7616 §3.4): commas between its parameters, and inside quotes. */
+const DIGEST =
+  'Digest username="u", realm="Example, Inc.", uri="/items?a=1,2", qop=auth, nc=00000001, ' +
+  'cnonce="0a4f113b", response="6629fae49393a05397450978507c4ef1", opaque="5ccc069c403ebaf9"';
+
 /** A second `Authorization` line beside a valid Bearer line: whatever it holds, ambiguous. */
 const SECOND_AUTHORIZATION_LINES: ReadonlyArray<[string, string]> = [
   ['an empty', ''],
@@ -281,14 +306,35 @@ const DUPLICATES: readonly Attack[] = [
     headers: (k) => [['Authorization', `Basic dXNlcjpwdw==, Bearer ${k.other}`], x(k.valid)],
   },
   {
+    // No single credential holds a comma and a Bearer token: this is two lines joined, or junk.
     name: 'a key after Basic credentials in a comma-joined Authorization, alone',
-    expect: OK,
+    expect: AMBIGUOUS,
     headers: (k) => [['Authorization', `Basic dXNlcjpwdw==, Bearer ${k.valid}`]],
   },
   {
     name: 'the same key twice, comma-joined',
-    expect: OK,
+    expect: AMBIGUOUS,
     headers: (k) => [x(`${k.valid},${k.valid}`)],
+  },
+  {
+    name: 'Digest credentials with commas (one line) beside a valid X-API-Key',
+    expect: OK,
+    headers: (k) => [['Authorization', DIGEST], x(k.valid)],
+  },
+  {
+    name: 'Digest credentials sent twice beside a valid X-API-Key',
+    expect: AMBIGUOUS,
+    headers: (k) => [['Authorization', DIGEST], ['Authorization', DIGEST], x(k.valid)],
+  },
+  {
+    name: 'an empty Authorization line after Basic credentials, beside a valid X-API-Key',
+    expect: AMBIGUOUS,
+    headers: (k) => [['Authorization', 'Basic dXNlcjpwdw=='], ['Authorization', ''], x(k.valid)],
+  },
+  {
+    name: 'two empty Authorization lines beside a valid X-API-Key',
+    expect: AMBIGUOUS,
+    headers: (k) => [['Authorization', ''], ['Authorization', ''], x(k.valid)],
   },
   {
     name: 'a key CRLF-injected as a second header after junk',
@@ -702,38 +748,53 @@ function refusedByNode(headers: readonly (readonly [string, string])[]): boolean
 }
 
 const BLANKS = /^[ \t]+|[ \t]+$/g;
+/** A comma part that is a Bearer credential: the scheme in any case, then a blank or nothing. */
+const BEARER_PART = /^[ \t]*bearer(?:[ \t]|$)/i;
+const QUOTED = String.raw`"(?:[^"\\]|\\[\s\S])*"`;
+/** Text up to the next comma outside a quoted string. */
+const PART = `(?:[^,"]|${QUOTED})*`;
+const TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
+/**
+ * One credential whose commas separate auth-params (RFC 9110 §11.6.2, `Digest a=1, b="x, y"`):
+ * a first part that is not blank, then `, name=…` parts, quoted strings closed.
+ */
+const ONE_CREDENTIAL = new RegExp(
+  `^[ \\t]*(?:[^ \\t,"]|${QUOTED})${PART}(?:,[ \\t]*${TOKEN}[ \\t]*=${PART})*$`,
+);
 
 /**
  * Whether keyward should accept these headers, modelled from the design independently of
  * core's code: each keyed header on one line at most (a second line, whatever it holds, is
- * ambiguous); the valid key, and only it, in every token of every keyed header; tokens split
- * on commas; in `Authorization` a token counts under the Bearer scheme (any case), or bare after
- * a Bearer token, and other schemes before any Bearer token are skipped; a value over 1,024 chars
- * never counts as a key.
+ * ambiguous); a key never holds a comma, so an `X-API-Key` value with one is refused; an
+ * `Authorization` value holds one credential, so one with a comma is refused when any comma part
+ * is a Bearer credential or it is not one credential of auth-params (`Digest a=1, b=2`, which
+ * holds no key); otherwise a Bearer credential's token (scheme in any case) or the `X-API-Key`
+ * value, blanks around it stripped, must be the valid key, in every keyed header that has one;
+ * other schemes hold no key; a key header value over 1,024 chars is never a key.
  */
 function shouldAccept(headers: readonly (readonly [string, string])[], key: string): boolean {
   let tokens = 0;
   const lines = new Set<string>();
-  for (const [rawName, rawValue] of headers) {
+  for (const [rawName, value] of headers) {
     const name = rawName.toLowerCase();
     if (name !== 'authorization' && name !== 'x-api-key') continue;
     if (lines.has(name)) return false;
     lines.add(name);
-    if (rawValue.length > 1024) return false;
-    let afterBearer = false;
-    for (const part of rawValue.split(',')) {
-      let token = part.replace(BLANKS, '');
-      if (name === 'authorization') {
-        if (/^bearer(?:$|[ \t])/i.test(token)) {
-          afterBearer = true;
-          token = token.slice(6).replace(BLANKS, '');
-        } else if (!afterBearer) {
-          continue;
-        }
-      }
-      if (token !== key) return false;
-      tokens++;
+    let token: string;
+    if (name === 'x-api-key') {
+      if (value.includes(',') || value.length > 1024) return false;
+      token = value.replace(BLANKS, '');
+    } else if (value.includes(',')) {
+      if (value.split(',').some((part) => BEARER_PART.test(part))) return false;
+      if (!ONE_CREDENTIAL.test(value)) return false;
+      continue;
+    } else {
+      if (!BEARER_PART.test(value)) continue;
+      if (value.length > 1024) return false;
+      token = value.replace(BLANKS, '').slice('bearer'.length).replace(BLANKS, '');
     }
+    if (token !== key) return false;
+    tokens++;
   }
   return tokens > 0;
 }
@@ -989,7 +1050,7 @@ export function describeAttackCases(
       const fuzzRuns = Number(process.env['KEYWARD_FUZZ_RUNS'] ?? options.fuzzRuns);
       it(`never answers 500 or 200 without exactly the valid key (${fuzzRuns} runs)`, async () => {
         const controlBytes = options.parser?.fuzzControlBytes ?? true;
-        const joinsFields = options.parser?.joinsRepeatedFields ?? false;
+        const parser = options.parser ?? {};
         const header = fc.tuple(FUZZ_NAMES, fuzzValue(keys.valid, controlBytes));
         const headerSets = fc
           .tuple(fc.array(header, { maxLength: 6 }), fc.nat({ max: 3 }))
@@ -1005,7 +1066,12 @@ export function describeAttackCases(
             if (refusedByNode(headers)) {
               seen.node++;
               expect(reply.status).toBe(400);
-            } else if (shouldAccept(joinsFields ? joinRepeated(headers) : headers, keys.valid)) {
+            } else if (
+              shouldAccept(
+                parser.joinsRepeatedFields === true ? joinRepeated(headers, parser) : headers,
+                keys.valid,
+              )
+            ) {
               seen.accepted++;
               expectSuccess(reply, keys.validId);
             } else {

@@ -5,6 +5,7 @@
  */
 import {
   createKeyward,
+  type KeyInfo,
   type KeyRecord,
   type KeyStore,
   type Keyward,
@@ -25,7 +26,28 @@ export interface DeploymentSpec {
   readonly failedAttempts?: { readonly capacity: number; readonly refillPerSecond: number };
   /** Whether time comes from a {@link FakeClock} the test moves (it starts at the same instant). */
   readonly fakeClock?: boolean;
+  /**
+   * Whether to build a second keyward instance over the same key and limit stores, as two
+   * guards of an app could be (the layered-guard cases).
+   */
+  readonly twin?: boolean;
 }
+
+/**
+ * What an app might put on a request itself, where an adapter puts a verified key: it must never
+ * count as verified (the layered-guard cases).
+ */
+export const FORGED_KEY = Object.freeze({
+  id: 'forged000000',
+  environment: 'live',
+  name: 'forged',
+  redacted: 'acme_live_forged000000_…',
+  scopes: Object.freeze(['*']),
+  disabled: false,
+  createdAt: new Date(0),
+  updatedAt: new Date(0),
+  version: 1,
+}) as KeyInfo;
 
 /** A clock the tests move by hand. */
 export class FakeClock {
@@ -74,6 +96,8 @@ function asyncStore(): KeyStore {
 /** A deployment built from a spec: the keyward, and the handles the tables move or read. */
 export interface LocalDeployment {
   readonly keyward: Keyward;
+  /** The second instance over the same stores, when the spec asks for a `twin`. */
+  readonly other: Keyward | undefined;
   readonly clock: FakeClock | undefined;
   /** Key reads so far (a `counting` store), otherwise 0. */
   storeReads(): number;
@@ -101,13 +125,15 @@ export function buildDeployment(spec: DeploymentSpec): LocalDeployment {
               : failingStore(spec.keyStore === 'rejecting' ? 'reject' : 'throw'),
           limitStore: new MemoryStore(),
         };
-  const keyward = createKeyward({
+  const options: KeywardOptions = {
     prefix: 'acme',
     environments: ['live'],
     ...stores,
     failedAttempts: spec.failedAttempts ?? false,
     ...(spec.cacheMax === undefined ? {} : { cache: { max: spec.cacheMax } }),
     ...(clock === undefined ? {} : { clock: clock.read }),
-  });
-  return { keyward, clock, storeReads: () => counting?.reads ?? 0 };
+  };
+  const keyward = createKeyward(options);
+  const other = spec.twin === true ? createKeyward(options) : undefined;
+  return { keyward, other, clock, storeReads: () => counting?.reads ?? 0 };
 }

@@ -1,28 +1,25 @@
 /**
  * Two guards of one keyward in front of a route — the documented `app.use('/api',
- * apiKeyAuth(keyward))` plus `apiKeyAuth(keyward, { scopes })` on the route, or a Fastify
- * registration in a parent and a child context — run through real HTTP against every framework
- * adapter (see `describeLayeredCases`). A request is verified and charged once; a later guard
- * checks only what it adds.
+ * apiKeyAuth(keyward))` plus `apiKeyAuth(keyward, { scopes })` on the route, a Fastify
+ * registration in a parent and a child context, or one `withApiKey` around another — run through
+ * real HTTP against every framework adapter, in this process or, for a {@link RemoteHarness},
+ * inside another runtime (see `describeLayeredCases`). A request is verified and charged once; a
+ * later guard checks only what it adds.
  */
-import {
-  type CreateKeyOptions,
-  createKeyward,
-  type KeyInfo,
-  type KeyRecord,
-  type KeyStore,
-  type Keyward,
-  MemoryStore,
-} from '@keyward/core';
+import type { CreateKeyOptions, Keyward } from '@keyward/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   expectRejection,
   expectSuccess,
-  FakeClock,
+  type KeyIssuer,
+  type RemoteHarness,
   type Reply,
   type RunningApp,
   send,
 } from './adapter-cases.js';
+import { buildDeployment, type DeploymentSpec, FORGED_KEY } from './deployments.js';
+
+export { FORGED_KEY };
 
 /**
  * How a framework layers guards. `start` serves on 127.0.0.1, port 0, each handler answering
@@ -34,71 +31,46 @@ import {
  * - under an outer guard `apiKeyAuth(keyward, { cost: 2 })`, `GET /paid/read` (inner
  *   `{ scopes: ['items:read'] }`) and `GET /paid/costly` (inner `{ cost: 3 }`);
  * - `GET /spoofed`: first the app puts {@link FORGED_KEY} where the adapter puts a verified key
- *   (`req.apiKey`, `ctx.state.apiKey`, `request.apiKey`), then `apiKeyAuth(keyward, { scopes:
- *   ['items:admin'] })`.
+ *   (`req.apiKey`, `ctx.state.apiKey`, `request.apiKey`, Hono's `c.set('apiKey')`; @keyward/fetch
+ *   keeps it where no app can write, so there the app marks the `Request` under
+ *   `Symbol.for('keyward.verified')`), then `apiKeyAuth(keyward, { scopes: ['items:admin'] })`.
+ * A {@link RemoteHarness} serves the same routes (its `start` with `app: 'layered'`), with the
+ * outer guard running first.
  */
 export interface LayeredHarness {
   readonly name: string;
   /**
    * Whether the route's own (inner) guard runs before the outer one: Fastify runs a child
-   * context's hook first; Express and Koa run middleware in the order it was added.
+   * context's hook first; Express, Koa, Hono and nested `withApiKey`s run the outer one first.
    */
   readonly innerFirst: boolean;
   start(keyward: Keyward, other: Keyward): Promise<RunningApp>;
 }
 
-/** What an app might put on a request itself: it must never count as a verified key. */
-export const FORGED_KEY = Object.freeze({
-  id: 'forged000000',
-  environment: 'live',
-  name: 'forged',
-  redacted: 'acme_live_forged000000_…',
-  scopes: Object.freeze(['*']),
-  disabled: false,
-  createdAt: new Date(0),
-  updatedAt: new Date(0),
-  version: 1,
-}) as KeyInfo;
-
 const CAPACITY = 20;
 
-/** A key store that answers every call a tick later, so verify takes its Promise path. */
-function laterStore(inner: MemoryStore): KeyStore {
-  const later = <T>(value: T) => new Promise<T>((resolve) => setImmediate(() => resolve(value)));
-  return {
-    getKey: (id) => later(inner.getKey(id)),
-    insertKey: (record: KeyRecord) => later(inner.insertKey(record)),
-    updateKey: (record: KeyRecord, version: number) => later(inner.updateKey(record, version)),
-    listKeys: (query) => later(inner.listKeys(query)),
+/**
+ * Two keyward instances over one store (keys and limits), as two guards of an app could be, with
+ * a key store answering a tick later when `asynchronous` (so verify takes its Promise path); and
+ * the app serving the layered routes for them.
+ */
+async function layeredDeployment(
+  harness: LayeredHarness | RemoteHarness,
+  asynchronous: boolean,
+): Promise<{ keyward: KeyIssuer; app: RunningApp }> {
+  const spec: DeploymentSpec = {
+    keyStore: asynchronous ? 'async' : 'memory',
+    ...(asynchronous ? { cacheMax: 0 } : {}),
+    fakeClock: true,
+    twin: true,
   };
-}
-
-/** Two keyward instances over one store (keys and limits), as two guards of an app could be. */
-function pair(asynchronous: boolean) {
-  const clock = new FakeClock();
-  const store = new MemoryStore();
-  const options = {
-    prefix: 'acme',
-    environments: ['live' as const],
-    failedAttempts: false as const,
-    clock: clock.read,
-    ...(asynchronous
-      ? { keyStore: laterStore(store), limitStore: store, cache: { max: 0 } }
-      : { store }),
-  };
-  const keyward = createKeyward(options);
-  const other = createKeyward(options);
-  const issue = async (overrides: Partial<CreateKeyOptions> = {}) => {
-    const { key, record } = await keyward.create({
-      name: 'layered',
-      scopes: ['items:read'],
-      rateLimit: { capacity: CAPACITY, refillPerSecond: 0.001 },
-      quota: { limit: 100, period: 'day' },
-      ...overrides,
-    });
-    return { key, id: record.id, bearer: { authorization: `Bearer ${key}` } };
-  };
-  return { keyward, other, issue };
+  if ('deploy' in harness) {
+    const deployment = await harness.deploy(spec);
+    const app = await deployment.start({ trustOneProxy: false, app: 'layered' });
+    return { keyward: deployment.keyward, app };
+  }
+  const { keyward, other } = buildDeployment(spec);
+  return { keyward, app: await harness.start(keyward, other!) };
 }
 
 /** The `r` of the token bucket and of the quota in a reply's `RateLimit` header. */
@@ -118,18 +90,31 @@ function remaining(reply: Reply): { tokens: number; quota: number } {
  * describeLayeredCases({ name: 'express 5', innerFirst: false, start: (kw, other) => listenOnLoopback(makeApp(kw, other)) });
  * ```
  */
-export function describeLayeredCases(harness: LayeredHarness): void {
+export function describeLayeredCases(harness: LayeredHarness | RemoteHarness): void {
+  const innerFirst = 'innerFirst' in harness && harness.innerFirst;
   for (const asynchronous of [false, true]) {
     const label = asynchronous ? ', key store answering asynchronously' : '';
     describe(`${harness.name}: two guards of one keyward${label}`, () => {
-      const keys = pair(asynchronous);
+      let keyward: KeyIssuer;
       let app: RunningApp;
       beforeAll(async () => {
-        app = await harness.start(keys.keyward, keys.other);
+        ({ keyward, app } = await layeredDeployment(harness, asynchronous));
       });
       afterAll(() => app?.close());
       const get = (path: string, headers: Record<string, string> = {}) =>
         send(`${app.url}${path}`, headers);
+      const keys = {
+        issue: async (overrides: Partial<CreateKeyOptions> = {}) => {
+          const { key, record } = await keyward.create({
+            name: 'layered',
+            scopes: ['items:read'],
+            rateLimit: { capacity: CAPACITY, refillPerSecond: 0.001 },
+            quota: { limit: 100, period: 'day' },
+            ...overrides,
+          });
+          return { key, id: record.id, bearer: { authorization: `Bearer ${key}` } };
+        },
+      };
 
       it('charges a request that passes both guards once: a quota of 4 serves 4 requests', async () => {
         const k = await keys.issue({ quota: { limit: 4, period: 'day' } });
@@ -155,7 +140,7 @@ export function describeLayeredCases(harness: LayeredHarness): void {
         expectSuccess(any, read.id);
         // The refused request cost what its first guard took: one token when the outer guard
         // verified it, none when the inner guard refused it first.
-        const refusedCost = harness.innerFirst ? 0 : 1;
+        const refusedCost = innerFirst ? 0 : 1;
         expect(remaining(any)).toEqual({
           tokens: CAPACITY - 1 - refusedCost,
           quota: 99 - refusedCost,

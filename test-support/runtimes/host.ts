@@ -9,16 +9,23 @@ import { getApiKey, withApiKey } from '@keyward/fetch';
 import { apiKeyAuth } from '@keyward/hono';
 import { type Context, Hono } from 'hono';
 import type { GetConnInfo } from 'hono/conninfo';
-import { buildDeployment, type DeploymentSpec, type LocalDeployment } from '../deployments.js';
+import {
+  buildDeployment,
+  type DeploymentSpec,
+  FORGED_KEY,
+  type LocalDeployment,
+} from '../deployments.js';
 
 /** Which adapter serves the apps. */
 export type Framework = 'fetch' | 'hono';
 
-/** How an app is served: the tables' harness options, and the adapter. */
+/** How an app is served: the tables' harness options, the adapter, and which routes. */
 export interface AppOptions {
   readonly trustOneProxy: boolean;
   readonly host: '127.0.0.1' | '::';
   readonly framework: Framework;
+  /** The adapter and attack tables' routes, or the layered-guard routes (`layered-cases.ts`). */
+  readonly app: 'table' | 'layered';
 }
 
 /** A fetch handler as the runtime calls it: the request and the runtime's own arguments. */
@@ -94,6 +101,94 @@ export function honoTableApp(keyward: Keyward, getConnInfo: GetConnInfo, trustOn
   return app;
 }
 
+/** Where the layered-guard cases' app forges a verified key on a fetch `Request`. */
+const FORGED_MARK = Symbol.for('keyward.verified');
+
+/**
+ * The layered-guard routes (see `layered-cases.ts`) on @keyward/fetch: an outer `withApiKey`
+ * around an inner one, per route.
+ *
+ * @example
+ * ```ts
+ * const handler = fetchLayeredApp(keyward, other);
+ * ```
+ */
+export function fetchLayeredApp(keyward: Keyward, other: Keyward): RuntimeHandler {
+  const show = (request: Request) => Response.json({ keyId: getApiKey(request)?.id });
+  const api = (inner: RuntimeHandler) => withApiKey<never[]>(inner, keyward);
+  const paid = (inner: RuntimeHandler) => withApiKey<never[]>(inner, keyward, { cost: 2 });
+  const admin = withApiKey<never[]>(show, keyward, { scopes: ['items:admin'] });
+  const routes: Record<string, RuntimeHandler> = {
+    '/api/read': api(withApiKey(show, keyward, { scopes: ['items:read'] })),
+    '/api/admin': api(admin),
+    '/api/any': api(withApiKey(show, keyward, { anyScopes: ['items:admin', 'items:read'] })),
+    '/api/costly': api(withApiKey(show, keyward, { cost: 3 })),
+    '/api/other': api(withApiKey(show, other)),
+    '/paid/read': paid(withApiKey(show, keyward, { scopes: ['items:read'] })),
+    '/paid/costly': paid(withApiKey(show, keyward, { cost: 3 })),
+    '/spoofed': (request, ...args) => {
+      Object.defineProperty(request, FORGED_MARK, { value: FORGED_KEY });
+      return admin(request, ...args);
+    },
+  };
+  return (request, ...args) => {
+    const route = routes[new URL(request.url).pathname];
+    return route === undefined
+      ? new Response('not found', { status: 404 })
+      : route(request, ...args);
+  };
+}
+
+/**
+ * The layered-guard routes (see `layered-cases.ts`) on Hono: `app.use('/api/*', apiKeyAuth(…))`
+ * plus a guard per route.
+ *
+ * @example
+ * ```ts
+ * const app = honoLayeredApp(keyward, other);
+ * ```
+ */
+export function honoLayeredApp(keyward: Keyward, other: Keyward) {
+  const show = (c: Context) => c.json({ keyId: c.get('apiKey').id });
+  const app = new Hono();
+  app.use('/api/*', apiKeyAuth(keyward));
+  app.get('/api/read', apiKeyAuth(keyward, { scopes: ['items:read'] }), show);
+  app.get('/api/admin', apiKeyAuth(keyward, { scopes: ['items:admin'] }), show);
+  app.get('/api/any', apiKeyAuth(keyward, { anyScopes: ['items:admin', 'items:read'] }), show);
+  app.get('/api/costly', apiKeyAuth(keyward, { cost: 3 }), show);
+  app.get('/api/other', apiKeyAuth(other), show);
+  app.use('/paid/*', apiKeyAuth(keyward, { cost: 2 }));
+  app.get('/paid/read', apiKeyAuth(keyward, { scopes: ['items:read'] }), show);
+  app.get('/paid/costly', apiKeyAuth(keyward, { cost: 3 }), show);
+  app.get(
+    '/spoofed',
+    async (c, next) => {
+      c.set('apiKey', FORGED_KEY);
+      await next();
+    },
+    apiKeyAuth(keyward, { scopes: ['items:admin'] }),
+    show,
+  );
+  return app;
+}
+
+/**
+ * An app that answers every request with the headers its handler was given, as JSON: the
+ * key headers as `headers.get` reads them (what keyward reads), and every entry iteration gives
+ * (`[...request.headers]`): what the runtime made of the lines sent (see `repeated-lines.ts`).
+ *
+ * @example
+ * ```ts
+ * Bun.serve({ port: 0, fetch: echoHeaders });
+ * ```
+ */
+export const echoHeaders: RuntimeHandler = (request) =>
+  Response.json({
+    authorization: request.headers.get('authorization'),
+    'x-api-key': request.headers.get('x-api-key'),
+    entries: [...request.headers],
+  });
+
 /**
  * The control side: builds deployments and apps on request. `call` takes one JSON control call
  * (`{ method, args }`) and answers `{ value }` or `{ error }`.
@@ -130,12 +225,27 @@ export function createHost(runtime: Runtime) {
       const ip = (request: Request, ...args: never[]) =>
         (options.trustOneProxy ? forwardedFor(request) : undefined) ??
         runtime.peer(request, ...args);
-      const handler =
-        options.framework === 'hono'
-          ? (honoTableApp(target.keyward, runtime.getConnInfo, options.trustOneProxy)
-              .fetch as RuntimeHandler)
-          : fetchTableApp(target.keyward, ip);
+      let handler: RuntimeHandler;
+      if (options.app === 'layered') {
+        const { keyward, other } = target;
+        if (other === undefined) throw new Error(`deployment ${id} has no twin`);
+        handler =
+          options.framework === 'hono'
+            ? (honoLayeredApp(keyward, other).fetch as RuntimeHandler)
+            : fetchLayeredApp(keyward, other);
+      } else {
+        handler =
+          options.framework === 'hono'
+            ? (honoTableApp(target.keyward, runtime.getConnInfo, options.trustOneProxy)
+                .fetch as RuntimeHandler)
+            : fetchTableApp(target.keyward, ip);
+      }
       const listener = await runtime.listen(handler, options.host);
+      listeners.set(listener.port, listener);
+      return listener.port;
+    },
+    serveEcho: async () => {
+      const listener = await runtime.listen(echoHeaders, '127.0.0.1');
       listeners.set(listener.port, listener);
       return listener.port;
     },

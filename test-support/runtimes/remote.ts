@@ -15,6 +15,8 @@ import { afterAll } from 'vitest';
 import { describeAdapterCases, type RemoteHarness, type RunningApp } from '../adapter-cases.js';
 import { describeAttackCases } from '../attack-cases.js';
 import type { DeploymentSpec } from '../deployments.js';
+import { describeLayeredCases } from '../layered-cases.js';
+import { describeRepeatedLines, type HeaderEchoHarness } from '../repeated-lines.js';
 import { runtimeBinary } from './binaries.js';
 import type { AppOptions, Framework } from './host.js';
 import { BUN_PARSER, DENO_PARSER, WORKERD_PARSER } from './parsers.js';
@@ -190,7 +192,7 @@ async function startChild(runtime: RuntimeName, dir: string): Promise<Child> {
 export function runtimeHarness(
   runtime: RuntimeName,
   framework: Framework,
-): RemoteHarness & { stop(): Promise<void> } {
+): RemoteHarness & HeaderEchoHarness & { stop(): Promise<void> } {
   let dir: string | undefined;
   let started: Promise<Child> | undefined;
   const child = () => {
@@ -220,6 +222,11 @@ export function runtimeHarness(
       runtime === 'workerd'
         ? 'a Worker never sees a socket: the edge gives the client IP in CF-Connecting-IP'
         : undefined,
+    dropsLeadingEmptyAuthorization:
+      runtime === 'workerd'
+        ? 'workerd drops empty Authorization lines before the first non-empty one: the Worker ' +
+          'gets the same request as without them (measured in the repeated-lines cases)'
+        : undefined,
     async deploy(spec: DeploymentSpec) {
       const id = await call<number>('deploy', spec);
       return {
@@ -230,13 +237,17 @@ export function runtimeHarness(
         },
         advanceClock: (ms) => call('advanceClock', id, ms),
         storeReads: () => call('storeReads', id),
-        async start({ trustOneProxy, host = '127.0.0.1' }): Promise<RunningApp> {
-          const options: AppOptions = { trustOneProxy, host, framework };
+        async start({ trustOneProxy, host = '127.0.0.1', app = 'table' }): Promise<RunningApp> {
+          const options: AppOptions = { trustOneProxy, host, framework, app };
           const port = await call<number>('serve', id, options);
           const shown = host === '::' ? '[::1]' : host;
           return { url: `http://${shown}:${port}`, close: () => call('close', port) };
         },
       };
+    },
+    async echo(): Promise<RunningApp> {
+      const port = await call<number>('serveEcho');
+      return { url: `http://127.0.0.1:${port}`, close: () => call('close', port) };
     },
     async stop() {
       const running = started === undefined ? undefined : await started.catch(() => undefined);
@@ -252,8 +263,8 @@ export function runtimeHarness(
 }
 
 /**
- * Registers the adapter and attack tables for `framework` on `runtime`, the runtime's parser
- * profile applied, and stops the runtime after the file's tests.
+ * Registers the adapter, attack and layered-guard tables for `framework` on `runtime`, the
+ * runtime's parser profile applied, and stops the runtime after the file's tests.
  *
  * @example
  * ```ts
@@ -265,4 +276,7 @@ export function describeRuntimeTables(runtime: RuntimeName, framework: Framework
   afterAll(() => harness.stop());
   describeAdapterCases(harness);
   describeAttackCases(harness, { fuzzRuns: 150, parser: PARSERS[runtime] });
+  describeLayeredCases(harness);
+  // What the runtime makes of repeated lines does not depend on the adapter: measured once.
+  if (framework === 'fetch') describeRepeatedLines(harness, PARSERS[runtime]);
 }

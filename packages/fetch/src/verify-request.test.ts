@@ -77,6 +77,42 @@ describe('verifyRequest', () => {
     const outcome = await verifyRequest(keyward, new Request('http://api.test/', { headers }));
     expect(outcome.ok ? 'ok' : outcome.code).toBe('ambiguous_key');
   });
+
+  it('refuses two lines of the same key as ambiguous: a joined value holds a comma, a key none', async () => {
+    for (const name of ['authorization', 'x-api-key']) {
+      const value = name === 'authorization' ? `Bearer ${read.key}` : read.key;
+      const headers = new Headers();
+      headers.append(name, value);
+      headers.append(name, value);
+      const outcome = await verifyRequest(keyward, new Request('http://api.test/', { headers }), {
+        ip: '10.0.0.1',
+      });
+      expect({ name, code: outcome.ok ? 'ok' : outcome.code }).toEqual({
+        name,
+        code: 'ambiguous_key',
+      });
+    }
+  });
+
+  it('verifies and charges a Request once however often it is checked, each time for its own scopes', async () => {
+    const { key, record } = await keyward.create({
+      name: 'twice',
+      scopes: ['items:read'],
+      rateLimit: { capacity: 10, refillPerSecond: 0.001 },
+    });
+    const req = request({ 'x-api-key': key });
+    const first = await verifyRequest(keyward, req, { scopes: ['items:read'] });
+    expect(first.ok && first.headers['ratelimit']).toBe('"key";r=9;t=0');
+    const again = await verifyRequest(keyward, req, { scopes: ['items:read'] });
+    expect(again).toMatchObject({ ok: true, key: { id: record.id }, headers: {} });
+    const admin = await verifyRequest(keyward, req, { scopes: ['items:admin'] });
+    expect(admin.ok ? 'ok' : admin.code).toBe('insufficient_scope');
+    const costly = await verifyRequest(keyward, req, { cost: 3 });
+    expect(costly.ok && costly.headers['ratelimit']).toBe('"key";r=7;t=0');
+    // A new Request of the same key is verified, and charged, on its own.
+    const next = await verifyRequest(keyward, request({ 'x-api-key': key }));
+    expect(next.ok && next.headers['ratelimit']).toBe('"key";r=6;t=0');
+  });
 });
 
 describe('toVerifyRequest', () => {

@@ -80,7 +80,10 @@ export function settle(result: VerifyResult): RequestVerification {
  * handlers, a Worker's `fetch`). Returns a plain object when `keyward.verify` did (a cached key and
  * synchronous stores), otherwise a Promise of one; never throws for a bad request. Options are
  * checked on every call unless frozen (see `prepareVerifyOptions`); {@link withApiKey} checks its
- * options once.
+ * options once. A `Request` already verified by a guard of the same keyward (a `withApiKey`
+ * around the handler, an earlier `verifyRequest`) is not verified or charged again: only these
+ * options' scopes and anyScopes are checked, and only a `cost` they name is charged (see
+ * `Keyward.verifyOnce`).
  *
  * @example
  * ```ts
@@ -102,6 +105,6 @@ export function verifyRequest(
   options: VerifyRequestOptions = {},
 ): MaybePromise<RequestVerification> {
   const ip = resolveIp(options.ip, request, []);
-  const result = keyward.verify(toVerifyRequest(request, ip), options);
+  const result = keyward.verifyOnce(request, toVerifyRequest(request, ip), options);
   return isPromiseLike(result) ? result.then(settle) : settle(result);
 }

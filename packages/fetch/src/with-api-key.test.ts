@@ -3,8 +3,15 @@ import { createKeyward, type Keyward, MemoryStore, type VerifyRejection } from '
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { describeAdapterCases, listenOnLoopback } from '../../../test-support/adapter-cases.js';
 import { describeAttackCases } from '../../../test-support/attack-cases.js';
+import { describeLayeredCases } from '../../../test-support/layered-cases.js';
 import { listenOn } from '../../../test-support/raw-http.js';
-import { fetchTableApp, forwardedFor } from '../../../test-support/runtimes/host.js';
+import { describeRepeatedLines } from '../../../test-support/repeated-lines.js';
+import {
+  echoHeaders,
+  fetchLayeredApp,
+  fetchTableApp,
+  forwardedFor,
+} from '../../../test-support/runtimes/host.js';
 import { HONO_NODE_PARSER } from '../../../test-support/runtimes/parsers.js';
 import { getApiKey, withApiKey } from './with-api-key.js';
 
@@ -26,6 +33,19 @@ describeAttackCases(
     start: (keyward, { trustOneProxy, host }) => listenOn(nodeApp(keyward, trustOneProxy), host),
   },
   { fuzzRuns: 100, parser: HONO_NODE_PARSER },
+);
+describeLayeredCases({
+  name: '@keyward/fetch on node',
+  innerFirst: false,
+  start: (keyward, other) =>
+    listenOnLoopback(getRequestListener(fetchLayeredApp(keyward, other) as never)),
+});
+describeRepeatedLines(
+  {
+    name: '@hono/node-server',
+    echo: () => listenOnLoopback(getRequestListener(echoHeaders as never)),
+  },
+  HONO_NODE_PARSER,
 );
 
 const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore(), failedAttempts: false });

@@ -86,7 +86,11 @@ export function getApiKey(request: Request): KeyInfo | undefined {
  * to its response (unless it set them); on rejection answers with the rejection's status, headers
  * and `application/problem+json` body, as every keyward adapter does (or calls `onReject`).
  * Options are checked here, so a bad scope throws at startup. When verify and the handler answer
- * synchronously, so does the guarded handler: no Promise is created.
+ * synchronously, so does the guarded handler: no Promise is created. Guards nest: a request
+ * already verified by a guard of the same keyward around this one (`withApiKey`, `verifyRequest`
+ * or `@keyward/hono`'s `apiKeyAuth`, on the same `Request`) is not verified or charged again;
+ * this guard checks its own scopes and anyScopes, and charges only a `cost` it names (see
+ * `Keyward.verifyOnce`).
  *
  * @example
  * ```ts
@@ -135,7 +139,8 @@ export function withApiKey<Args extends readonly unknown[]>(
   }
 
   return function keywardWithApiKey(request: Request, ...args: Args): MaybePromise<Response> {
-    const result = keyward.verify(
+    const result = keyward.verifyOnce(
+      request,
       toVerifyRequest(request, resolveIp(ip, request, args)),
       verifyOptions,
     );

@@ -12,7 +12,8 @@ import {
   type RunningApp,
   send,
 } from '../../../test-support/adapter-cases.js';
-import { honoTableApp } from '../../../test-support/runtimes/host.js';
+import { describeLayeredCases } from '../../../test-support/layered-cases.js';
+import { honoLayeredApp, honoTableApp } from '../../../test-support/runtimes/host.js';
 import { apiKeyAuth } from './api-key-auth.js';
 
 const harness: AdapterHarness = {
@@ -22,6 +23,12 @@ const harness: AdapterHarness = {
 };
 
 describeAdapterCases(harness);
+describeLayeredCases({
+  name: 'hono on node',
+  innerFirst: false,
+  start: (keyward, other) =>
+    listenOnLoopback(getRequestListener(honoLayeredApp(keyward, other).fetch)),
+});
 
 const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore(), failedAttempts: false });
 let readKey: { key: string; id: string };

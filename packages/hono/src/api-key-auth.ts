@@ -63,7 +63,10 @@ export interface ApiKeyAuthOptions extends VerifyOptions {
  * with the rejection's status, headers and `application/problem+json` body (or `onReject`'s
  * response). Options are checked here, so a bad scope throws at startup. Mount it per route for
  * per-route requirements. Without `getConnInfo` or `ip` there is no client IP, and keys with an
- * IP allow-list are refused.
+ * IP allow-list are refused. A request already verified by an earlier `apiKeyAuth` (or
+ * `withApiKey`) of the same keyward (`app.use('/api/*', apiKeyAuth(keyward))`) is not verified or
+ * charged again: this one checks its own scopes and anyScopes, and charges only a `cost` it names
+ * (see `Keyward.verifyOnce`; the mark is on `c.req.raw`).
  *
  * @example
  * ```ts
@@ -117,7 +120,12 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): M
   }
 
   return function keywardApiKeyAuth(c, next) {
-    const result = keyward.verify(toVerifyRequest(c.req.raw, clientIp(c)), verifyOptions);
+    const request = c.req.raw;
+    const result = keyward.verifyOnce(
+      request,
+      toVerifyRequest(request, clientIp(c)),
+      verifyOptions,
+    );
     return isPromiseLike(result)
       ? result.then((settled) => settle(settled, c, next))
       : settle(result, c, next);
