@@ -59,8 +59,8 @@ export interface KeywardOptions {
   cache?: { max?: number; ttlMs?: number; negativeTtlMs?: number } | undefined;
   /**
    * Headers searched for a key (1 to 16); default `['authorization', 'x-api-key']`
-   * (Authorization: Bearer). A request carrying one of them on more than one line is refused as
-   * `ambiguous_key`.
+   * (Authorization: Bearer). A request carrying one of them on more than one line, or with a
+   * value that joins lines with commas (see docs/runtimes.md), is refused as `ambiguous_key`.
    */
   keyHeaders?: readonly string[] | undefined;
   /** Per client IP throttling of bad keys; default `{ capacity: 20, refillPerSecond: 1 }`. */
