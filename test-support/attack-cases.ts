@@ -724,6 +724,11 @@ function latin1Char(controlBytes: boolean): fc.Arbitrary<string> {
   return fc.oneof(...chars).map((code) => String.fromCharCode(code));
 }
 
+/**
+ * Random header values. Never one holding CRLF: sent raw, that ends the header line (or the whole
+ * header block) and makes another request than the one modelled — CRLF injection has its own
+ * fixed cases above ("a key CRLF-injected as a second header", the obs-fold case).
+ */
 function fuzzValue(key: string, controlBytes: boolean): fc.Arbitrary<string> {
   const LATIN1_CHAR = latin1Char(controlBytes);
   const mutated = fc
@@ -739,7 +744,7 @@ function fuzzValue(key: string, controlBytes: boolean): fc.Arbitrary<string> {
     fc.tuple(noise, noise).map(([before, after]) => `${before}${key}${after}`),
     fc.tuple(fc.constantFrom('Bearer ', 'Basic ', ''), noise).map(([s, n]) => s + n),
     fc.constantFrom('Bearer', 'null', '__proto__', ',', '', 'Bearer ,'),
-  );
+  ).filter((value) => !value.includes('\r\n'));
 }
 
 /** Node's parser refuses a request whose header value holds a control byte other than HTAB. */
