@@ -10,6 +10,7 @@ import { type KeyEnvironment, type ParsedKey, parseKey } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
 import type { LimitResult } from './limits/token-bucket.js';
+import { Attempt, type VerifyObserver } from './observe.js';
 import {
   compileScopeRequirement,
   describeRequirement,
@@ -48,6 +49,10 @@ export interface VerifierConfig {
   readonly clock: () => number;
   readonly emit: ((event: KeywardEvent) => void) | undefined;
 }
+
+type VerifiedEvent = Extract<KeywardEvent, { type: 'key.verified' }>;
+type RejectedEvent = Extract<KeywardEvent, { type: 'key.rejected' }>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface CompiledOptions {
   readonly requirement: ScopeRequirement;
@@ -92,8 +97,32 @@ export class Verifier {
   #lastCompiled: CompiledOptions | undefined;
   readonly #digest = new Uint8Array(DIGEST_LENGTH);
   readonly #previousDigest = new Uint8Array(DIGEST_LENGTH);
+  #emitter: ((event: KeywardEvent) => void) | undefined;
+  #observer: VerifyObserver | undefined;
+  #timed = false;
+  // Whether anyone hears about verifications; only then does verify allocate an Attempt.
+  #listening: boolean;
 
-  constructor(private readonly config: VerifierConfig) {}
+  constructor(private readonly config: VerifierConfig) {
+    this.#emitter = config.emit;
+    this.#listening = config.emit !== undefined;
+  }
+
+  /**
+   * Who hears about verifications: the event sink (`key.verified`, `key.rejected`…), the
+   * observer (called once per verification, at its outcome) and whether events carry
+   * `durationMs` (only then is `performance.now()` read).
+   */
+  listen(
+    emitter: ((event: KeywardEvent) => void) | undefined,
+    observer: VerifyObserver | undefined,
+    timed: boolean,
+  ): void {
+    this.#emitter = emitter;
+    this.#observer = observer;
+    this.#timed = timed && emitter !== undefined;
+    this.#listening = emitter !== undefined || observer !== undefined;
+  }
 
   verify(request: VerifyRequest, options: VerifyOptions = NO_OPTIONS): MaybePromise<VerifyResult> {
     let compiled = options === this.#lastOptions ? this.#lastCompiled : undefined;
@@ -121,19 +150,20 @@ export class Verifier {
         ? request.headers
         : NO_HEADER_BAG;
     const raw = Array.isArray(request?.rawHeaders) ? request.rawHeaders : undefined;
+    const attempt = this.#listening ? this.#begin(request, compiled.cost, now, ip) : undefined;
     const extraction = extractKey(headers, config.keyHeaders, raw);
-    if (extraction.kind === 'none') return this.#reject('missing_key', now, ip);
+    if (extraction.kind === 'none') return this.#reject('missing_key', now, ip, attempt);
     const blockedMs = config.failures?.blockedFor(ip, now) ?? 0;
     if (blockedMs > 0) {
-      return this.#reject('too_many_failures', now, ip, undefined, {
+      return this.#reject('too_many_failures', now, ip, attempt, undefined, {
         'retry-after': retryAfter(blockedMs),
       });
     }
-    if (extraction.kind === 'ambiguous') return this.#fail('ambiguous_key', now, ip);
+    if (extraction.kind === 'ambiguous') return this.#fail('ambiguous_key', now, ip, attempt);
     const parsed = parseKey(extraction.value, config.prefix);
-    if (parsed === undefined) return this.#fail('malformed_key', now, ip);
+    if (parsed === undefined) return this.#fail('malformed_key', now, ip, attempt);
     if (!config.environments.has(parsed.environment)) {
-      return this.#fail('wrong_environment', now, ip, parsed.id);
+      return this.#fail('wrong_environment', now, ip, attempt, parsed.id);
     }
     const cache = config.cache;
     const slot = cache.get(parsed.id, now);
@@ -147,22 +177,36 @@ export class Verifier {
         cache.currentVersions[slot],
         cache.previousVersions[slot],
       );
-      if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
-      return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now);
+      const entry = cache.entries[slot];
+      if (matched === 0) return this.#fail('invalid_key', now, ip, attempt, parsed.id, entry);
+      return this.#accept(entry, matched, parsed, headers, ip, attempt, compiled, now);
     }
     let loaded: MaybePromise<LoadedKey>;
     try {
       loaded = this.#load(parsed.id);
     } catch (error) {
-      return this.#storeUnavailable(now, ip, parsed.id, error);
+      return this.#storeUnavailable(now, ip, attempt, parsed.id, error);
     }
     if (isPromiseLike(loaded)) {
       return loaded.then(
-        (entry) => this.#check(entry, parsed, headers, ip, compiled, now),
-        (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error),
+        (entry) => this.#check(entry, parsed, headers, ip, attempt, compiled, now),
+        (error: unknown) => this.#storeUnavailable(now, ip, attempt, parsed.id, error),
       );
     }
-    return this.#check(loaded, parsed, headers, ip, compiled, now);
+    return this.#check(loaded, parsed, headers, ip, attempt, compiled, now);
+  }
+
+  #begin(request: VerifyRequest, cost: number, now: number, ip: string | undefined): Attempt {
+    const method = request?.method;
+    const route = request?.route;
+    return new Attempt(
+      now,
+      ip,
+      typeof method === 'string' ? method : undefined,
+      typeof route === 'string' && route.length > 0 ? route : undefined,
+      cost,
+      this.#timed ? performance.now() : 0,
+    );
   }
 
   #load(id: string): MaybePromise<LoadedKey> {
@@ -195,6 +239,7 @@ export class Verifier {
     parsed: ParsedKey,
     headers: HeaderBag,
     ip: string | undefined,
+    attempt: Attempt | undefined,
     compiled: CompiledOptions,
     now: number,
   ): MaybePromise<VerifyResult> {
@@ -205,8 +250,8 @@ export class Verifier {
       loaded.currentVersion,
       loaded.previousVersion,
     );
-    if (matched === 0) return this.#fail('invalid_key', now, ip, parsed.id);
-    return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now);
+    if (matched === 0) return this.#fail('invalid_key', now, ip, attempt, parsed.id, loaded.entry);
+    return this.#accept(loaded.entry, matched, parsed, headers, ip, attempt, compiled, now);
   }
 
   /**
@@ -242,11 +287,16 @@ export class Verifier {
     parsed: ParsedKey,
     headers: HeaderBag,
     ip: string | undefined,
+    attempt: Attempt | undefined,
     compiled: CompiledOptions,
     now: number,
   ): MaybePromise<VerifyResult> {
     // Unknown ids hold random digests, so this is unreachable; it keeps the types honest.
-    if (entry === undefined) return this.#fail('invalid_key', now, ip, parsed.id);
+    if (entry === undefined) return this.#fail('invalid_key', now, ip, attempt, parsed.id);
+    if (attempt !== undefined) {
+      attempt.named = entry;
+      attempt.matched = matched;
+    }
     const currentOk = (matched & 1) !== 0;
     const record = entry.record;
     const id = record.id;
@@ -254,59 +304,61 @@ export class Verifier {
     // a test key relabelled `live` (checksum recomputed) carries the right id and secret. The
     // record says which environment the key belongs to.
     if (record.environment !== parsed.environment)
-      return this.#fail('wrong_environment', now, ip, id);
-    if (record.revokedAt != null) return this.#reject('revoked_key', now, ip, id);
+      return this.#fail('wrong_environment', now, ip, attempt, id);
+    if (record.revokedAt != null) return this.#reject('revoked_key', now, ip, attempt, id);
     if (record.expiresAt != null && now >= record.expiresAt) {
-      return this.#reject('expired_key', now, ip, id);
+      return this.#reject('expired_key', now, ip, attempt, id);
     }
     if (!currentOk && now >= (record.previousHashExpiresAt ?? 0)) {
-      return this.#reject('expired_key', now, ip, id);
+      return this.#reject('expired_key', now, ip, attempt, id);
     }
-    if (record.disabled) return this.#reject('disabled_key', now, ip, id);
+    if (record.disabled) return this.#reject('disabled_key', now, ip, attempt, id);
     if (entry.ips !== undefined && !entry.ips.matches(ip)) {
-      return this.#reject('ip_not_allowed', now, ip, id);
+      return this.#reject('ip_not_allowed', now, ip, attempt, id);
     }
     if (entry.referrers !== undefined && !entry.referrers.matches(headers)) {
-      return this.#reject('referrer_not_allowed', now, ip, id);
+      return this.#reject('referrer_not_allowed', now, ip, attempt, id);
     }
     if (!satisfiesScopes(entry.scopes, compiled.requirement)) {
       const scope = describeRequirement(compiled.requirement);
-      return this.#reject('insufficient_scope', now, ip, id, {
+      return this.#reject('insufficient_scope', now, ip, attempt, id, {
         'www-authenticate': `Bearer realm="${this.config.realm}", error="insufficient_scope", scope="${scope}"`,
       });
     }
     if (record.rateLimit == null && record.quota == null) {
-      return this.#success(entry, ip, NO_HEADERS, now);
+      return this.#success(entry, ip, attempt, NO_HEADERS, now);
     }
-    return this.#takeBucket(entry, ip, compiled.cost, now);
+    return this.#takeBucket(entry, ip, attempt, compiled.cost, now);
   }
 
   #takeBucket(
     entry: CachedKey,
     ip: string | undefined,
+    attempt: Attempt | undefined,
     cost: number,
     now: number,
   ): MaybePromise<VerifyResult> {
     const limit = entry.record.rateLimit;
-    if (limit == null) return this.#countQuota(entry, ip, cost, now, undefined);
+    if (limit == null) return this.#countQuota(entry, ip, attempt, cost, now, undefined);
     let taken: MaybePromise<LimitResult>;
     try {
       taken = this.config.limitStore.takeToken(entry.record.id, limit, cost, now);
     } catch (error) {
-      return this.#limitFailure(entry, ip, cost, now, error, 'bucket');
+      return this.#limitFailure(entry, ip, attempt, cost, now, error, 'bucket');
     }
     if (isPromiseLike(taken)) {
       return withTimeout(taken, this.config.storeTimeoutMs, 'limit store').then(
-        (bucket) => this.#countQuota(entry, ip, cost, now, bucket),
-        (error: unknown) => this.#limitFailure(entry, ip, cost, now, error, 'bucket'),
+        (bucket) => this.#countQuota(entry, ip, attempt, cost, now, bucket),
+        (error: unknown) => this.#limitFailure(entry, ip, attempt, cost, now, error, 'bucket'),
       );
     }
-    return this.#countQuota(entry, ip, cost, now, taken);
+    return this.#countQuota(entry, ip, attempt, cost, now, taken);
   }
 
   #countQuota(
     entry: CachedKey,
     ip: string | undefined,
+    attempt: Attempt | undefined,
     cost: number,
     now: number,
     bucket: LimitResult | undefined,
@@ -321,32 +373,35 @@ export class Verifier {
         entry.policy,
       );
       headers['retry-after'] = retryAfter(bucket.retryAfterMs);
-      return this.#reject('rate_limited', now, ip, entry.record.id, headers);
+      return this.#reject('rate_limited', now, ip, attempt, entry.record.id, headers);
     }
-    if (quota == null) return this.#finish(entry, ip, now, bucket, undefined);
+    if (quota == null) return this.#finish(entry, ip, attempt, now, bucket, undefined);
     let counted: MaybePromise<LimitResult>;
     try {
       counted = this.config.limitStore.countQuota(entry.record.id, quota, cost, now);
     } catch (error) {
-      return this.#limitFailure(entry, ip, cost, now, error, 'quota', bucket);
+      return this.#limitFailure(entry, ip, attempt, cost, now, error, 'quota', bucket);
     }
     if (isPromiseLike(counted)) {
       return withTimeout(counted, this.config.storeTimeoutMs, 'limit store').then(
-        (window) => this.#finish(entry, ip, now, bucket, window),
-        (error: unknown) => this.#limitFailure(entry, ip, cost, now, error, 'quota', bucket),
+        (window) => this.#finish(entry, ip, attempt, now, bucket, window),
+        (error: unknown) =>
+          this.#limitFailure(entry, ip, attempt, cost, now, error, 'quota', bucket),
       );
     }
-    return this.#finish(entry, ip, now, bucket, counted);
+    return this.#finish(entry, ip, attempt, now, bucket, counted);
   }
 
   #finish(
     entry: CachedKey,
     ip: string | undefined,
+    attempt: Attempt | undefined,
     now: number,
     bucket: LimitResult | undefined,
     window: LimitResult | undefined,
   ): VerifyResult {
     const { rateLimit, quota } = entry.record;
+    if (attempt !== undefined) attempt.quota = window;
     if (window !== undefined && !window.allowed) {
       const headers = rateLimitHeaders(
         rateLimit ?? undefined,
@@ -356,7 +411,7 @@ export class Verifier {
         entry.policy,
       );
       headers['retry-after'] = retryAfter(window.retryAfterMs);
-      return this.#reject('quota_exceeded', now, ip, entry.record.id, headers);
+      return this.#reject('quota_exceeded', now, ip, attempt, entry.record.id, headers);
     }
     const headers = successRateLimitHeaders(
       entry.headerMemo,
@@ -366,43 +421,68 @@ export class Verifier {
       window,
       entry.policy,
     );
-    return this.#success(entry, ip, headers, now);
+    return this.#success(entry, ip, attempt, headers, now);
   }
 
   #limitFailure(
     entry: CachedKey,
     ip: string | undefined,
+    attempt: Attempt | undefined,
     cost: number,
     now: number,
     error: unknown,
     stage: 'bucket' | 'quota',
     bucket?: LimitResult,
   ): MaybePromise<VerifyResult> {
-    this.#storeError(now, ip, entry.record.id, error);
+    this.#storeError(now, ip, entry.record.id, error, 'limit');
     if (this.config.limitStoreFailure === 'closed') {
-      return this.#reject('store_unavailable', now, ip, entry.record.id, { 'retry-after': '1' });
+      return this.#reject('store_unavailable', now, ip, attempt, entry.record.id, {
+        'retry-after': '1',
+      });
     }
     // Fail open: skip the limit the store could not apply.
     return stage === 'bucket'
-      ? this.#countQuota(entry, ip, cost, now, undefined)
-      : this.#finish(entry, ip, now, bucket, undefined);
+      ? this.#countQuota(entry, ip, attempt, cost, now, undefined)
+      : this.#finish(entry, ip, attempt, now, bucket, undefined);
   }
 
   #success(
     entry: CachedKey,
     ip: string | undefined,
+    attempt: Attempt | undefined,
     headers: Readonly<Record<string, string>>,
     now: number,
   ): VerifyResult {
-    const emit = this.config.emit;
-    if (emit !== undefined) {
-      this.#emit({ type: 'key.verified', at: new Date(now), keyId: entry.record.id, ip });
+    if (attempt !== undefined) {
+      if (this.#emitter !== undefined) {
+        const event: Mutable<VerifiedEvent> = {
+          type: 'key.verified',
+          at: new Date(now),
+          keyId: entry.record.id,
+          environment: entry.record.environment,
+          ip,
+        };
+        if (attempt.startedAt !== 0) event.durationMs = performance.now() - attempt.startedAt;
+        this.#emit(event);
+      }
+      this.#notify(attempt, 'verified');
     }
     return { ok: true, key: entry.info, headers };
   }
 
-  /** A rejection that counts as a failed attempt by this client IP. */
-  #fail(code: RejectionCode, now: number, ip: string | undefined, keyId?: string): VerifyRejection {
+  /**
+   * A rejection that counts as a failed attempt by this client IP. `named`: the stored key the
+   * id names, when the store knows it (a wrong secret for a real key).
+   */
+  #fail(
+    code: RejectionCode,
+    now: number,
+    ip: string | undefined,
+    attempt: Attempt | undefined,
+    keyId?: string,
+    named?: CachedKey,
+  ): VerifyRejection {
+    if (attempt !== undefined && named !== undefined) attempt.named = named;
     const failures = this.config.failures;
     if (failures?.record(ip, now)) {
       this.#emit({
@@ -413,26 +493,34 @@ export class Verifier {
         ip,
       });
     }
-    return this.#reject(code, now, ip, keyId);
+    return this.#reject(code, now, ip, attempt, keyId);
   }
 
   #storeUnavailable(
     now: number,
     ip: string | undefined,
+    attempt: Attempt | undefined,
     keyId: string,
     error: unknown,
   ): VerifyRejection {
-    this.#storeError(now, ip, keyId, error);
-    return this.#reject('store_unavailable', now, ip, keyId, { 'retry-after': '1' });
+    this.#storeError(now, ip, keyId, error, 'key');
+    return this.#reject('store_unavailable', now, ip, attempt, keyId, { 'retry-after': '1' });
   }
 
-  #storeError(now: number, ip: string | undefined, keyId: string, error: unknown): void {
-    if (this.config.emit === undefined) return;
+  #storeError(
+    now: number,
+    ip: string | undefined,
+    keyId: string,
+    error: unknown,
+    store: 'key' | 'limit',
+  ): void {
+    if (this.#emitter === undefined) return;
     const message = error instanceof Error ? error.message : 'store error';
     this.#emit({
       type: 'anomaly',
       at: new Date(now),
       kind: 'store_error',
+      store,
       detail: message,
       keyId,
       ip,
@@ -443,25 +531,45 @@ export class Verifier {
     code: RejectionCode,
     now: number,
     ip: string | undefined,
+    attempt: Attempt | undefined,
     keyId?: string,
     extra?: Record<string, string>,
   ): VerifyRejection {
     const result = reject(code, this.config.realm, extra);
-    if (this.config.emit !== undefined) {
-      this.#emit({
-        type: 'key.rejected',
-        at: new Date(now),
-        code,
-        status: result.status,
-        keyId,
-        ip,
-      });
+    if (attempt !== undefined) {
+      if (this.#emitter !== undefined) {
+        const event: Mutable<RejectedEvent> = {
+          type: 'key.rejected',
+          at: new Date(now),
+          code,
+          status: result.status,
+          keyId,
+          ip,
+        };
+        const environment = attempt.named?.record.environment;
+        if (environment !== undefined) event.environment = environment;
+        if (attempt.startedAt !== 0) event.durationMs = performance.now() - attempt.startedAt;
+        this.#emit(event);
+      }
+      this.#notify(attempt, code);
     }
     return result;
   }
 
-  /** `config.emit` is Keyward's wrapper, which already swallows a throwing handler. */
+  /** Hands the finished attempt to the observer; an observer's throw never reaches verify. */
+  #notify(attempt: Attempt, outcome: 'verified' | RejectionCode): void {
+    const observer = this.#observer;
+    if (observer === undefined) return;
+    attempt.outcome = outcome;
+    try {
+      observer.observe(attempt);
+    } catch {
+      // Observers never break verification.
+    }
+  }
+
+  /** The emitter is Keyward's wrapper, which already swallows a throwing handler. */
   #emit(event: KeywardEvent): void {
-    this.config.emit?.(event);
+    this.#emitter?.(event);
   }
 }

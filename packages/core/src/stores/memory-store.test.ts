@@ -1,5 +1,7 @@
-import { describeKeyStore, describeLimitStore } from '@keyward/core/testing';
+import { describeKeyStore, describeLimitStore, describeUsageStore } from '@keyward/core/testing';
 import { MemoryStore } from './memory-store.js';
 
 describeKeyStore('MemoryStore', () => new MemoryStore());
 describeLimitStore('MemoryStore', () => new MemoryStore());
+const shared = new MemoryStore();
+describeUsageStore('MemoryStore', () => shared);

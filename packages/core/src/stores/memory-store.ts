@@ -6,6 +6,14 @@ import {
   type RateLimit,
   takeToken,
 } from '../limits/token-bucket.js';
+import { MemoryUsageStore } from '../usage/memory-usage-store.js';
+import type {
+  UsageQuery,
+  UsageRetentionDays,
+  UsageRow,
+  UsageStore,
+  UsageTotal,
+} from '../usage/types.js';
 import type { KeyListQuery, KeyPage, KeyRecord, KeyStore, LimitStore } from './types.js';
 
 /**
@@ -17,19 +25,25 @@ function copyRecord(record: KeyRecord): KeyRecord {
 }
 
 /**
- * Keys, token buckets and quota windows in this process's memory. Every method answers
+ * Keys, token buckets, quota windows and usage in this process's memory. Every method answers
  * synchronously, so `verify` never awaits. Use it for one process, tests and development;
- * nothing survives a restart.
+ * nothing survives a restart. `usageRetentionDays` bounds how long usage is kept (see
+ * {@link UsageRetentionDays}).
  *
  * @example
  * ```ts
  * const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore() });
  * ```
  */
-export class MemoryStore implements KeyStore, LimitStore {
+export class MemoryStore implements KeyStore, LimitStore, UsageStore {
   readonly #records = new Map<string, KeyRecord>();
   readonly #buckets = new Map<string, BucketState>();
   readonly #quotas = new Map<string, QuotaState>();
+  readonly #usage: MemoryUsageStore;
+
+  constructor(options: { usageRetentionDays?: UsageRetentionDays | undefined } = {}) {
+    this.#usage = new MemoryUsageStore(options?.usageRetentionDays);
+  }
 
   getKey(id: string): KeyRecord | undefined {
     const record = this.#records.get(id);
@@ -74,6 +88,26 @@ export class MemoryStore implements KeyStore, LimitStore {
     const { state, result } = countQuota(this.#quotas.get(name), quota, cost, now);
     this.#quotas.set(name, state);
     return result;
+  }
+
+  recordUsage(
+    rows: readonly UsageRow[],
+    lastUsed: ReadonlyMap<string, number>,
+    batchId?: string,
+  ): void {
+    this.#usage.recordUsage(rows, lastUsed, batchId);
+  }
+
+  queryUsage(query: UsageQuery): UsageTotal[] {
+    return this.#usage.queryUsage(query);
+  }
+
+  lastUsed(keyIds: readonly string[]): ReadonlyMap<string, number> {
+    return this.#usage.lastUsed(keyIds);
+  }
+
+  pruneUsage(now: number): void {
+    this.#usage.pruneUsage(now);
   }
 
   /** How many keys the store holds. */

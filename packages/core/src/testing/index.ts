@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from '../stores/types.js';
 
+export type { UsageStoreSuiteOptions } from './usage.js';
+export { describeUsageStore } from './usage.js';
+
 /**
  * Options of {@link describeLimitStore}.
  *
