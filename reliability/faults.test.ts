@@ -240,7 +240,10 @@ describe.skipIf(!postgresUp)('PostgreSQL (key store) connections terminated mid-
       agent.destroy();
       keyward?.close();
       await pool.end();
-      await admin.query(`DROP TABLE IF EXISTS "${table}"`).catch(() => {});
+      const tables = ['', '_usage', '_last_used', '_usage_batches', '_meta'];
+      await admin
+        .query(`DROP TABLE IF EXISTS ${tables.map((t) => `"${table}${t}"`).join(', ')}`)
+        .catch(() => {});
       await admin.end();
       failures.stop();
     }

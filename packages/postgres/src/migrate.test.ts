@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresAvailable } from '../../../test-support/services.js';
-import { testPool, uniqueTable } from '../test/pg-fixture.js';
+import { dropTables, testPool, uniqueTable } from '../test/pg-fixture.js';
 import { migrate } from './migrate.js';
 import { PostgresStore } from './postgres-store.js';
 import { MIGRATION_SQL, migrationSql } from './schema.js';
@@ -30,7 +30,7 @@ describe.skipIf(!available)('migrate', () => {
   const schema = uniqueTable('keyward_schema_test');
 
   afterAll(async () => {
-    for (const table of created) await pool.query(`DROP TABLE IF EXISTS ${table}`);
+    for (const table of created) await dropTables(pool, table);
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();
   });
@@ -45,7 +45,7 @@ describe.skipIf(!available)('migrate', () => {
 
   it('is idempotent: running it twice keeps the table and its rows', async () => {
     const table = uniqueTable();
-    created.push(`"${table}"`);
+    created.push(table);
     await migrate(pool, { table });
     const store = new PostgresStore({ pool, table });
     const record = {
@@ -76,7 +76,7 @@ describe.skipIf(!available)('migrate', () => {
 
   it('survives concurrent runs on one new table', async () => {
     const table = uniqueTable();
-    created.push(`"${table}"`);
+    created.push(table);
     await Promise.all(Array.from({ length: 4 }, () => migrate(pool, { table })));
     expect(await columnsOf(table)).toHaveLength(21);
   });

@@ -5,11 +5,18 @@ import {
   type KeyPage,
   type KeyRecord,
   type KeyStore,
+  type UsageQuery,
+  type UsageRetentionDays,
+  type UsageRow,
+  type UsageStore,
+  type UsageTotal,
+  usageRetention,
 } from '@keyward/core';
 import type { PostgresQueryable } from './queryable.js';
 import { COLUMNS, fromRow, RAW_TYPES, type Row, toRow } from './row.js';
 import { statementName } from './statement-name.js';
 import { DEFAULT_TABLE, parseTableName } from './table-name.js';
+import { PostgresUsage } from './usage.js';
 
 /**
  * Options of {@link PostgresStore}.
@@ -29,6 +36,8 @@ export interface PostgresStoreOptions {
    * a pooler that cannot keep them, such as PgBouncer in transaction mode before 1.21.
    */
   prepare?: boolean | undefined;
+  /** How long usage is kept per granularity; default minute 7, hour 90, day 1095 days. */
+  usageRetentionDays?: UsageRetentionDays | undefined;
 }
 
 type Statement = { name?: string; text: string };
@@ -71,13 +80,14 @@ const SELECT_LIST = COLUMNS.join(', ');
  * });
  * ```
  */
-export class PostgresStore implements KeyStore {
+export class PostgresStore implements KeyStore, UsageStore {
   /** The table, as quoted SQL. */
   readonly table: string;
   readonly #pool: PostgresQueryable;
   readonly #get: Statement;
   readonly #insert: Statement;
   readonly #update: Statement;
+  readonly #usage: PostgresUsage;
 
   constructor(options: PostgresStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -86,7 +96,8 @@ export class PostgresStore implements KeyStore {
     if (typeof (options.pool as { query?: unknown } | null)?.query !== 'function') {
       throw new TypeError('pool must be a pg.Pool or pg.Client');
     }
-    const table = parseTableName(options.table ?? DEFAULT_TABLE).sql;
+    const parsed = parseTableName(options.table ?? DEFAULT_TABLE);
+    const table = parsed.sql;
     this.table = table;
     this.#pool = options.pool;
     const params = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
@@ -103,6 +114,12 @@ export class PostgresStore implements KeyStore {
     this.#get = statement('get', get);
     this.#insert = statement('insert', insert);
     this.#update = statement('update', update);
+    this.#usage = new PostgresUsage(
+      options.pool,
+      parsed,
+      usageRetention(options.usageRetentionDays),
+      prepare,
+    );
   }
 
   async getKey(id: string): Promise<KeyRecord | undefined> {
@@ -154,5 +171,29 @@ export class PostgresStore implements KeyStore {
     const items = (rows as Row[]).slice(0, limit).map(fromRow);
     const last = items[items.length - 1];
     return rows.length > limit && last !== undefined ? { items, cursor: last.id } : { items };
+  }
+
+  /** Adds usage rows (as minute rows) and last uses in one statement; a batch id applies once. */
+  recordUsage(
+    rows: readonly UsageRow[],
+    lastUsed: ReadonlyMap<string, number>,
+    batchId?: string,
+  ): Promise<void> {
+    return this.#usage.record(rows, lastUsed, batchId);
+  }
+
+  /** Usage totals of a key, an owner or the deployment. */
+  queryUsage(query: UsageQuery): Promise<UsageTotal[]> {
+    return this.#usage.query(query);
+  }
+
+  /** The last use of each given key that has one, in one query. */
+  lastUsed(keyIds: readonly string[]): Promise<Map<string, number>> {
+    return this.#usage.lastUsed(keyIds);
+  }
+
+  /** Rolls minute rows past retention into hour rows and hour rows into day rows; drops old days. */
+  pruneUsage(now: number): Promise<void> {
+    return this.#usage.prune(now);
   }
 }

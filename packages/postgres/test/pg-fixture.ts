@@ -15,6 +15,12 @@ export function testPool(config: pg.PoolConfig = {}): pg.Pool {
   return pool;
 }
 
+/** Drops a key table and the tables migrate() creates beside it. */
+export async function dropTables(pool: pg.Pool, table: string): Promise<void> {
+  const siblings = ['', '_usage', '_last_used', '_usage_batches', '_meta'];
+  await pool.query(`DROP TABLE IF EXISTS ${siblings.map((s) => `"${table}${s}"`).join(', ')}`);
+}
+
 /** A pool and a freshly migrated unique table; `dispose` drops the table and ends the pool. */
 export async function migratedTable(): Promise<{
   pool: pg.Pool;
@@ -28,7 +34,7 @@ export async function migratedTable(): Promise<{
     pool,
     table,
     dispose: async () => {
-      await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+      await dropTables(pool, table);
       await pool.end();
     },
   };

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { USAGE_SCHEMA_SQL } from './usage.js';
 
 /**
  * The schema version this package writes; stored in `keyward_meta` under `schema_version`.
@@ -8,7 +9,7 @@ import type Database from 'better-sqlite3';
  * db.prepare("SELECT value FROM keyward_meta WHERE name = 'schema_version'").get(); // { value: '1' }
  * ```
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 3;
 
 /**
  * The tables SqliteStore creates on open. Every statement is idempotent (`IF NOT EXISTS`), so
@@ -69,26 +70,39 @@ CREATE TABLE IF NOT EXISTS keyward_quotas (
 `;
 
 /**
- * Creates the tables (if missing) and records the schema version, in one IMMEDIATE transaction
- * so processes opening the same file at once do not race. Refuses a file written by a newer
- * schema version.
+ * The schema as ordered, idempotent steps; `schema_version` is the number of the last step
+ * applied. Step 1 is the first release's schema (SCHEMA_SQL), step 3 adds usage.
+ */
+const STEPS: readonly { readonly version: number; readonly sql: string }[] = [
+  { version: 1, sql: SCHEMA_SQL },
+  { version: 3, sql: USAGE_SCHEMA_SQL },
+];
+
+/**
+ * Creates the tables (if missing) and applies every step newer than the file's schema version,
+ * then records the version, in one IMMEDIATE transaction so processes opening the same file at
+ * once do not race. Refuses a file written by a newer schema version.
  */
 export function ensureSchema(db: Database.Database): void {
   db.transaction(() => {
-    db.exec(SCHEMA_SQL);
+    db.exec(
+      'CREATE TABLE IF NOT EXISTS keyward_meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID',
+    );
     const row = db
       .prepare<[], { value: string }>(
         "SELECT value FROM keyward_meta WHERE name = 'schema_version'",
       )
       .get();
-    if (row === undefined) {
-      db.prepare("INSERT INTO keyward_meta (name, value) VALUES ('schema_version', ?)").run(
-        String(SCHEMA_VERSION),
-      );
-    } else if (Number(row.value) > SCHEMA_VERSION) {
+    const stored = Number(row?.value);
+    const current = Number.isSafeInteger(stored) ? stored : 0;
+    if (current > SCHEMA_VERSION) {
       throw new Error(
-        `this database has keyward schema version ${row.value}; this @keyward/sqlite supports up to ${SCHEMA_VERSION} (upgrade @keyward/sqlite)`,
+        `this database has keyward schema version ${row?.value}; this @keyward/sqlite supports up to ${SCHEMA_VERSION} (upgrade @keyward/sqlite)`,
       );
     }
+    for (const step of STEPS) if (step.version > current) db.exec(step.sql);
+    db.prepare(
+      "INSERT INTO keyward_meta (name, value) VALUES ('schema_version', ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+    ).run(String(SCHEMA_VERSION));
   }).immediate();
 }

@@ -12,10 +12,17 @@ import {
   type QuotaState,
   type RateLimit,
   takeToken,
+  type UsageQuery,
+  type UsageRetentionDays,
+  type UsageRow,
+  type UsageStore,
+  type UsageTotal,
+  usageRetention,
 } from '@keyward/core';
 import Database from 'better-sqlite3';
 import { fromRow, type KeyParams, type KeyRow, toParams } from './record-row.js';
 import { ensureSchema } from './schema.js';
+import { SqliteUsage } from './usage.js';
 
 /**
  * Options of {@link SqliteStore}: a file `path` the store opens (and closes), or a better-sqlite3
@@ -33,6 +40,8 @@ export type SqliteStoreOptions =
       path: string;
       /** How long a write waits for another connection's lock; default 1000 ms. */
       busyTimeoutMs?: number | undefined;
+      /** How long usage is kept per granularity; default minute 7, hour 90, day 1095 days. */
+      usageRetentionDays?: UsageRetentionDays | undefined;
       database?: undefined;
     }
   | {
@@ -40,6 +49,8 @@ export type SqliteStoreOptions =
       database: Database.Database;
       path?: undefined;
       busyTimeoutMs?: undefined;
+      /** How long usage is kept per granularity; default minute 7, hour 90, day 1095 days. */
+      usageRetentionDays?: UsageRetentionDays | undefined;
     };
 
 const COLUMNS = [
@@ -104,7 +115,7 @@ function isDuplicate(error: unknown): boolean {
  * store.close();
  * ```
  */
-export class SqliteStore implements KeyStore, LimitStore {
+export class SqliteStore implements KeyStore, LimitStore, UsageStore {
   /** The better-sqlite3 database the store uses. */
   readonly database: Database.Database;
   readonly #owned: boolean;
@@ -119,12 +130,14 @@ export class SqliteStore implements KeyStore, LimitStore {
   };
   readonly #take: (bucket: string, limit: RateLimit, cost: number, now: number) => LimitResult;
   readonly #count: (name: string, quota: Quota, cost: number, now: number) => LimitResult;
+  readonly #usage: SqliteUsage;
 
   constructor(options: SqliteStoreOptions) {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('SqliteStore needs { path } or { database }');
     }
     const { path, database } = options;
+    const retention = usageRetention(options.usageRetentionDays);
     if ((path === undefined) === (database === undefined)) {
       throw new TypeError('SqliteStore needs exactly one of path and database');
     }
@@ -213,6 +226,7 @@ export class SqliteStore implements KeyStore, LimitStore {
       },
     );
     this.#count = count.immediate;
+    this.#usage = new SqliteUsage(db, retention);
   }
 
   /** The record with this id, or undefined. */
@@ -268,6 +282,30 @@ export class SqliteStore implements KeyStore, LimitStore {
   /** Counts `cost` units against the quota window containing `now`, in one IMMEDIATE transaction. */
   countQuota(name: string, quota: Quota, cost: number, now: number): LimitResult {
     return this.#count(name, quota, cost, now);
+  }
+
+  /** Adds usage rows (minute rows; see `docs/sqlite.md`) and last uses in one transaction. */
+  recordUsage(
+    rows: readonly UsageRow[],
+    lastUsed: ReadonlyMap<string, number>,
+    batchId?: string,
+  ): void {
+    this.#usage.record(rows, lastUsed, batchId);
+  }
+
+  /** Usage totals of a key, an owner or the deployment. */
+  queryUsage(query: UsageQuery): UsageTotal[] {
+    return this.#usage.query(query);
+  }
+
+  /** The last use of each given key that has one. */
+  lastUsed(keyIds: readonly string[]): Map<string, number> {
+    return this.#usage.lastUsed(keyIds);
+  }
+
+  /** Rolls minute rows past retention up into hours, hours into days; drops old days. */
+  pruneUsage(now: number): void {
+    this.#usage.prune(now);
   }
 
   /**
