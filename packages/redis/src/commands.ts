@@ -3,6 +3,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { INSERT_KEY_LUA, UPDATE_KEY_LUA } from './scripts/key-records.js';
 import { QUOTA_LUA } from './scripts/quota.js';
 import { TOKEN_BUCKET_LUA } from './scripts/token-bucket.js';
+import { RECORD_USAGE_LUA } from './scripts/usage.js';
 
 /**
  * A client RedisStore accepts: an ioredis `Redis` or `Cluster`.
@@ -22,6 +23,7 @@ export interface StoreScripts {
   countQuota: ScriptCall;
   insertKey: ScriptCall;
   updateKey: ScriptCall;
+  recordUsage: ScriptCall;
 }
 
 const SCRIPTS = {
@@ -29,6 +31,7 @@ const SCRIPTS = {
   countQuota: { lua: QUOTA_LUA, numberOfKeys: 1 },
   insertKey: { lua: INSERT_KEY_LUA, numberOfKeys: undefined },
   updateKey: { lua: UPDATE_KEY_LUA, numberOfKeys: undefined },
+  recordUsage: { lua: RECORD_USAGE_LUA, numberOfKeys: undefined },
 } as const;
 
 /**
@@ -52,5 +55,6 @@ export function defineScripts(client: RedisClient): StoreScripts {
     countQuota: define('countQuota'),
     insertKey: define('insertKey'),
     updateKey: define('updateKey'),
+    recordUsage: define('recordUsage'),
   };
 }
