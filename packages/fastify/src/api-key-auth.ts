@@ -162,6 +162,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
     reply: FastifyReply,
     done: HookHandlerDoneFunction,
     requirement: VerifyOptions,
+    route: string | undefined,
   ): void {
     const result = keyward.verify(
       {
@@ -170,6 +171,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
         ip: request.ip,
         method: request.method,
         url: request.url,
+        route,
       },
       requirement,
     );
@@ -180,18 +182,17 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
     settle(result, request, reply, done);
   }
 
-  /** The `onRequest` hook of a guarded route, holding its compiled options. */
-  function hookFor(requirement: VerifyOptions): onRequestHookHandler {
+  /** The `onRequest` hook of a guarded route, holding its compiled options and its URL template. */
+  function hookFor(requirement: VerifyOptions, route: string | undefined): onRequestHookHandler {
     return function keywardOnRequest(
       request: FastifyRequest,
       reply: FastifyReply,
       done: HookHandlerDoneFunction,
     ): void {
       (request as Marked)[seen] = true;
-      run(request, reply, done, requirement);
+      run(request, reply, done, requirement, route);
     } as onRequestHookHandler;
   }
-  const defaultHook = hookFor(defaults);
   const openHook = function keywardOpenRoute(
     request: FastifyRequest,
     _reply: FastifyReply,
@@ -210,12 +211,11 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
       route.config,
       `${route.method} ${route.url}`,
     );
+    // The template (prefix included) is read here, once per route, never per request.
     const hook =
       requirement === false
         ? openHook
-        : requirement === defaults
-          ? defaultHook
-          : hookFor(requirement);
+        : hookFor(requirement, typeof route.url === 'string' ? route.url : undefined);
     const existing = route.onRequest;
     route.onRequest =
       existing === undefined
@@ -238,7 +238,8 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
       done();
       return;
     }
-    const config = request.routeOptions.config as object | undefined;
+    const routeOptions = request.routeOptions;
+    const config = routeOptions.config as object | undefined;
     let requirement = config === undefined ? undefined : requirements.get(config);
     if (requirement === undefined) {
       try {
@@ -253,7 +254,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
       done();
       return;
     }
-    run(request, reply, done, requirement);
+    run(request, reply, done, requirement, routeOptions.url);
   } as never);
 }
 
