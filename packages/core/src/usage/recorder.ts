@@ -36,7 +36,8 @@ export class UsageRecorder implements VerifyObserver {
   readonly #pending: PendingUsage;
   #failed: Batch | undefined;
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #flushing: Promise<void> = Promise.resolve();
+  /** The last flush started, until it settles (flushes run one at a time). */
+  #flushing: Promise<void> | undefined;
   #closed = false;
   #droppedTotal = 0;
 
@@ -78,12 +79,22 @@ export class UsageRecorder implements VerifyObserver {
   /**
    * Writes everything pending now: a failed batch first, then the rows counted since. Resolves
    * when the store took it; rejects with the store's error (the rows are kept for a retry).
-   * Flushes run one at a time.
+   * Flushes run one at a time. When none is running, the store is called before this returns,
+   * so `keyward.close(); await client.quit()` sends the last batch ahead of the QUIT.
    */
   flush(): Promise<void> {
-    const run = this.#flushing.then(() => this.#flushOnce());
-    this.#flushing = run.catch(() => {});
+    const previous = this.#flushing;
+    const run = previous === undefined ? this.#flushOnce() : previous.then(() => this.#flushOnce());
+    const settled: Promise<void> = run.then(
+      () => this.#settle(settled),
+      () => this.#settle(settled),
+    );
+    this.#flushing = settled;
     return run;
+  }
+
+  #settle(flush: Promise<void>): void {
+    if (this.#flushing === flush) this.#flushing = undefined;
   }
 
   /** Stops the timer and flushes once more; never rejects (a failure becomes an event). */
