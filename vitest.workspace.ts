@@ -13,9 +13,20 @@ const alias = {
   '@keyward/redis': src('redis/src/index.ts'),
   '@keyward/postgres': src('postgres/src/index.ts'),
   '@keyward/sqlite': src('sqlite/src/index.ts'),
+  '@keyward/opentelemetry': src('opentelemetry/src/index.ts'),
 };
 
-const packages = ['core', 'express', 'koa', 'fastify', 'redis', 'postgres', 'sqlite', 'cli'];
+const packages = [
+  'core',
+  'express',
+  'koa',
+  'fastify',
+  'redis',
+  'postgres',
+  'sqlite',
+  'cli',
+  'opentelemetry',
+];
 
 export default defineWorkspace([
   ...packages.map((name) => ({

@@ -13,6 +13,7 @@ const entries = [
   'packages/postgres/src/index.ts',
   'packages/sqlite/src/index.ts',
   'packages/cli/src/index.ts',
+  'packages/opentelemetry/src/index.ts',
 ].filter((file) => existsSync(file));
 
 const program = ts.createProgram(entries, {

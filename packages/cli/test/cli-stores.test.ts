@@ -2,9 +2,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../../../test-support/services.js';
+import { testPool } from '../../postgres/test/pg-fixture.js';
 import { assertBuilt, runBin } from './run-bin.js';
 
 assertBuilt();
@@ -30,8 +30,7 @@ const postgresUsable = await usable('postgres');
  * them apart from every other run's on the shared test database.
  */
 const schema = `keyward_cli_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
-const admin = postgresUsable ? new pg.Pool({ connectionString: DATABASE_URL, max: 1 }) : undefined;
-admin?.on('error', () => {});
+const admin = postgresUsable ? testPool({ max: 1 }) : undefined;
 await admin?.query(`CREATE SCHEMA "${schema}"`);
 afterAll(async () => {
   await admin?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);

@@ -11,7 +11,15 @@ import type {
   UsageTotal,
 } from './types.js';
 
-/** The most buckets one `usage()` call may cover: a week of minutes. */
+/**
+ * The most buckets one `usage()` call may cover: a week of minutes (10,080). A longer range
+ * needs a coarser granularity, or several calls.
+ *
+ * @example
+ * ```ts
+ * const days = Math.min(30, MAX_USAGE_BUCKETS); // 30 days at 'day' granularity is fine
+ * ```
+ */
 export const MAX_USAGE_BUCKETS = 10_080;
 
 /**
