@@ -17,7 +17,7 @@ import type {
  *
  * @example
  * ```ts
- * const days = Math.min(30, MAX_USAGE_BUCKETS); // 30 days at 'day' granularity is fine
+ * const granularity = days * 24 > MAX_USAGE_BUCKETS ? 'day' : 'hour';
  * ```
  */
 export const MAX_USAGE_BUCKETS = 10_080;
