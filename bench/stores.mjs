@@ -305,7 +305,8 @@ async function verifyPart(figures, details) {
       const { PostgresStore, migrate } = await loadPackage('postgres');
       const table = `keyward_bench_${TAG}`;
       cleanups.push(async () => {
-        await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+        const tables = ['', '_usage', '_last_used', '_usage_batches', '_meta'];
+        await pool.query(`DROP TABLE IF EXISTS ${tables.map((t) => `"${table}${t}"`).join(', ')}`);
         await pool.end();
       });
       await migrate(pool, { table });
@@ -379,7 +380,7 @@ async function verifyPart(figures, details) {
     }
     subheading('verify latency (wall-clock, per call)');
     printTable(rows);
-    for (const item of cases) item.keyward.close();
+    for (const item of cases) await item.keyward.close();
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {

@@ -1,6 +1,5 @@
 import {
   querySubject,
-  rollUpUsage,
   USAGE_BUCKET_MS,
   type UsageGranularity,
   type UsageOutcome,
@@ -10,30 +9,27 @@ import {
 } from '@keyward/core';
 import type { RedisClient } from './commands.js';
 
+/** The deployment's subject (as `rollUpUsage` names it). */
+const USAGE_ALL = '*';
+
 /**
  * Usage lives under 16 hash tags (`{<prefix>:u0}` … `{<prefix>:u15}`): a subject (key id, `''`,
  * `'*'` or `'@' + ownerId`) always maps to the same one, so all of a subject's hashes share a
  * Redis Cluster slot, and a flush is one script call per tag (per chunk), never a cross-slot one.
- * Part of the data format: changing it would orphan stored usage.
+ * Part of the data format (with the hash layout described in `scripts/usage.ts`): changing it
+ * would orphan stored usage.
  */
 const SHARDS = 16;
-/** Cells per script call: bounds how long one call holds Redis. */
-const CHUNK_CELLS = 2000;
+/** Rows per script call: bounds how long one call holds Redis (each row is 3 increments). */
+const CHUNK_ROWS = 1000;
 const BATCH_MARKER_MS = 86_400_000;
-const PERIOD_MS = 30 * USAGE_BUCKET_MS.day;
 
-/**
- * Each granularity's cells live in hashes spanning a longer container: minute cells in one hash
- * per hour, hour cells in one per day, day cells in one per 30 days (from the epoch). A field is
- * `<offset in the container>|<outcome>|<route>` holding the count; `$` + the field holds
- * cost − count when they differ.
- */
-const LAYOUT: Readonly<Record<UsageGranularity, { letter: string; container: number }>> = {
-  minute: { letter: 'm', container: USAGE_BUCKET_MS.hour },
-  hour: { letter: 'h', container: USAGE_BUCKET_MS.day },
-  day: { letter: 'd', container: PERIOD_MS },
+/** Each granularity's hashes: the letter in their name and the span one hash covers, in buckets. */
+const LAYOUT: Readonly<Record<UsageGranularity, { letter: string; span: number }>> = {
+  minute: { letter: 'm', span: 60 },
+  hour: { letter: 'h', span: 24 },
+  day: { letter: 'd', span: 30 },
 };
-const GRANULARITIES: readonly UsageGranularity[] = ['minute', 'hour', 'day'];
 
 function shardOf(subject: string): number {
   let hash = 0x811c9dc5;
@@ -46,12 +42,23 @@ function shardOf(subject: string): number {
 
 type RecordScript = (...args: (string | number)[]) => Promise<unknown>;
 
-/** One script call's worth: its hashes (with expiry), last uses and cells. */
+/** One script call's worth of rows: per-call numbering of subjects, outcomes and routes. */
 interface Chunk {
-  readonly hashes: Map<string, { index: number; expireAt: number }>;
+  readonly subjects: Map<string, number>;
+  readonly outcomes: Map<string, number>;
+  readonly routes: Map<string, number>;
+  readonly rows: string[];
   readonly lastUsed: (string | number)[];
-  readonly cells: (string | number)[];
-  count: number;
+}
+
+/** The 1-based number of `value` in `list`, adding it when new. */
+function numberOf(list: Map<string, number>, value: string): number {
+  let n = list.get(value);
+  if (n === undefined) {
+    n = list.size + 1;
+    list.set(value, n);
+  }
+  return n;
 }
 
 /** Usage on Redis for `RedisStore`: hash increments with expiry, per-tag script calls. */
@@ -73,12 +80,9 @@ export class RedisUsage {
     this.#retention = retention;
   }
 
-  #tag(shard: number): string {
+  /** `<prefix>:{<prefix>:u<n>}`: what every usage key of that tag starts with. */
+  #stem(shard: number): string {
     return `${this.#prefix}:{${this.#prefix}:u${shard}}`;
-  }
-
-  #hash(granularity: UsageGranularity, subject: string, container: number): string {
-    return `${this.#tag(shardOf(subject))}:${LAYOUT[granularity].letter}:${subject}:${container}`;
   }
 
   async record(
@@ -87,60 +91,90 @@ export class RedisUsage {
     batchId: string | undefined,
   ): Promise<void> {
     const shards = new Map<number, Chunk[]>();
-    const chunkFor = (shard: number): Chunk => {
+    const chunkFor = (shard: number, forRow: boolean): Chunk => {
       let chunks = shards.get(shard);
       if (chunks === undefined) {
         chunks = [];
         shards.set(shard, chunks);
       }
       let chunk = chunks[chunks.length - 1];
-      if (chunk === undefined || chunk.count >= CHUNK_CELLS) {
-        chunk = { hashes: new Map(), lastUsed: [], cells: [], count: 0 };
+      if (chunk === undefined || (forRow && chunk.rows.length >= CHUNK_ROWS)) {
+        chunk = {
+          subjects: new Map(),
+          outcomes: new Map(),
+          routes: new Map(),
+          rows: [],
+          lastUsed: [],
+        };
         chunks.push(chunk);
       }
       return chunk;
     };
-    for (const granularity of GRANULARITIES) {
-      const { container: span } = LAYOUT[granularity];
-      const width = USAGE_BUCKET_MS[granularity];
-      const keep = this.#retention[granularity];
-      for (const cell of rollUpUsage(rows, granularity)) {
-        const chunk = chunkFor(shardOf(cell.subject));
-        const container = cell.start - (cell.start % span);
-        const key = this.#hash(granularity, cell.subject, container);
-        let hash = chunk.hashes.get(key);
-        if (hash === undefined) {
-          hash = { index: chunk.hashes.size + 1, expireAt: container + span + keep };
-          chunk.hashes.set(key, hash);
-        }
-        const offset = (cell.start - container) / width;
-        chunk.cells.push(
-          hash.index,
-          `${offset}|${cell.outcome}|${cell.route}`,
-          cell.count,
-          cell.cost - cell.count,
-        );
-        chunk.count++;
+    const add = (
+      subject: string,
+      minute: number,
+      outcome: string,
+      route: string,
+      count: number,
+      cost: number,
+    ) => {
+      const chunk = chunkFor(shardOf(subject), true);
+      chunk.rows.push(
+        `${numberOf(chunk.subjects, subject)},${minute},${numberOf(chunk.outcomes, outcome)},${numberOf(chunk.routes, route)},${count},${cost - count};`,
+      );
+    };
+    // Key rows go as they are (HINCRBY adds, so rows of one hour need no merging); owner and
+    // deployment rows are summed first, since many keys share them.
+    const shared = new Map<
+      string,
+      { subject: string; row: UsageRow; count: number; cost: number }
+    >();
+    const share = (subject: string, row: UsageRow) => {
+      const id = `${subject}\n${row.minute}\n${row.outcome}\n${row.route}`;
+      const total = shared.get(id);
+      if (total === undefined) shared.set(id, { subject, row, count: row.count, cost: row.cost });
+      else {
+        total.count += row.count;
+        total.cost += row.cost;
       }
+    };
+    for (const row of rows) {
+      add(
+        row.keyId,
+        row.minute / USAGE_BUCKET_MS.minute,
+        row.outcome,
+        row.route,
+        row.count,
+        row.cost,
+      );
+      if (row.ownerId !== undefined && row.ownerId !== '') share(`@${row.ownerId}`, row);
+      share(USAGE_ALL, row);
     }
-    for (const [keyId, at] of lastUsed) chunkFor(shardOf(keyId)).lastUsed.push(at, keyId);
+    for (const { subject, row, count, cost } of shared.values()) {
+      add(subject, row.minute / USAGE_BUCKET_MS.minute, row.outcome, row.route, count, cost);
+    }
+    for (const [keyId, at] of lastUsed) chunkFor(shardOf(keyId), false).lastUsed.push(at, keyId);
+    const { minute, hour, day } = this.#retention;
     const calls: Promise<unknown>[] = [];
     for (const [shard, chunks] of shards) {
-      const tag = this.#tag(shard);
+      const stem = this.#stem(shard);
       chunks.forEach((chunk, n) => {
-        const hashes = [...chunk.hashes];
         calls.push(
           this.#record(
-            2 + hashes.length,
-            `${tag}:b:${batchId ?? ''}:${n}`,
-            `${tag}:lu`,
-            ...hashes.map(([key]) => key),
+            2,
+            `${stem}:b:${batchId ?? ''}:${n}`,
+            `${stem}:lu`,
             batchId === undefined ? 0 : BATCH_MARKER_MS,
-            hashes.length,
-            ...hashes.map(([, hash]) => hash.expireAt),
-            chunk.lastUsed.length / 2,
+            stem,
+            minute,
+            hour,
+            day,
+            `${chunk.subjects.size},${chunk.outcomes.size},${chunk.routes.size},${chunk.lastUsed.length / 2}`,
+            ...chunk.subjects.keys(),
+            ...chunk.outcomes.keys(),
+            ...chunk.routes.keys(),
             ...chunk.lastUsed,
-            ...chunk.cells,
+            chunk.rows.join(''),
           ),
         );
       });
@@ -154,30 +188,29 @@ export class RedisUsage {
 
   async query(query: UsageQuery): Promise<UsageTotal[]> {
     const { granularity, from, to } = query;
-    const { container: span } = LAYOUT[granularity];
+    const { letter, span } = LAYOUT[granularity];
     const width = USAGE_BUCKET_MS[granularity];
     const subject = querySubject(query);
-    const keys: { key: string; container: number }[] = [];
-    for (let c = from - (from % span); c < to; c += span) {
-      keys.push({ key: this.#hash(granularity, subject, c), container: c });
-    }
+    const stem = this.#stem(shardOf(subject));
+    const first = Math.floor(from / width / span);
+    const last = Math.floor((to - 1) / width / span);
     const pipeline = this.#client.pipeline();
-    for (const { key } of keys) pipeline.hgetall(key);
+    for (let n = first; n <= last; n++) pipeline.hgetall(`${stem}:${letter}:${subject}:${n}`);
     const replies = (await pipeline.exec()) ?? [];
     const byRoute = query.groupBy === 'route';
     const totals = new Map<string, UsageTotal>();
     replies.forEach(([error, reply], i) => {
       if (error) throw error;
-      const container = keys[i]!.container;
+      const base = (first + i) * span;
       const fields = reply as Record<string, string>;
       for (const field in fields) {
         if (field.startsWith('$')) continue;
-        const first = field.indexOf('|');
-        const second = field.indexOf('|', first + 1);
-        if (first < 0 || second < 0) continue;
-        const start = container + Number(field.slice(0, first)) * width;
+        const bar = field.indexOf('|');
+        const second = field.indexOf('|', bar + 1);
+        if (bar < 0 || second < 0) continue;
+        const start = (base + Number(field.slice(0, bar))) * width;
         if (!(start >= from && start < to)) continue;
-        const outcome = field.slice(first + 1, second) as UsageOutcome;
+        const outcome = field.slice(bar + 1, second) as UsageOutcome;
         const route = byRoute ? field.slice(second + 1) : '';
         const count = Number(fields[field]);
         const cost = count + Number(fields[`$${field}`] ?? 0);
@@ -205,7 +238,7 @@ export class RedisUsage {
     const found = new Map<string, number>();
     await Promise.all(
       [...byShard].map(async ([shard, ids]) => {
-        const scores = await this.#client.zmscore(`${this.#tag(shard)}:lu`, ...ids);
+        const scores = await this.#client.zmscore(`${this.#stem(shard)}:lu`, ...ids);
         ids.forEach((id, i) => {
           const score = scores[i];
           if (score !== null && score !== undefined) found.set(id, Number(score));

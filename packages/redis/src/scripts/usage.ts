@@ -1,23 +1,36 @@
 /**
- * Adds one chunk of usage cells to their hashes, raises last uses and sets each hash's expiry, in
- * one atomic call whose keys all share a hash tag (one Redis Cluster slot). With a batch marker,
- * a chunk already applied (the marker exists) changes nothing and returns 0.
+ * Adds one chunk of usage rows at minute, hour and day level, raises last uses, and gives every
+ * hash it creates a field in its expiry — one atomic call whose keys all share one hash tag (one
+ * Redis Cluster slot: the hashes are named from `stem`, which carries the tag). With a batch
+ * marker, a chunk already applied (the marker exists) changes nothing and returns 0.
  *
- * KEYS[1] batch marker · KEYS[2] last-use sorted set · KEYS[3..] hashes
- * ARGV: marker ttl ms (0: none) · hash count H · H expiry times (ms) · last-use count L ·
- *       L (score, member) pairs · then cells: (hash index, field, count, cost - count)
+ * Hashes: `<stem>:m:<subject>:<hour #>` (minute cells), `<stem>:h:<subject>:<day #>` (hour
+ * cells), `<stem>:d:<subject>:<30-day period #>` (day cells), numbered from the epoch; a field is
+ * `<offset in the hash's span>|<outcome>|<route>` holding the count, and `$` + field holds
+ * cost − count when they differ. A hash's expiry is the end of its span plus the retention, set
+ * when a call creates a field in it (an existing field means the hash already has its expiry).
+ *
+ * KEYS[1] batch marker · KEYS[2] last-use sorted set
+ * ARGV[1] marker ttl ms (0: none) · ARGV[2] stem · ARGV[3..5] retention ms (minute, hour, day)
+ * ARGV[6] "S,O,R,L" · then S subjects, O outcomes, R routes, L (score, member) pairs, and last
+ * the rows: "s,m,o,r,c,x;" each (subject #, minute since the epoch, outcome #, route #, count,
+ * cost − count).
  */
 export const RECORD_USAGE_LUA = `
 local marker = tonumber(ARGV[1])
 if marker > 0 and not redis.call('SET', KEYS[1], '1', 'NX', 'PX', marker) then return 0 end
-local hashes = tonumber(ARGV[2])
-local i = 3 + hashes
-local used = tonumber(ARGV[i])
-i = i + 1
+local stem = ARGV[2]
+local keep = { tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]) }
+local ns, no, nr, nl = string.match(ARGV[6], '^(%d+),(%d+),(%d+),(%d+)$')
+ns, no, nr, nl = tonumber(ns), tonumber(no), tonumber(nr), tonumber(nl)
+local subjects, outcomes, routes = {}, {}, {}
+local i = 7
+for k = 1, ns do subjects[k] = ARGV[i]; i = i + 1 end
+for k = 1, no do outcomes[k] = ARGV[i]; i = i + 1 end
+for k = 1, nr do routes[k] = ARGV[i]; i = i + 1 end
 local j = 0
-while j < used do
-  local args = {}
-  local n = math.min(used - j, 200)
+while j < nl do
+  local args, n = {}, math.min(nl - j, 200)
   for k = 0, n - 1 do
     args[2 * k + 1] = ARGV[i + 2 * (j + k)]
     args[2 * k + 2] = ARGV[i + 2 * (j + k) + 1]
@@ -25,13 +38,29 @@ while j < used do
   redis.call('ZADD', KEYS[2], 'GT', unpack(args))
   j = j + n
 end
-i = i + 2 * used
-while i <= #ARGV do
-  local key = KEYS[2 + tonumber(ARGV[i])]
-  redis.call('HINCRBY', key, ARGV[i + 1], ARGV[i + 2])
-  if ARGV[i + 3] ~= '0' then redis.call('HINCRBY', key, '$' .. ARGV[i + 1], ARGV[i + 3]) end
-  i = i + 4
+i = i + 2 * nl
+local expiring = {}
+local function add(key, field, count, extra, expireAt)
+  if redis.call('HINCRBY', key, field, count) == count and not expiring[key] then
+    expiring[key] = true
+    redis.call('PEXPIREAT', key, string.format('%.0f', expireAt))
+  end
+  if extra ~= 0 then redis.call('HINCRBY', key, '$' .. field, extra) end
 end
-for h = 1, hashes do redis.call('PEXPIREAT', KEYS[2 + h], ARGV[2 + h]) end
+for sn, mn, on, rn, c, x in string.gmatch(ARGV[i] or '', '(%d+),(%d+),(%d+),(%d+),(%d+),(%d+);') do
+  local subject = subjects[tonumber(sn)]
+  local minute = tonumber(mn)
+  local tail = '|' .. outcomes[tonumber(on)] .. '|' .. routes[tonumber(rn)]
+  local count, extra = tonumber(c), tonumber(x)
+  local hour = math.floor(minute / 60)
+  local day = math.floor(minute / 1440)
+  local period = math.floor(day / 30)
+  add(stem .. ':m:' .. subject .. ':' .. hour, (minute - hour * 60) .. tail, count, extra,
+    (hour + 1) * 3600000 + keep[1])
+  add(stem .. ':h:' .. subject .. ':' .. day, (hour - day * 24) .. tail, count, extra,
+    (day + 1) * 86400000 + keep[2])
+  add(stem .. ':d:' .. subject .. ':' .. period, (day - period * 30) .. tail, count, extra,
+    (period + 1) * 2592000000 + keep[3])
+end
 return 1
 `;
