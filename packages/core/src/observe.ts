@@ -46,25 +46,45 @@ export interface VerifyObserver {
 }
 
 /**
- * One verification in flight, allocated by `verify` only while an observer is attached (or
- * timings are on): it collects what the pipeline learns and is the observation handed out.
+ * One verification in flight, used by `verify` only while an observer is attached (or events are
+ * on): it collects what the pipeline learns and is the observation handed out. `verify` recycles
+ * it once observed, so a synchronous verification allocates none.
  */
 export class Attempt implements VerifyObservation {
+  now = 0;
+  ip: string | undefined = undefined;
+  method: string | undefined = undefined;
+  routeTemplate: string | undefined = undefined;
+  cost = 1;
+  /** `performance.now()` at the start when timings are on, else 0. */
+  startedAt = 0;
   outcome: 'verified' | RejectionCode = 'verified';
   named: CachedKey | undefined = undefined;
   /** Bit 0: the current secret matched; bit 1: the previous one did. */
   matched = 0;
   quota: LimitResult | undefined = undefined;
 
-  constructor(
-    readonly now: number,
-    readonly ip: string | undefined,
-    readonly method: string | undefined,
-    readonly routeTemplate: string | undefined,
-    readonly cost: number,
-    /** `performance.now()` at the start when timings are on, else 0. */
-    readonly startedAt: number,
-  ) {}
+  /** Sets it up for a new verification. */
+  reset(
+    now: number,
+    ip: string | undefined,
+    method: string | undefined,
+    routeTemplate: string | undefined,
+    cost: number,
+    startedAt: number,
+  ): this {
+    this.now = now;
+    this.ip = ip;
+    this.method = method;
+    this.routeTemplate = routeTemplate;
+    this.cost = cost;
+    this.startedAt = startedAt;
+    this.outcome = 'verified';
+    this.named = undefined;
+    this.matched = 0;
+    this.quota = undefined;
+    return this;
+  }
 
   get keyId(): string | undefined {
     return this.named?.record.id;

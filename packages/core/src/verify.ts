@@ -100,8 +100,10 @@ export class Verifier {
   #emitter: ((event: KeywardEvent) => void) | undefined;
   #observer: VerifyObserver | undefined;
   #timed = false;
-  // Whether anyone hears about verifications; only then does verify allocate an Attempt.
+  // Whether anyone hears about verifications; only then does verify use an Attempt.
   #listening: boolean;
+  // An Attempt whose verification was observed, ready for the next one (sync ones never allocate).
+  #spare: Attempt | undefined;
 
   constructor(private readonly config: VerifierConfig) {
     this.#emitter = config.emit;
@@ -199,7 +201,9 @@ export class Verifier {
   #begin(request: VerifyRequest, cost: number, now: number, ip: string | undefined): Attempt {
     const method = request?.method;
     const route = request?.route;
-    return new Attempt(
+    const attempt = this.#spare ?? new Attempt();
+    this.#spare = undefined;
+    return attempt.reset(
       now,
       ip,
       typeof method === 'string' ? method : undefined,
@@ -556,16 +560,22 @@ export class Verifier {
     return result;
   }
 
-  /** Hands the finished attempt to the observer; an observer's throw never reaches verify. */
+  /**
+   * Hands the finished attempt to the observer (an observer's throw never reaches verify), then
+   * keeps it for the next verification.
+   */
   #notify(attempt: Attempt, outcome: 'verified' | RejectionCode): void {
     const observer = this.#observer;
-    if (observer === undefined) return;
-    attempt.outcome = outcome;
-    try {
-      observer.observe(attempt);
-    } catch {
-      // Observers never break verification.
+    if (observer !== undefined) {
+      attempt.outcome = outcome;
+      try {
+        observer.observe(attempt);
+      } catch {
+        // Observers never break verification.
+      }
     }
+    // Nothing holds it past this point (observers copy what they keep): reuse it.
+    this.#spare = attempt;
   }
 
   /** The emitter is Keyward's wrapper, which already swallows a throwing handler. */
