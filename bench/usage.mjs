@@ -272,6 +272,43 @@ async function dropPostgres(pool, table) {
   await pool.query(`DROP TABLE IF EXISTS ${tables.map((t) => `"${table}${t}"`).join(', ')}`);
 }
 
+/** Runs `use(store)` on a SqliteStore in a temporary file, removed afterwards. */
+async function withSqlite(name, use) {
+  const { SqliteStore } = await loadPackage('sqlite');
+  const file = path.join(os.tmpdir(), `keyward-bench-${name}-${TAG}.db`);
+  const store = new SqliteStore({ path: file });
+  try {
+    return await use(store);
+  } finally {
+    store.close();
+    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
+  }
+}
+
+/**
+ * Runs `use(store, pool, table)` on a PostgresStore over a migrated table of its own, dropped
+ * afterwards; when PostgreSQL does not answer, says so, notes it in `details` and returns.
+ */
+async function withPostgres(name, details, use) {
+  let pool;
+  try {
+    pool = await openPostgres();
+  } catch (error) {
+    console.log(`  PostgreSQL skipped: ${reasonOf(error)}`);
+    details[`${name}PostgresSkipped`] = reasonOf(error);
+    return undefined;
+  }
+  const { PostgresStore, migrate } = await loadPackage('postgres');
+  const table = `keyward_bench_${name}_${TAG}`;
+  try {
+    await migrate(pool, { table });
+    return await use(new PostgresStore({ pool, table }), pool, table);
+  } finally {
+    await dropPostgres(pool, table);
+    await pool.end();
+  }
+}
+
 async function flushes(figures, details) {
   heading(`one flush of ${FLUSH_ROWS.toLocaleString('en-US')} distinct rows (recordUsage)`);
   console.log(
@@ -280,33 +317,9 @@ async function flushes(figures, details) {
   );
   const results = [];
   const targets = { postgres: 250, sqlite: 250, redis: 100 };
-  const { SqliteStore } = await loadPackage('sqlite');
-  const file = path.join(os.tmpdir(), `keyward-bench-usage-${TAG}.db`);
-  const sqlite = new SqliteStore({ path: file });
-  try {
-    results.push(await timeFlushes('sqlite', sqlite));
-  } finally {
-    sqlite.close();
-    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  }
-  let pool;
-  try {
-    pool = await openPostgres();
-  } catch (error) {
-    console.log(`  PostgreSQL skipped: ${reasonOf(error)}`);
-    details.flushPostgresSkipped = reasonOf(error);
-  }
-  if (pool !== undefined) {
-    const { PostgresStore, migrate } = await loadPackage('postgres');
-    const table = `keyward_bench_flush_${TAG}`;
-    try {
-      await migrate(pool, { table });
-      results.push(await timeFlushes('postgres', new PostgresStore({ pool, table })));
-    } finally {
-      await dropPostgres(pool, table);
-      await pool.end();
-    }
-  }
+  results.push(await withSqlite('flush', (store) => timeFlushes('sqlite', store)));
+  const postgres = await withPostgres('flush', details, (store) => timeFlushes('postgres', store));
+  if (postgres !== undefined) results.push(postgres);
   let client;
   try {
     client = new Redis(REDIS_URL, {
@@ -446,51 +459,33 @@ async function queries(figures, details) {
   );
   const now = Date.UTC(2032, 0, 31, 0, 0, 0);
   const results = [];
-  const { SqliteStore } = await loadPackage('sqlite');
-  const file = path.join(os.tmpdir(), `keyward-bench-usage-query-${TAG}.db`);
-  const sqlite = new SqliteStore({ path: file });
-  try {
-    const t0 = performance.now();
-    for (const sql of Object.values(sqlitePopulationSql(now))) sqlite.database.exec(sql);
-    sqlite.database.exec('ANALYZE');
-    console.log(`  SQLite filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const keyward = createKeyward({ prefix: 'acme', store: sqlite, usage: { store: sqlite } });
-    results.push(await timeQueries('sqlite', keyward, now));
-    await keyward.close();
-  } finally {
-    sqlite.close();
-    for (const suffix of ['', '-wal', '-shm']) rmSync(file + suffix, { force: true });
-  }
-  let pool;
-  try {
-    pool = await openPostgres();
-  } catch (error) {
-    console.log(`  PostgreSQL skipped: ${reasonOf(error)}`);
-    details.queryPostgresSkipped = reasonOf(error);
-  }
-  if (pool !== undefined) {
-    const { PostgresStore, migrate } = await loadPackage('postgres');
-    const table = `keyward_bench_query_${TAG}`;
-    try {
-      await migrate(pool, { table });
+  results.push(
+    await withSqlite('query', async (sqlite) => {
       const t0 = performance.now();
-      for (const sql of Object.values(populationSql(`"${table}_usage"`, now)))
-        await pool.query(sql);
-      await pool.query(`VACUUM ANALYZE "${table}_usage"`);
-      console.log(`  PostgreSQL filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      const store = new PostgresStore({ pool, table });
-      const keyward = createKeyward({
-        prefix: 'acme',
-        keyStore: store,
-        limitStore: new MemoryStore(),
-      });
-      results.push(await timeQueries('postgres', keyward, now));
+      for (const sql of Object.values(sqlitePopulationSql(now))) sqlite.database.exec(sql);
+      sqlite.database.exec('ANALYZE');
+      console.log(`  SQLite filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      const keyward = createKeyward({ prefix: 'acme', store: sqlite });
+      const result = await timeQueries('sqlite', keyward, now);
       await keyward.close();
-    } finally {
-      await dropPostgres(pool, table);
-      await pool.end();
-    }
-  }
+      return result;
+    }),
+  );
+  const postgres = await withPostgres('query', details, async (store, pool, table) => {
+    const t0 = performance.now();
+    for (const sql of Object.values(populationSql(`"${table}_usage"`, now))) await pool.query(sql);
+    await pool.query(`VACUUM ANALYZE "${table}_usage"`);
+    console.log(`  PostgreSQL filled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const keyward = createKeyward({
+      prefix: 'acme',
+      keyStore: store,
+      limitStore: new MemoryStore(),
+    });
+    const result = await timeQueries('postgres', keyward, now);
+    await keyward.close();
+    return result;
+  });
+  if (postgres !== undefined) results.push(postgres);
   const rows = [
     ['store', 'busy key p50', 'busy p95', 'typical key p50', 'typical p95', 'target p50 ≤ 50 ms'],
   ];

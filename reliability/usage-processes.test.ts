@@ -7,6 +7,7 @@ import { RedisStore } from '@keyward/redis';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deletePrefix } from '../packages/redis/test/support.js';
 import {
   DATABASE_URL,
   postgresAvailable,
@@ -95,14 +96,7 @@ async function redisBackend(): Promise<Backend> {
     async dispose() {
       await keyward.close();
       store.close();
-      for (const pattern of [`${prefix}:*`, `{${prefix}:keys}:*`]) {
-        let cursor = '0';
-        do {
-          const [next, keys] = await client.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-          cursor = next;
-          if (keys.length > 0) await client.del(...keys);
-        } while (cursor !== '0');
-      }
+      await deletePrefix(client, prefix);
       await client.quit();
     },
   };

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { MaybePromise } from '../stores/types.js';
 import { USAGE_OUTCOMES } from '../usage/buckets.js';
 import type { UsageQuery, UsageRow, UsageStore, UsageTotal } from '../usage/types.js';
+import { randomId } from './random-id.js';
 
 /**
  * Options of {@link describeUsageStore}.
@@ -27,14 +28,6 @@ export interface UsageStoreSuiteOptions {
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 86_400_000;
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-function randomId(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
-  let id = '';
-  for (const byte of bytes) id += ALPHABET[byte % 62];
-  return id;
-}
 
 /** A random UTC day start between 2031 and 2040, so tests sharing a store never share a bucket. */
 function randomDay(): number {
