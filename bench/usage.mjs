@@ -403,7 +403,10 @@ FROM generate_series(0, ${7 * 24 * 60 - 1}) m, generate_series(0, ${BUSY_KEYS - 
   };
 }
 
-/** The same population in SQLite, with recursive CTEs for the series. */
+/**
+ * The same population in SQLite, with recursive CTEs for the series. A WITHOUT ROWID table is its
+ * primary-key B-tree whatever the insertion order, so rows go in key by key (much faster to fill).
+ */
 function sqlitePopulationSql(now) {
   const series = (name, from, to) =>
     `${name}(v) AS (SELECT ${from} UNION ALL SELECT v + 1 FROM ${name} WHERE v < ${to})`;
@@ -413,11 +416,11 @@ function sqlitePopulationSql(now) {
   const insert = 'INSERT INTO keyward_usage (subject, level, start, outcome, route, count, cost)';
   return {
     hours: `WITH RECURSIVE ${series('h', 0, 23 * 24 - 1)}, ${series('k', 0, ACTIVE_KEYS - 1)}
-${insert} SELECT ${id}, 1, ${firstHour} + h.v * ${HOUR}, 'verified', 'GET /invoices/:id', 60, 60 FROM h, k`,
+${insert} SELECT ${id}, 1, ${firstHour} + h.v * ${HOUR}, 'verified', 'GET /invoices/:id', 60, 60 FROM k CROSS JOIN h`,
     sparse: `WITH RECURSIVE ${series('h', 0, 7 * 24 - 1)}, ${series('k', BUSY_KEYS, ACTIVE_KEYS - 1)}
-${insert} SELECT ${id}, 0, ${recent} + h.v * ${HOUR} + (k.v % 60) * ${MINUTE}, 'verified', 'GET /invoices/:id', 60, 60 FROM h, k`,
+${insert} SELECT ${id}, 0, ${recent} + h.v * ${HOUR} + (k.v % 60) * ${MINUTE}, 'verified', 'GET /invoices/:id', 60, 60 FROM k CROSS JOIN h`,
     busy: `WITH RECURSIVE ${series('m', 0, 7 * 24 * 60 - 1)}, ${series('k', 0, BUSY_KEYS - 1)}
-${insert} SELECT ${id}, 0, ${recent} + m.v * ${MINUTE}, 'verified', 'GET /invoices/:id', 1, 1 FROM m, k`,
+${insert} SELECT ${id}, 0, ${recent} + m.v * ${MINUTE}, 'verified', 'GET /invoices/:id', 1, 1 FROM k CROSS JOIN m`,
   };
 }
 

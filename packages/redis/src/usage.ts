@@ -48,7 +48,8 @@ interface Chunk {
   readonly outcomes: Map<string, number>;
   readonly routes: Map<string, number>;
   readonly rows: string[];
-  readonly lastUsed: (string | number)[];
+  /** "subject #,ms;" per key. */
+  readonly lastUsed: string[];
 }
 
 /** The 1-based number of `value` in `list`, adding it when new. */
@@ -153,7 +154,10 @@ export class RedisUsage {
     for (const { subject, row, count, cost } of shared.values()) {
       add(subject, row.minute / USAGE_BUCKET_MS.minute, row.outcome, row.route, count, cost);
     }
-    for (const [keyId, at] of lastUsed) chunkFor(shardOf(keyId), false).lastUsed.push(at, keyId);
+    for (const [keyId, at] of lastUsed) {
+      const chunk = chunkFor(shardOf(keyId), false);
+      chunk.lastUsed.push(`${numberOf(chunk.subjects, keyId)},${at};`);
+    }
     const { minute, hour, day } = this.#retention;
     const calls: Promise<unknown>[] = [];
     for (const [shard, chunks] of shards) {
@@ -169,11 +173,11 @@ export class RedisUsage {
             minute,
             hour,
             day,
-            `${chunk.subjects.size},${chunk.outcomes.size},${chunk.routes.size},${chunk.lastUsed.length / 2}`,
+            `${chunk.subjects.size},${chunk.outcomes.size},${chunk.routes.size}`,
             ...chunk.subjects.keys(),
             ...chunk.outcomes.keys(),
             ...chunk.routes.keys(),
-            ...chunk.lastUsed,
+            chunk.lastUsed.join(''),
             chunk.rows.join(''),
           ),
         );
