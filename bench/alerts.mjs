@@ -61,7 +61,7 @@ async function pair(label, keyOptions, ips, rounds) {
     ],
     { rounds, batchMs: 5 },
   );
-  alerted.keyward.close();
+  await alerted.keyward.close();
   const r = ratio(withAlerts, without);
   subheading(label);
   printTable([

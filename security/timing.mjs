@@ -461,7 +461,7 @@ async function epoch(config, warmUpCalls, padSteps) {
   counts.fill(0);
   measure(keyward, config.classes, SAMPLES, times, counts, padClass, padSteps);
   if (config.store.reads !== readsBefore) throw new Error('a store read happened while measuring');
-  keyward.close();
+  await keyward.close();
   return times.map((t, c) => t.subarray(0, counts[c]).sort());
 }
 
