@@ -153,6 +153,8 @@ async function pendingBytes(keys, perKey) {
     store,
     clock: () => now,
     failedAttempts: false,
+    // Records stay cached across the minute the clock moves, so only pending usage grows.
+    cache: { max: keys, ttlMs: 3_600_000 },
     usage: { flushIntervalMs: 3_600_000, maxPending: 1_000_000 },
   });
   const requests = [];

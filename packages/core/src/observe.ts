@@ -1,6 +1,6 @@
 import type { LimitResult } from './limits/token-bucket.js';
 import type { CachedKey } from './record-cache.js';
-import type { RejectionCode } from './types.js';
+import type { RejectionCode, VerifyRequest } from './types.js';
 
 /**
  * What one verification came to, handed to every attached {@link VerifyObserver} exactly once, at
@@ -53,8 +53,8 @@ export interface VerifyObserver {
 export class Attempt implements VerifyObservation {
   now = 0;
   ip: string | undefined = undefined;
-  method: string | undefined = undefined;
-  routeTemplate: string | undefined = undefined;
+  /** The request, until the attempt is observed (method and route are read from it on demand). */
+  request: VerifyRequest | undefined = undefined;
   cost = 1;
   /** `performance.now()` at the start when timings are on, else 0. */
   startedAt = 0;
@@ -68,15 +68,13 @@ export class Attempt implements VerifyObservation {
   reset(
     now: number,
     ip: string | undefined,
-    method: string | undefined,
-    routeTemplate: string | undefined,
+    request: VerifyRequest,
     cost: number,
     startedAt: number,
   ): this {
     this.now = now;
     this.ip = ip;
-    this.method = method;
-    this.routeTemplate = routeTemplate;
+    this.request = request;
     this.cost = cost;
     this.startedAt = startedAt;
     this.outcome = 'verified';
@@ -84,6 +82,16 @@ export class Attempt implements VerifyObservation {
     this.matched = 0;
     this.quota = undefined;
     return this;
+  }
+
+  get method(): string | undefined {
+    const method = this.request?.method;
+    return typeof method === 'string' ? method : undefined;
+  }
+
+  get routeTemplate(): string | undefined {
+    const route = this.request?.route;
+    return typeof route === 'string' && route.length > 0 ? route : undefined;
   }
 
   get keyId(): string | undefined {

@@ -691,18 +691,9 @@ export class Verifier {
 
   /** The Attempt of a verification that starts (the spare one when it is free). */
   #begin(request: VerifyRequest, cost: number, now: number, ip: string | undefined): Attempt {
-    const method = request?.method;
-    const route = request?.route;
     const attempt = this.#spare ?? new Attempt();
     this.#spare = undefined;
-    return attempt.reset(
-      now,
-      ip,
-      typeof method === 'string' ? method : undefined,
-      typeof route === 'string' && route.length > 0 ? route : undefined,
-      cost,
-      this.#timed ? performance.now() : 0,
-    );
+    return attempt.reset(now, ip, request, cost, this.#timed ? performance.now() : 0);
   }
 
   /**
@@ -720,6 +711,7 @@ export class Verifier {
       }
     }
     // Nothing holds it past this point (observers copy what they keep): reuse it.
+    seen.request = undefined;
     this.#spare = seen;
   }
 
