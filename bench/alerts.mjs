@@ -87,6 +87,10 @@ async function pair(label, keyOptions, ips, rounds) {
 
 const figures = {};
 const details = {};
+/** A ratio figure, lower is better. */
+const ratioFigure = (name, label, value) => {
+  figures[name] = figure(label, value, 'ratio', 'lower');
+};
 heading('Cached verify with every alert detector on vs without');
 console.log(
   '  MemoryStore, default cache, no onEvent, usage off; the key has 3 IP ranges, a scope and a\n' +
@@ -115,23 +119,20 @@ figures['alerts.verify.ns'] = figure(
   'ns/op',
   'lower',
 );
-figures['alerts.verify.ratio'] = figure(
+ratioFigure(
+  'alerts.verify.ratio',
   'verify with alerts / without (target ≤ 1.03)',
   one.r.cpu.median,
-  'ratio',
-  'lower',
 );
-figures['alerts.verify.quota.ratio'] = figure(
+ratioFigure(
+  'alerts.verify.quota.ratio',
   'verify with alerts / without, key with a quota',
   quota.r.cpu.median,
-  'ratio',
-  'lower',
 );
-figures['alerts.verify.fourIps.ratio'] = figure(
+ratioFigure(
+  'alerts.verify.fourIps.ratio',
   'verify with alerts / without, four client IPs in two networks',
   four.r.cpu.median,
-  'ratio',
-  'lower',
 );
 // Both observers: one verify observation fanned out to the usage recorder and the alert engine.
 heading('Cached verify with usage on and every detector on vs both off');
@@ -175,23 +176,20 @@ console.log(
     `neither = ${formatRatio(combined.alerts.cpu.median)} (target ≤ 1.03×), both / neither = ` +
     `${formatRatio(combined.both.cpu.median)}`,
 );
-figures['observers.verify.usage.ratio'] = figure(
+ratioFigure(
+  'observers.verify.usage.ratio',
   'verify with usage on / neither (target ≤ 1.05)',
   combined.usage.cpu.median,
-  'ratio',
-  'lower',
 );
-figures['observers.verify.alerts.ratio'] = figure(
+ratioFigure(
+  'observers.verify.alerts.ratio',
   'verify with every detector on / neither (target ≤ 1.03)',
   combined.alerts.cpu.median,
-  'ratio',
-  'lower',
 );
-figures['observers.verify.both.ratio'] = figure(
+ratioFigure(
+  'observers.verify.both.ratio',
   'verify with usage and every detector on / neither',
   combined.both.cpu.median,
-  'ratio',
-  'lower',
 );
 details.observers = {
   neitherNs: neither.cpu.nsPerOp,
