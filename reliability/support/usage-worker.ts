@@ -43,7 +43,10 @@ if (kind === 'postgres') {
 }
 const send = (message: unknown) => process.send?.(message);
 
-/** The same key id with a wrong secret (checksum recomputed): invalid_key on a stored key. */
+/**
+ * The same key id with a wrong secret (checksum recomputed): invalid_key, counted under the
+ * deployment like an unknown id (never under the key its id names).
+ */
 function wrongSecret(key: string): string {
   const parsed = parseKey(key, 'acme')!;
   return formatKey('acme', parsed.environment, parsed.id, 'W'.repeat(43));
@@ -61,6 +64,7 @@ async function serve(keys: string[], requests: number): Promise<void> {
       subject = '';
     } else if (i % 7 === 3) {
       headers = { authorization: `Bearer ${wrongSecret(key)}` };
+      subject = '';
     }
     const result = await keyward.verify({
       headers,

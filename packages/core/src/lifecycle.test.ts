@@ -357,7 +357,6 @@ describe('lifecycle events', () => {
         code: 'invalid_key',
         status: 401,
         keyId: record.id,
-        environment: 'test',
         ip: '192.0.2.11',
       },
     ]);

@@ -13,15 +13,15 @@ export interface VerifyObservation {
   readonly now: number;
   readonly outcome: 'verified' | RejectionCode;
   /**
-   * The id of a stored key the request named (whether or not its secret matched); undefined
-   * when no id was parsed, the id was not looked up (a wrong environment label) or the store
-   * does not know it. An id the client made up is never reported, so it cannot inflate anything.
+   * The id of the stored key whose secret the request presented; undefined until a secret
+   * matched. A wrong secret is never attributed to the key its id names: that would make a guess
+   * at a real key take another time than one at a made-up id, or at a revoked key than at an
+   * active one (the timing check measures both; see docs/security.md). An id the client made up
+   * is never reported either, so it cannot inflate anything.
    */
   readonly keyId: string | undefined;
   /** The stored key once a secret matched (record, info, owner…); otherwise undefined. */
   readonly entry: CachedKey | undefined;
-  /** The stored key the id names, matched or not (what `keyId` is read from). */
-  readonly named: CachedKey | undefined;
   readonly ip: string | undefined;
   /** `GET /invoices/:id`: the method and the route template, never a raw URL; undefined when no template is known. */
   readonly route: string | undefined;
@@ -59,7 +59,8 @@ export class Attempt implements VerifyObservation {
   /** `performance.now()` at the start when timings are on, else 0. */
   startedAt = 0;
   outcome: 'verified' | RejectionCode = 'verified';
-  named: CachedKey | undefined = undefined;
+  /** Set once a secret matched. */
+  entry: CachedKey | undefined = undefined;
   /** Bit 0: the current secret matched; bit 1: the previous one did. */
   matched = 0;
   quota: LimitResult | undefined = undefined;
@@ -78,7 +79,7 @@ export class Attempt implements VerifyObservation {
     this.cost = cost;
     this.startedAt = startedAt;
     this.outcome = 'verified';
-    this.named = undefined;
+    this.entry = undefined;
     this.matched = 0;
     this.quota = undefined;
     return this;
@@ -95,11 +96,7 @@ export class Attempt implements VerifyObservation {
   }
 
   get keyId(): string | undefined {
-    return this.named?.record.id;
-  }
-
-  get entry(): CachedKey | undefined {
-    return this.matched === 0 ? undefined : this.named;
+    return this.entry?.record.id;
   }
 
   get secretMatched(): boolean {

@@ -303,7 +303,7 @@ export type KeywardEvent =
       readonly code: RejectionCode;
       readonly status: number;
       readonly keyId?: string | undefined;
-      /** The environment of the stored key the request named, when there is one. */
+      /** The environment of the stored key whose secret the request presented, when there is one. */
       readonly environment?: KeyEnvironment | undefined;
       readonly ip?: string | undefined;
       /** How long verify took, in ms; only for listeners subscribed with `{ timing: true }`. */

@@ -172,9 +172,8 @@ export class Verifier {
       // Known and unknown ids alike: the slot's digests, versions and freshness, nothing else,
       // until a digest matched.
       const matched = this.#matchSlot(parsed.secret, slot);
-      const entry = cache.entries[slot];
-      if (matched === 0) return this.#fail('invalid_key', now, ip, seen, parsed.id, entry);
-      return this.#accept(entry, matched, parsed, headers, ip, compiled, now, seen);
+      if (matched === 0) return this.#fail('invalid_key', now, ip, seen, parsed.id);
+      return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now, seen);
     }
     return this.#loadAndCheck(parsed, headers, ip, compiled, now, 0, seen);
   }
@@ -317,7 +316,7 @@ export class Verifier {
     if (matched === 0) {
       return blockedMs > 0
         ? this.#throttled(now, ip, blockedMs, seen)
-        : this.#fail('invalid_key', now, ip, seen, parsed.id, loaded.entry);
+        : this.#fail('invalid_key', now, ip, seen, parsed.id);
     }
     return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now, seen);
   }
@@ -377,7 +376,7 @@ export class Verifier {
     const record = entry.record;
     const id = record.id;
     if (seen !== undefined) {
-      seen.named = entry;
+      seen.entry = entry;
       seen.matched = matched;
     }
     // The environment in the key is only a label the checksum covers, and the checksum is public:
@@ -603,19 +602,14 @@ export class Verifier {
     return { ok: true, key: entry.info, headers };
   }
 
-  /**
-   * A rejection that counts as a failed attempt by this client IP. `named`: the stored key the
-   * id names, when the store knows it (a wrong secret for a real key).
-   */
+  /** A rejection that counts as a failed attempt by this client IP. */
   #fail(
     code: RejectionCode,
     now: number,
     ip: string | undefined,
     seen: Attempt | undefined,
     keyId?: string,
-    named?: CachedKey,
   ): VerifyRejection {
-    if (seen !== undefined && named !== undefined) seen.named = named;
     const failures = this.config.failures;
     if (failures?.record(ip, now)) {
       this.#anomaly({
@@ -679,7 +673,7 @@ export class Verifier {
         ip,
       };
       if (seen !== undefined) {
-        const environment = seen.named?.record.environment;
+        const environment = seen.entry?.record.environment;
         if (environment !== undefined) event.environment = environment;
         if (seen.startedAt !== 0) event.durationMs = performance.now() - seen.startedAt;
       }

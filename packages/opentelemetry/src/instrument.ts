@@ -45,7 +45,7 @@ const DURATION_BUCKETS = [
  *
  * | instrument | kind | attributes |
  * |---|---|---|
- * | `keyward.verifications` | counter | `keyward.outcome` (`verified` or a rejection code), `keyward.environment` (when a stored key was named) |
+ * | `keyward.verifications` | counter | `keyward.outcome` (`verified` or a rejection code), `keyward.environment` (when a stored key's secret matched) |
  * | `keyward.verify.duration` | histogram, seconds | the same |
  * | `keyward.store.errors` | counter | `keyward.store`: `key`, `limit` or `usage` |
  * | `keyward.usage.dropped` | counter | — (verifications whose usage did not fit in `maxPending`) |

@@ -20,8 +20,8 @@ export const USAGE_STEP = 3;
  * Schema step 3 for the key table `table`: usage counts (`<table>_usage`), each key's last use
  * (`<table>_last_used`) and the batches already applied (`<table>_usage_batches`). A usage row is
  * one (subject, level, bucket start, outcome, route), where a subject is a key id, `''` (no stored
- * key named), `'*'` (the deployment) or `'@' + ownerId`, and the level is 0 (minute), 1 (hour) or
- * 2 (day). Idempotent.
+ * key's secret matched), `'*'` (the deployment) or `'@' + ownerId`, and the level is 0 (minute), 1
+ * (hour) or 2 (day). Idempotent.
  */
 export function usageStepSql(table: TableName): string {
   const usage = relatedTable(table, 'usage');

@@ -12,8 +12,9 @@ import type Database from 'better-sqlite3';
 
 /**
  * Schema step 3: usage counts and last use. `keyward_usage` holds one row per (subject, level,
- * bucket start, outcome, route), where a subject is a key id, `''` (no stored key named), `'*'`
- * (the whole deployment) or `'@' + ownerId`, and the level is 0 (minute), 1 (hour) or 2 (day).
+ * bucket start, outcome, route), where a subject is a key id, `''` (no stored key's secret
+ * matched), `'*'` (the whole deployment) or `'@' + ownerId`, and the level is 0 (minute), 1 (hour)
+ * or 2 (day).
  * Flushes write minute rows only; pruning moves minute rows past their retention into hour rows
  * and hour rows into day rows (in one transaction, so each count lives in exactly one row), and
  * deletes day rows past theirs. Idempotent.

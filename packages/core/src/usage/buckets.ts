@@ -96,7 +96,7 @@ export function ownerSubject(ownerId: string): string {
  * ```
  */
 export interface UsageCell {
-  /** A key id, `''` (no stored key named), `'*'` (the deployment) or `'@' + ownerId`. */
+  /** A key id, `''` (no stored key's secret matched), `'*'` (the deployment) or `'@' + ownerId`. */
   subject: string;
   start: number;
   outcome: UsageOutcome;

@@ -47,10 +47,10 @@ export class UsageRecorder implements VerifyObserver {
   }
 
   observe(o: VerifyObservation): void {
-    const named = o.named;
+    const entry = o.entry;
     const added = this.#pending.add(
-      named === undefined ? '' : named.record.id,
-      named?.record.ownerId,
+      entry === undefined ? '' : entry.record.id,
+      entry?.record.ownerId,
       o.now,
       o.outcome,
       this.#pending.routeIndex(o.method, o.routeTemplate),

@@ -32,7 +32,7 @@ export type UsageGranularity = 'minute' | 'hour' | 'day';
  * ```
  */
 export interface UsageRow {
-  /** The key; `''` for the deployment (rejections before a stored key was named). */
+  /** The key; `''` for the deployment (requests whose secret matched no stored key). */
   keyId: string;
   ownerId?: string | undefined;
   /** Start of the UTC minute, ms since the epoch. */
