@@ -20,6 +20,7 @@ const alias = {
   '@keyward/webhooks/koa': src('webhooks/src/koa/index.ts'),
   '@keyward/webhooks/fastify': src('webhooks/src/fastify/index.ts'),
   '@keyward/webhooks': src('webhooks/src/index.ts'),
+  '@keyward/opentelemetry': src('opentelemetry/src/index.ts'),
 };
 
 const packages = [
@@ -35,6 +36,7 @@ const packages = [
   'cloudflare',
   'cli',
   'webhooks',
+  'opentelemetry',
 ];
 
 export default defineWorkspace([

@@ -13,7 +13,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { figure, formatNs, heading, loadPackage, printTable, publish } from './lib.mjs';
+import {
+  dropPostgresTables,
+  figure,
+  formatNs,
+  heading,
+  loadPackage,
+  printTable,
+  publish,
+} from './lib.mjs';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -115,7 +123,7 @@ try {
     );
     details.postgres = rows;
   } finally {
-    await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_audit", "${table}_meta"`);
+    await dropPostgresTables(pool, table);
   }
 } catch (error) {
   console.log(`  PostgreSQL skipped: ${error?.code ?? error?.message ?? error}`);

@@ -324,9 +324,10 @@ async function memoryPerKey(figures, details) {
   const RECORDS = 20_000;
   const CACHED = 10_000;
   // Stored records exactly as keyward.create writes them (warmed up first, so compiled code and
-  // hidden classes are not counted); the issued keys are dropped at once.
+  // hidden classes are not counted); the issued keys are dropped at once. No audit trail: its
+  // entries (one per create, kept by MemoryStore) are not the record.
   const records = new MemoryStore();
-  const recordIssuer = createKeyward({ prefix: 'acme', store: records });
+  const recordIssuer = createKeyward({ prefix: 'acme', store: records, auditStore: false });
   for (let i = 0; i < 100; i++) await recordIssuer.create(KEY_OPTIONS);
   const before = heapUsedAfterGc();
   for (let i = 0; i < RECORDS; i++) await recordIssuer.create(KEY_OPTIONS);
@@ -335,16 +336,26 @@ async function memoryPerKey(figures, details) {
 
   // A cache entry: the compiled record (decoded digest, IP matcher, scopes, KeyInfo) plus its LRU
   // slot. A cache-less instance verifies every key first, so the token buckets already exist and
-  // only the cache grows between the two heap readings.
+  // only the cache grows between the two heap readings (usage off: pending usage is not the cache).
   const cacheStore = new MemoryStore();
   const cacheIssuer = createKeyward({ prefix: 'acme', store: cacheStore });
   const requests = [];
   for (let i = 0; i < CACHED; i++)
     requests.push(requestFor((await cacheIssuer.create(KEY_OPTIONS)).key));
-  const uncached = createKeyward({ prefix: 'acme', store: cacheStore, cache: { max: 0 } });
+  const uncached = createKeyward({
+    prefix: 'acme',
+    store: cacheStore,
+    cache: { max: 0 },
+    usage: false,
+  });
   for (const request of requests) uncached.verify(request, VERIFY_OPTIONS);
   const beforeCache = heapUsedAfterGc();
-  const cached = createKeyward({ prefix: 'acme', store: cacheStore, cache: { max: CACHED } });
+  const cached = createKeyward({
+    prefix: 'acme',
+    store: cacheStore,
+    cache: { max: CACHED },
+    usage: false,
+  });
   for (const request of requests) cached.verify(request, VERIFY_OPTIONS);
   const perEntry = (heapUsedAfterGc() - beforeCache) / CACHED;
   assertVerified(cached, requests[0], 'cache memory');

@@ -335,6 +335,12 @@ export function figure(label, value, unit, better) {
   return { label, value: Number(value.toPrecision(6)), unit, better };
 }
 
+/** Drops a key table `migrate()` of @keyward/postgres created and the tables beside it. */
+export async function dropPostgresTables(pool, table) {
+  const suffixes = ['', '_usage', '_last_used', '_usage_batches', '_audit', '_meta'];
+  await pool.query(`DROP TABLE IF EXISTS ${suffixes.map((s) => `"${table}${s}"`).join(', ')}`);
+}
+
 /** Facts about this machine and run, saved next to the figures. */
 export function machineInfo() {
   const cpus = os.cpus();

@@ -16,6 +16,7 @@ import pg from 'pg';
 import { RateLimiterRedis } from 'rate-limiter-flexible';
 import {
   compare,
+  dropPostgresTables,
   figure,
   formatNs,
   formatOps,
@@ -305,7 +306,7 @@ async function verifyPart(figures, details) {
       const { PostgresStore, migrate } = await loadPackage('postgres');
       const table = `keyward_bench_${TAG}`;
       cleanups.push(async () => {
-        await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_audit", "${table}_meta"`);
+        await dropPostgresTables(pool, table);
         await pool.end();
       });
       await migrate(pool, { table });
@@ -379,7 +380,7 @@ async function verifyPart(figures, details) {
     }
     subheading('verify latency (wall-clock, per call)');
     printTable(rows);
-    for (const item of cases) item.keyward.close();
+    for (const item of cases) await item.keyward.close();
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {

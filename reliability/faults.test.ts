@@ -19,6 +19,7 @@ import express from 'express';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
+import { dropTables } from '../packages/postgres/test/pg-fixture.js';
 import { listenOnLoopback } from '../test-support/adapter-cases.js';
 import { DATABASE_URL, serviceAvailable } from '../test-support/services.js';
 import { redisServerOnPath, ThrowawayRedis } from '../test-support/throwaway-redis.js';
@@ -146,7 +147,7 @@ describe.skipIf(!canSpawnRedis)('Redis (limit store) killed and restarted mid-lo
       await loop?.stop();
       await server?.close();
       agent.destroy();
-      for (const keyward of instances) keyward.close();
+      for (const keyward of instances) await keyward.close();
       client.disconnect();
       await redis.dispose();
       failures.stop();
@@ -238,9 +239,9 @@ describe.skipIf(!postgresUp)('PostgreSQL (key store) connections terminated mid-
       await loop?.stop();
       await server?.close();
       agent.destroy();
-      keyward?.close();
+      await keyward?.close();
       await pool.end();
-      await admin.query(`DROP TABLE IF EXISTS "${table}"`).catch(() => {});
+      await dropTables(admin, table).catch(() => {});
       await admin.end();
       failures.stop();
     }
@@ -324,7 +325,7 @@ describe('a key store that answers after 5 s', () => {
       for (const key of keys) expect((await probe(url, key)).status).toBe(200);
     } finally {
       await server.close();
-      keyward.close();
+      await keyward.close();
       failures.stop();
     }
   }, 20_000);

@@ -40,7 +40,7 @@
 // told from zero), or the run warns that it lacked the power to resolve a difference of the
 // bound's size. A leak larger than B + 2 × that half-width fails the gate almost surely.
 //
-// Classes (record or negative entry cached, failedAttempts off, 1 h TTLs, no onEvent):
+// Classes (record or negative entry cached, failedAttempts off, 1 h TTLs, usage on, no onEvent):
 //   f   known id, wrong secret differing from the real one in its FIRST char
 //   l   known id, wrong secret differing in its LAST char
 //   u   unknown id (negative cache)            r   revoked key, wrong secret
@@ -461,7 +461,7 @@ async function epoch(config, warmUpCalls, padSteps) {
   counts.fill(0);
   measure(keyward, config.classes, SAMPLES, times, counts, padClass, padSteps);
   if (config.store.reads !== readsBefore) throw new Error('a store read happened while measuring');
-  keyward.close();
+  await keyward.close();
   return times.map((t, c) => t.subarray(0, counts[c]).sort());
 }
 
@@ -602,7 +602,8 @@ const report = {
     keysPerClass: POOL,
     spin: { pilotSteps, pilotNs, steps: spinSteps },
     leakyBuild: LEAKY,
-    setup: 'MemoryStore, cache ttl and negative ttl 1 h, failedAttempts: false, no onEvent',
+    setup:
+      'MemoryStore (usage on, the default), cache ttl and negative ttl 1 h, failedAttempts: false, no onEvent',
   },
   results,
   power: { resolved: powered, resolutionNs: resolution },

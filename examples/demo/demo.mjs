@@ -133,6 +133,35 @@ statuses.push(await call('   and so does the new one', '/invoices', { key: rotat
 await keyward.revoke(reader.record.id, { reason: 'demo: leaked in a screenshot' });
 statuses.push(await call('9. Revoked: refused at once', '/invoices', { key: rotated.key }));
 
+// Usage is counted in process and written by a timer once a second; flush() writes it now.
+await keyward.flush();
+const hour = { from: Date.now() - 3_600_000, to: Date.now() + 60_000, granularity: 'hour' };
+const sum = (points) => {
+  const outcomes = {};
+  for (const point of points) {
+    for (const [outcome, count] of Object.entries(point.outcomes)) {
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + count;
+    }
+  }
+  return Object.entries(outcomes)
+    .sort((a, b) => b[1] - a[1])
+    .map(([outcome, count]) => `${outcome} ${count}`)
+    .join(', ');
+};
+const { points } = await keyward.usage({ keyId: reader.record.id, ...hour });
+const { routes } = await keyward.usage({ keyId: reader.record.id, ...hour, groupBy: 'route' });
+const info = await keyward.get(reader.record.id);
+console.log(
+  `\n${bold(`10. Usage of "${reader.record.name}" (keyward.usage, written by the flush)`)}`,
+);
+console.log(`  ${points.reduce((total, p) => total + p.total, 0)} verifications: ${sum(points)}`);
+for (const route of routes) {
+  console.log(`  ${route.route || '(no route)'}: ${route.total} (${sum([route])})`);
+}
+console.log(`  last used ${info.lastUsedAt?.toISOString() ?? 'never'}`);
+const everything = await keyward.usage(hour);
+console.log(`  the whole deployment, keys not named included: ${sum(everything.points)}`);
+
 const seen = new Set(events.map((event) => event.type));
 console.log(
   `\nAudit events emitted: ${[...seen].join(', ')} (${events.length} in all, none with a secret).`,
@@ -167,10 +196,12 @@ if (process.env.DEMO_EXIT === '1') {
 
 if (process.env.DEMO_EXIT === '1') {
   server.close();
+  await keyward.close(); // writes the last usage, stops the flush timer
   store.close?.();
 } else {
-  process.on('SIGINT', () => {
+  process.on('SIGINT', async () => {
     server.close();
+    await keyward.close();
     store.close?.();
     process.exit(0);
   });

@@ -45,6 +45,17 @@ describe('the README demo', () => {
       expect(stdout).toContain(code);
     }
     expect(stdout).toMatch(/retry-after: \d+/);
+    // The key's usage, written by the flush: by outcome and by route template, and its last use.
+    expect(stdout).toMatch(/10\. Usage of "reporting script"/);
+    const summary = /^ {2}(\d+) verifications: (.*)$/m.exec(stdout);
+    expect(summary?.[1]).toBe('8');
+    for (const part of ['verified 5', 'rate_limited 1', 'insufficient_scope 1', 'revoked_key 1']) {
+      expect(summary?.[2]).toContain(part);
+    }
+    expect(stdout).toMatch(/^ {2}GET \/invoices: 7 \(verified 5, /m);
+    expect(stdout).toMatch(/^ {2}GET \/admin\/stats: 1 \(insufficient_scope 1\)$/m);
+    expect(stdout).toMatch(/last used \d{4}-\d\d-\d\dT/);
+    expect(stdout).toMatch(/keys not named included: .*missing_key 1.*/);
     // In a non-interactive run no key is printed in full (only redacted forms).
     expect(stdout).not.toMatch(/demo_test_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}/);
     expect(stdout).toMatch(/demo_test_[0-9A-Za-z]{12}_…/);

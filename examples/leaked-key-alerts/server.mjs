@@ -54,7 +54,7 @@ export async function start({
     keyId: record.id,
     keyward,
     close: async () => {
-      keyward.close();
+      await keyward.close();
       await new Promise((resolve) => server.close(resolve));
     },
   };

@@ -15,7 +15,7 @@ export function keywardOnRedis({ redisUrl, prefix }) {
     client,
     keyward,
     close: async () => {
-      keyward.close();
+      await keyward.close();
       await store.close();
       await client.quit();
     },

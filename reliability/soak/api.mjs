@@ -60,7 +60,7 @@ async function shutdown() {
   clearInterval(sampler);
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
-  keyward.close();
+  await keyward.close();
   store.close();
   await client.quit().catch(() => client.disconnect());
   if (process.connected) process.disconnect();

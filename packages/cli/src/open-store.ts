@@ -286,7 +286,7 @@ export async function openKeyward(
     keyward,
     describe: opened.describe,
     close: async () => {
-      keyward.close();
+      await keyward.close();
       await opened.close();
     },
   };

@@ -1,11 +1,12 @@
 /**
  * Characters a terminal may act on instead of showing: C0 and C1 controls and DEL (category Cc:
  * ESC and CSI start escape sequences, OSC 52 writes the clipboard, a newline forges a line), and
- * the bidirectional embeddings, overrides and isolates that make text display in another order.
+ * the bidirectional marks, embeddings, overrides and isolates that make text display in another
+ * order (ALM, LRM, RLM, LRE…RLO, LRI…PDI).
  */
-const UNSAFE_TEXT = /[\p{Cc}\u202a-\u202e\u2066-\u2069]/gu;
+const UNSAFE_TEXT = /[\p{Cc}\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 /** The same minus C0, which `JSON.stringify` already escapes. */
-const UNSAFE_IN_JSON = /[\u007f-\u009f\u202a-\u202e\u2066-\u2069]/gu;
+const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/gu;
 
 const SHORT_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 

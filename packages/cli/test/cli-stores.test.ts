@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DATABASE_URL, REDIS_URL, serviceAvailable } from '../../../test-support/services.js';
+import { testPool } from '../../postgres/test/pg-fixture.js';
 import { assertBuilt, runBin } from './run-bin.js';
 
 assertBuilt();
@@ -23,9 +24,24 @@ async function usable(name: 'redis' | 'postgres'): Promise<boolean> {
   return serviceAvailable(name);
 }
 
+const postgresUsable = await usable('postgres');
+/**
+ * The CLI uses the default table names; a schema of this run's own (through `search_path`) keeps
+ * them apart from every other run's on the shared test database.
+ */
+const schema = `keyward_cli_${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+const admin = postgresUsable ? testPool({ max: 1 }) : undefined;
+await admin?.query(`CREATE SCHEMA "${schema}"`);
+afterAll(async () => {
+  await admin?.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin?.end();
+});
+const postgresUrl = new URL(DATABASE_URL);
+postgresUrl.searchParams.set('options', `-c search_path=${schema}`);
+
 const stores = [
   ['redis', REDIS_URL, await usable('redis')],
-  ['postgres', DATABASE_URL, await usable('postgres')],
+  ['postgres', postgresUrl.href, postgresUsable],
 ] as const;
 
 describe.each(stores)('keyward --store %s', (_name, url, available) => {
@@ -80,7 +96,7 @@ async function runningApi(name: 'redis' | 'postgres') {
       keyward,
       url: REDIS_URL,
       stop: async () => {
-        keyward.close();
+        await keyward.close();
         store.close();
         await client.quit();
       },
@@ -104,7 +120,7 @@ async function runningApi(name: 'redis' | 'postgres') {
     keyward,
     url: DATABASE_URL,
     stop: async () => {
-      keyward.close();
+      await keyward.close();
       store.close();
       await pool.end();
     },

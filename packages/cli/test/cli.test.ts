@@ -318,7 +318,7 @@ describe('keyward list and show', () => {
   it('prints a table of keys', async () => {
     const result = await run(['list']);
     expect(result.code).toBe(0);
-    expect(result.stdout.split('\n')[0]).toMatch(/^ID\s+ENV\s+STATUS\s+NAME/);
+    expect(result.stdout.split('\n')[0]).toMatch(/^ID\s+ENV\s+STATUS\s+LAST USED\s+NAME/);
     for (const id of Object.values(ids)) expect(result.stdout).toContain(id);
   });
 

@@ -35,7 +35,12 @@ export type { KeyEnvironment, ParsedKey } from './key/format.js';
 export { parseKey, redactKey } from './key/format.js';
 export type { FoundKey } from './key/scan.js';
 export { scanForKeys } from './key/scan.js';
-export type { KeywardOptions } from './keyward.js';
+export type {
+  KeywardOptions,
+  KeywardStats,
+  SubscribeOptions,
+  UsageRecordingOptions,
+} from './keyward.js';
 export { createKeyward, Keyward } from './keyward.js';
 export { IssuedKey } from './lifecycle.js';
 export type { Quota, QuotaPeriod, QuotaState } from './limits/quota.js';
@@ -77,3 +82,28 @@ export type {
   VerifyResult,
   VerifySuccess,
 } from './types.js';
+export type { UsageCell } from './usage/buckets.js';
+export {
+  bucketStart,
+  querySubject,
+  rollUpUsage,
+  USAGE_BUCKET_MS,
+  USAGE_OUTCOMES,
+  usageRetention,
+} from './usage/buckets.js';
+export type {
+  UsageOptions,
+  UsageOutcomes,
+  UsagePoint,
+  UsageRouteTotal,
+} from './usage/query.js';
+export { MAX_USAGE_BUCKETS } from './usage/query.js';
+export type {
+  UsageGranularity,
+  UsageOutcome,
+  UsageQuery,
+  UsageRetentionDays,
+  UsageRow,
+  UsageStore,
+  UsageTotal,
+} from './usage/types.js';

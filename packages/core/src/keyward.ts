@@ -1,7 +1,7 @@
 import { AlertEngine } from './alerts/alert-engine.js';
 import { compileAlertOptions } from './alerts/thresholds.js';
 import type { AlertOptions } from './alerts/types.js';
-import { isPromiseLike } from './async.js';
+import { callStore, isPromiseLike } from './async.js';
 import { type AuditListOptions, AuditTrail, isAuditStore } from './audit/audit-trail.js';
 import type { AuditContext, AuditEntry, AuditStore, AuditVerification } from './audit/types.js';
 import { KeywardError } from './errors.js';
@@ -10,6 +10,7 @@ import { normalizePeppers, SecretHasher } from './key/hash.js';
 import { type IssuedKey, KeyLifecycle } from './lifecycle.js';
 import { FailedAttempts } from './limits/failed-attempts.js';
 import type { RateLimit } from './limits/token-bucket.js';
+import { fanOut, type VerifyObserver } from './observe.js';
 import { RecordCache } from './record-cache.js';
 import {
   type LastUsedSource,
@@ -29,7 +30,71 @@ import type {
   VerifyRequest,
   VerifyResult,
 } from './types.js';
+import {
+  readUsage,
+  toUsageQuery,
+  type UsageOptions,
+  type UsagePoint,
+  type UsageRouteTotal,
+} from './usage/query.js';
+import { USAGE_STORE_TIMEOUT_MS, UsageRecorder } from './usage/recorder.js';
+import type { UsageStore } from './usage/types.js';
 import { compileVerifyOptions, Verifier } from './verify.js';
+
+/**
+ * The `usage` option of {@link createKeyward}: where usage goes and how often it is flushed.
+ * Usage is on by default when the key store (or `store`) implements {@link UsageStore}.
+ *
+ * @example
+ * ```ts
+ * createKeyward({ prefix: 'acme', store, usage: { flushIntervalMs: 5_000, maxPending: 50_000 } });
+ * ```
+ */
+export interface UsageRecordingOptions {
+  /** Where usage is written and read; default the key store (or `store`) when it is a UsageStore. */
+  store?: UsageStore | undefined;
+  /** How often pending usage is written, in ms; default 1000. */
+  flushIntervalMs?: number | undefined;
+  /** Most distinct rows (key × minute × outcome × route) held between flushes; default 100,000. */
+  maxPending?: number | undefined;
+}
+
+/**
+ * A snapshot of a keyward instance's in-process state (for metrics).
+ *
+ * @example
+ * ```ts
+ * const { cacheEntries, pendingUsageRows } = keyward.stats();
+ * ```
+ */
+export interface KeywardStats {
+  /** Records in the verify cache (known and unknown ids). */
+  readonly cacheEntries: number;
+  /** Distinct usage rows waiting for the next flush. */
+  readonly pendingUsageRows: number;
+  /** Verifications whose usage was dropped (no room under `maxPending`) since start. */
+  readonly droppedUsage: number;
+}
+
+/**
+ * Options of {@link Keyward.subscribe}.
+ *
+ * @example
+ * ```ts
+ * keyward.subscribe((event) => histogram.record(event.durationMs), { timing: true });
+ * ```
+ */
+export interface SubscribeOptions {
+  /** Add `durationMs` to `key.verified` and `key.rejected` events (reads a timer per verify). */
+  timing?: boolean | undefined;
+}
+
+interface Subscriber {
+  readonly listener: (event: KeywardEvent) => void;
+  readonly timing: boolean;
+}
+
+const USAGE_OPTION_NAMES = new Set(['store', 'flushIntervalMs', 'maxPending']);
 
 /**
  * Options of {@link createKeyward}. Only `prefix` is required.
@@ -86,6 +151,11 @@ export interface KeywardOptions {
    * webhook. Off (`undefined` or `false`) by default. See docs/alerts.md.
    */
   alerts?: AlertOptions | false | undefined;
+  /**
+   * Usage recording (per key, minute, outcome and route; flushed by a timer), or `false`.
+   * Default: on when the key store (or `store`) implements {@link UsageStore}.
+   */
+  usage?: UsageRecordingOptions | false | undefined;
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -107,6 +177,56 @@ function isInvalidationChannel(value: unknown): value is InvalidationChannel {
     typeof (value as InvalidationChannel | undefined)?.publishInvalidation === 'function' &&
     typeof (value as InvalidationChannel | undefined)?.subscribeInvalidations === 'function'
   );
+}
+
+function isUsageStore(value: unknown): value is UsageStore {
+  const store = value as Partial<Record<keyof UsageStore, unknown>> | null | undefined;
+  return (
+    typeof store?.recordUsage === 'function' &&
+    typeof store.queryUsage === 'function' &&
+    typeof store.lastUsed === 'function' &&
+    typeof store.pruneUsage === 'function'
+  );
+}
+
+/** The usage settings from `options.usage`, or undefined when usage is off. */
+function usageSettings(
+  option: unknown,
+  keyStore: unknown,
+): { store: UsageStore; flushIntervalMs: number; maxPending: number } | undefined {
+  if (option === false) return undefined;
+  if (option !== undefined && (typeof option !== 'object' || option === null)) {
+    throw new TypeError('usage must be { store?, flushIntervalMs?, maxPending? } or false');
+  }
+  const given = (option ?? {}) as UsageRecordingOptions;
+  for (const name of Object.keys(given)) {
+    if (!USAGE_OPTION_NAMES.has(name)) throw new TypeError(`usage.${name} is not an option`);
+  }
+  let store: UsageStore | undefined;
+  if (given.store !== undefined) {
+    checkStore(given.store, 'usage.store', ['recordUsage', 'queryUsage', 'lastUsed', 'pruneUsage']);
+    store = given.store;
+  } else if (isUsageStore(keyStore)) {
+    store = keyStore;
+  } else if (option === undefined) {
+    return undefined;
+  } else {
+    throw new TypeError('usage needs usage.store: the key store does not implement UsageStore');
+  }
+  const flushIntervalMs = given.flushIntervalMs ?? 1000;
+  if (
+    typeof flushIntervalMs !== 'number' ||
+    !Number.isFinite(flushIntervalMs) ||
+    flushIntervalMs < 1 ||
+    flushIntervalMs > 2_147_483_647
+  ) {
+    throw new TypeError('usage.flushIntervalMs must be a number of ms from 1 to 2147483647');
+  }
+  const maxPending = given.maxPending ?? 100_000;
+  if (!Number.isSafeInteger(maxPending) || maxPending < 1) {
+    throw new TypeError('usage.maxPending must be a positive integer');
+  }
+  return { store, flushIntervalMs, maxPending };
 }
 
 function checkStore(value: unknown, option: string, methods: readonly string[]): void {
@@ -140,6 +260,13 @@ export class Keyward {
   readonly #audit: AuditTrail | undefined;
   readonly #alerts: AlertEngine | undefined;
   readonly #review: (policy: ReviewPolicy) => Promise<ReviewFinding[]>;
+  readonly #onEvent: ((event: KeywardEvent) => void) | undefined;
+  readonly #emit: (event: KeywardEvent) => void;
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #observers: VerifyObserver[] = [];
+  readonly #usageStore: UsageStore | undefined;
+  readonly #recorder: UsageRecorder | undefined;
+  #closing: Promise<void> | undefined;
 
   /** @internal Use {@link createKeyward}. */
   constructor(options: KeywardOptions) {
@@ -248,27 +375,48 @@ export class Keyward {
       }
     }
     this.#audit = audit;
+    const usage = usageSettings(options.usage, keyStore);
     const hasher = new SecretHasher(normalizePeppers(options.pepper));
+    const subscribers = this.#subscribers;
     const emit = (event: KeywardEvent) => {
       try {
         onEvent?.(event);
       } catch {
         // Event handlers never break keyward.
       }
+      for (const subscriber of subscribers) {
+        try {
+          subscriber.listener(event);
+        } catch {
+          // Nor do subscribers.
+        }
+      }
     };
+    this.#onEvent = onEvent;
+    this.#emit = emit;
     const alerts =
       options.alerts === undefined || options.alerts === false
         ? undefined
         : new AlertEngine(compileAlertOptions(options.alerts), emit);
     this.#alerts = alerts;
-    // Last-used times come from the usage store; until usage lands (#15) that is a key store
-    // that answers lastUsed(ids) itself. Without one, reviews say usage is unknown.
-    const usage =
-      typeof (keyStore as Partial<LastUsedSource>).lastUsed === 'function'
-        ? (keyStore as unknown as LastUsedSource)
-        : undefined;
+    if (usage !== undefined) {
+      this.#usageStore = usage.store;
+      // A failed flush is a store error the alert engine hears about too.
+      const usageEmit =
+        alerts === undefined
+          ? emit
+          : (event: KeywardEvent) => {
+              emit(event);
+              if (event.type === 'anomaly') alerts.anomaly(event);
+            };
+      this.#recorder = new UsageRecorder({ ...usage, emit: usageEmit, clock });
+    }
+    // A review reads last uses from the usage store (and what is pending here); without one it
+    // reports usage as unknown.
+    const lastUsed: LastUsedSource | undefined =
+      usage === undefined ? undefined : { lastUsed: (ids) => this.#lastUsed(ids) };
     this.#review = (policy) =>
-      reviewKeys(keyStore as KeyStore, usage, policy, clock, storeTimeoutMs);
+      reviewKeys(keyStore as KeyStore, lastUsed, policy, clock, storeTimeoutMs);
     this.prefix = prefix;
     this.environments = Object.freeze([...environments]);
     this.#verifier = new Verifier({
@@ -285,7 +433,6 @@ export class Keyward {
       storeTimeoutMs,
       clock,
       emit: onEvent === undefined ? undefined : emit,
-      observer: alerts,
       onAnomaly: alerts === undefined ? undefined : (event) => alerts.anomaly(event),
     });
     this.#lifecycle = new KeyLifecycle({
@@ -303,8 +450,19 @@ export class Keyward {
     this.#unsubscribe = invalidation?.subscribeInvalidations((id) =>
       typeof id === 'string' ? this.#cache.invalidate(id) : this.#cache.clear(),
     );
+    if (this.#recorder !== undefined) this.#observers.push(this.#recorder);
+    if (alerts !== undefined) this.#observers.push(alerts);
+    if (this.#observers.length > 0) this.#listen();
     this.verify = this.verify.bind(this);
     this.verifyOnce = this.verifyOnce.bind(this);
+  }
+
+  /** Tells the verifier who listens: events (onEvent, subscribers), observers, timings. */
+  #listen(): void {
+    let timed = false;
+    for (const subscriber of this.#subscribers) timed ||= subscriber.timing;
+    const hasEvents = this.#onEvent !== undefined || this.#subscribers.size > 0;
+    this.#verifier.listen(hasEvents ? this.#emit : undefined, fanOut(this.#observers), timed);
   }
 
   /**
@@ -534,8 +692,9 @@ export class Keyward {
    * const info = await keyward.get('4GhT9xQ2mPz1');
    * ```
    */
-  get(id: string): Promise<KeyInfo | undefined> {
-    return this.#lifecycle.get(id);
+  async get(id: string): Promise<KeyInfo | undefined> {
+    const info = await this.#lifecycle.get(id);
+    return info === undefined ? undefined : (await this.#withLastUsed([info]))[0];
   }
 
   /**
@@ -547,8 +706,120 @@ export class Keyward {
    * while (page.cursor) page = await keyward.list({ ownerId: 'acct_42', cursor: page.cursor });
    * ```
    */
-  list(options?: ListKeysOptions): Promise<{ items: KeyInfo[]; cursor?: string }> {
-    return this.#lifecycle.list(options);
+  async list(options?: ListKeysOptions): Promise<{ items: KeyInfo[]; cursor?: string }> {
+    const page = await this.#lifecycle.list(options);
+    const items = await this.#withLastUsed(page.items);
+    return page.cursor === undefined ? { items } : { items, cursor: page.cursor };
+  }
+
+  /** `lastUsedAt` from {@link #lastUsed}: one batched read per page. */
+  async #withLastUsed(items: KeyInfo[]): Promise<KeyInfo[]> {
+    if (this.#usageStore === undefined || items.length === 0) return items;
+    const found = await this.#lastUsed(items.map((info) => info.id));
+    return items.map((info) => {
+      const at = found.get(info.id);
+      return at === undefined ? info : Object.freeze({ ...info, lastUsedAt: new Date(at) });
+    });
+  }
+
+  /**
+   * When each key was last used (ms; an id missing was never used): the usage store's answer or,
+   * when newer, what is pending in this process. `get`, `list` and `review` read it.
+   */
+  async #lastUsed(ids: readonly string[]): Promise<ReadonlyMap<string, number>> {
+    const store = this.#usageStore;
+    const out = new Map<string, number>();
+    if (store === undefined || ids.length === 0) return out;
+    const found = await callStore(() => store.lastUsed(ids), USAGE_STORE_TIMEOUT_MS, 'usage store');
+    for (const id of ids) {
+      const stored = found?.get?.(id);
+      let at = typeof stored === 'number' && Number.isFinite(stored) ? stored : 0;
+      at = Math.max(at, this.#recorder?.pendingLastUsed(id) ?? 0);
+      if (at > 0) out.set(id, at);
+    }
+    return out;
+  }
+
+  /**
+   * Usage of one key (`keyId`), of an owner's keys (`ownerId`) or of the whole deployment
+   * (neither), from the usage store: `{ points }`, one per bucket of `granularity` (default
+   * `hour`) from `from` to `to` with empty buckets included, or with `groupBy: 'route'`,
+   * `{ routes }`, totals per route template, busiest first. `from` is rounded down and `to` up to
+   * whole buckets; a range of more than {@link MAX_USAGE_BUCKETS} buckets is refused
+   * (InvalidOptionsError). Usage not yet flushed is not included.
+   *
+   * @example
+   * ```ts
+   * const { points } = await keyward.usage({ keyId, from: Date.now() - 86_400_000, to: Date.now(), granularity: 'hour' });
+   * const { routes } = await keyward.usage({ keyId, from, to, groupBy: 'route' });
+   * ```
+   */
+  usage(
+    options: UsageOptions & { groupBy?: 'time' | undefined },
+  ): Promise<{ points: UsagePoint[] }>;
+  usage(options: UsageOptions & { groupBy: 'route' }): Promise<{ routes: UsageRouteTotal[] }>;
+  usage(options: UsageOptions): Promise<{ points: UsagePoint[] } | { routes: UsageRouteTotal[] }>;
+  async usage(
+    options: UsageOptions,
+  ): Promise<{ points: UsagePoint[] } | { routes: UsageRouteTotal[] }> {
+    const store = this.#usageStore;
+    if (store === undefined) {
+      throw new TypeError(
+        'usage() needs a usage store (createKeyward usage option, or a store that implements UsageStore)',
+      );
+    }
+    return readUsage(store, toUsageQuery(options));
+  }
+
+  /**
+   * Writes pending usage to the usage store now (the timer does it every `flushIntervalMs`):
+   * for tests and graceful shutdown. Rejects with the store's error; the rows are kept for the
+   * next flush.
+   *
+   * @example
+   * ```ts
+   * await keyward.flush();
+   * ```
+   */
+  flush(): Promise<void> {
+    return this.#recorder?.flush() ?? Promise.resolve();
+  }
+
+  /**
+   * Listens to every event, beside `onEvent`; returns the unsubscribe function. With
+   * `{ timing: true }`, `key.verified` and `key.rejected` carry `durationMs`. A throwing listener
+   * never breaks keyward.
+   *
+   * @example
+   * ```ts
+   * const unsubscribe = keyward.subscribe((event) => { if (event.type === 'key.rejected') count(event.code); });
+   * unsubscribe();
+   * ```
+   */
+  subscribe(listener: (event: KeywardEvent) => void, options: SubscribeOptions = {}): () => void {
+    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
+    const subscriber: Subscriber = { listener, timing: options?.timing === true };
+    this.#subscribers.add(subscriber);
+    this.#listen();
+    return () => {
+      if (this.#subscribers.delete(subscriber)) this.#listen();
+    };
+  }
+
+  /**
+   * A snapshot of in-process state: cached records, pending and dropped usage.
+   *
+   * @example
+   * ```ts
+   * console.log(keyward.stats().cacheEntries);
+   * ```
+   */
+  stats(): KeywardStats {
+    return {
+      cacheEntries: this.#cache.size,
+      pendingUsageRows: this.#recorder?.pendingRows ?? 0,
+      droppedUsage: this.#recorder?.droppedTotal ?? 0,
+    };
   }
 
   /**
@@ -578,17 +849,31 @@ export class Keyward {
   }
 
   /**
-   * Stops listening for invalidations and stops alert delivery (alerts still waiting are reported
-   * as `alert.undelivered` events). Stores and their clients stay open (they are yours).
+   * Flushes pending usage, stops the usage timer, stops listening for invalidations and stops
+   * alert delivery (alerts still waiting are reported as `alert.undelivered` events); safe to
+   * call twice (the same Promise). Never rejects: a failed last flush becomes an event.
+   * Verifications after `close()` are neither recorded nor watched for alerts. Stores and their
+   * clients stay open (they are yours).
    *
    * @example
    * ```ts
-   * keyward.close();
+   * await keyward.close();
    * ```
    */
-  close(): void {
-    this.#unsubscribe?.();
-    this.#alerts?.close();
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#unsubscribe?.();
+      const recorder = this.#recorder;
+      const alerts = this.#alerts;
+      if (this.#observers.length > 0) {
+        this.#observers.length = 0;
+        this.#listen();
+      }
+      // The last flush first, so an alert about its failure is reported (as undelivered).
+      const flushed = recorder === undefined ? Promise.resolve() : recorder.close();
+      this.#closing = flushed.then(() => alerts?.close());
+    }
+    return this.#closing;
   }
 
   /**

@@ -349,7 +349,7 @@ describe('lifecycle events', () => {
         keyId: record.id,
         previousSecretExpiresAt: new Date(clock.now + 1000),
       },
-      { type: 'key.verified', at, keyId: record.id, ip: '192.0.2.10' },
+      { type: 'key.verified', at, keyId: record.id, environment: 'test', ip: '192.0.2.10' },
       { type: 'key.revoked', at, keyId: record.id, reason: 'done' },
       {
         type: 'key.rejected',

@@ -7,21 +7,25 @@ import { fakeClock, PREFIX } from './test-helpers.js';
 
 const DAY = 86_400_000;
 
-/** A MemoryStore that also answers lastUsed, as a usage store does. */
+/** A MemoryStore (a usage store) that counts its lastUsed calls and takes last uses by hand. */
 class UsageAwareStore extends MemoryStore {
-  readonly used = new Map<string, number>();
   calls: number[] = [];
-  lastUsed(ids: readonly string[]): ReadonlyMap<string, number> {
+  override lastUsed(ids: readonly string[]): ReadonlyMap<string, number> {
     this.calls.push(ids.length);
-    return new Map(ids.flatMap((id) => (this.used.has(id) ? [[id, this.used.get(id)!]] : [])));
+    return super.lastUsed(ids);
+  }
+  /** A last use, written as a usage flush writes it. */
+  markUsed(id: string, at: number): void {
+    this.recordUsage([], new Map([[id, at]]));
   }
 }
 
 function setup<S extends MemoryStore = UsageAwareStore>(
   store: S = new UsageAwareStore() as unknown as S,
+  options: { usage?: false } = {},
 ) {
   const clock = fakeClock();
-  const keyward = createKeyward({ prefix: PREFIX, store, clock });
+  const keyward = createKeyward({ prefix: PREFIX, store, clock, ...options });
   return { keyward, clock, store };
 }
 
@@ -56,8 +60,8 @@ describe('access review', () => {
     clock.advance(100 * DAY);
     await keyward.rotate(tidy.record.id);
     const now = clock.now;
-    for (const { record } of [tidy, open, everything]) store.used.set(record.id, now - DAY);
-    store.used.set(unused.record.id, now - 95 * DAY);
+    for (const { record } of [tidy, open, everything]) store.markUsed(record.id, now - DAY);
+    store.markUsed(unused.record.id, now - 95 * DAY);
     const findings = await keyward.review();
     expect(kinds(findings, tidy.record.id)).toStrictEqual([]);
     expect(kinds(findings, open.record.id)).toStrictEqual([
@@ -89,7 +93,7 @@ describe('access review', () => {
       environment: 'test',
       expiresAt: clock.now + 900 * DAY,
     });
-    store.used.set(record.id, clock.now);
+    store.markUsed(record.id, clock.now);
     clock.advance(40 * DAY);
     expect(await keyward.review()).toStrictEqual([]);
     expect(
@@ -101,7 +105,7 @@ describe('access review', () => {
   });
 
   it('says usage is unknown rather than never used when no usage store answers', async () => {
-    const { keyward, clock } = setup(new MemoryStore());
+    const { keyward, clock } = setup(new MemoryStore(), { usage: false });
     const { record } = await keyward.create({
       name: 'k',
       environment: 'test',
@@ -113,6 +117,27 @@ describe('access review', () => {
     expect(findings).toHaveLength(1);
     expect(findings[0]).toMatchObject({ keyId: record.id, kind: 'unused' });
     expect(findings[0]!.detail).toMatch(/usage unknown/);
+  });
+
+  it('reads the last uses keyward records: flushed to the usage store, and still pending', async () => {
+    const { keyward, clock } = setup(new MemoryStore());
+    const expiresAt = clock.now + 900 * DAY;
+    const flushed = await keyward.create({ name: 'f', environment: 'test', expiresAt });
+    const pending = await keyward.create({ name: 'p', environment: 'test', expiresAt });
+    const idle = await keyward.create({ name: 'i', environment: 'test', expiresAt });
+    const headers = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
+    expect(keyward.verify(headers(flushed.key))).toMatchObject({ ok: true });
+    await keyward.flush();
+    clock.advance(95 * DAY);
+    expect(keyward.verify(headers(pending.key))).toMatchObject({ ok: true });
+    const findings = (await keyward.review()).filter((f) => f.kind !== 'rotation_overdue');
+    expect(findings.map((f) => [f.keyId, f.kind])).toStrictEqual(
+      [
+        [flushed.record.id, 'unused'],
+        [idle.record.id, 'never_used'],
+      ].sort((a, b) => (a[0]! < b[0]! ? -1 : 1)),
+    );
+    await keyward.close();
   });
 
   it('skips revoked and expired keys', async () => {
@@ -146,7 +171,7 @@ describe('access review', () => {
       referrers: ['https://a.example/*'],
     } as KeyRecord);
     store.insertKey({ ...base, id: 'routed000001', routes: ['GET /invoices'] } as KeyRecord);
-    store.used.set('pubkey000001', clock.now);
+    store.markUsed('pubkey000001', clock.now);
     const findings = await keyward.review();
     expect(findings.map((f) => [f.keyId, f.kind])).toStrictEqual([
       ['pubkey000001', 'publishable_without_origin'],

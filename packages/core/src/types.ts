@@ -38,6 +38,11 @@ export interface KeyInfo {
   /** Until when the secret replaced by the last rotation still verifies. */
   readonly previousSecretExpiresAt?: Date | undefined;
   readonly version: number;
+  /**
+   * When the key was last presented with its correct secret (whatever the outcome), from the
+   * usage store; accurate to the usage flush interval. Absent when never used or without usage.
+   */
+  readonly lastUsedAt?: Date | undefined;
 }
 
 /**
@@ -60,6 +65,11 @@ export interface VerifyRequest {
   readonly ip?: string | undefined;
   readonly method?: string | undefined;
   readonly url?: string | undefined;
+  /**
+   * The route TEMPLATE the framework matched, path only (`/invoices/:id`), where the framework
+   * knows one; never the client's URL. Usage is grouped by it (with `method`).
+   */
+  readonly route?: string | undefined;
 }
 
 /**
@@ -282,7 +292,10 @@ export type KeywardEvent =
       readonly type: 'key.verified';
       readonly at: Date;
       readonly keyId: string;
+      readonly environment: KeyEnvironment;
       readonly ip?: string | undefined;
+      /** How long verify took, in ms; only for listeners subscribed with `{ timing: true }`. */
+      readonly durationMs?: number | undefined;
     }
   | {
       readonly type: 'key.rejected';
@@ -290,12 +303,18 @@ export type KeywardEvent =
       readonly code: RejectionCode;
       readonly status: number;
       readonly keyId?: string | undefined;
+      /** The environment of the stored key whose secret the request presented, when there is one. */
+      readonly environment?: KeyEnvironment | undefined;
       readonly ip?: string | undefined;
+      /** How long verify took, in ms; only for listeners subscribed with `{ timing: true }`. */
+      readonly durationMs?: number | undefined;
     }
   | {
       readonly type: 'anomaly';
       readonly at: Date;
       readonly kind: 'failed_attempts' | 'store_error';
+      /** For `store_error`: which store failed. */
+      readonly store?: 'key' | 'limit' | 'usage' | undefined;
       readonly detail: string;
       readonly keyId?: string | undefined;
       readonly ip?: string | undefined;
@@ -318,4 +337,11 @@ export type KeywardEvent =
       readonly attempts: number;
       /** The webhook's last HTTP status, when it answered. */
       readonly status?: number | undefined;
+    }
+  | {
+      /** Usage rows that did not fit in `usage.maxPending` since the last flush (not recorded). */
+      readonly type: 'usage.dropped';
+      readonly at: Date;
+      /** Verifications whose usage was dropped. */
+      readonly count: number;
     };

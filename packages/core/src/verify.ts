@@ -10,7 +10,7 @@ import { type KeyEnvironment, type ParsedKey, parseKey } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
 import type { LimitResult } from './limits/token-bucket.js';
-import type { Observation, VerifyObserver } from './observe.js';
+import { Attempt, type VerifyObserver } from './observe.js';
 import {
   compileScopeRequirement,
   describeRequirement,
@@ -48,12 +48,15 @@ export interface VerifierConfig {
   readonly limitStoreFailure: 'closed' | 'open';
   readonly storeTimeoutMs: number;
   readonly clock: () => number;
+  /** The event sink until {@link Verifier.listen} says otherwise. */
   readonly emit: ((event: KeywardEvent) => void) | undefined;
-  /** Sees every verification's outcome (alerts); none: no observation is built. */
-  readonly observer: VerifyObserver | undefined;
-  /** Also receives the anomaly events (alerts), even without `emit`. */
+  /** Also receives the anomaly events (alerts), even without an event sink. */
   readonly onAnomaly: ((event: Extract<KeywardEvent, { type: 'anomaly' }>) => void) | undefined;
 }
+
+type VerifiedEvent = Extract<KeywardEvent, { type: 'key.verified' }>;
+type RejectedEvent = Extract<KeywardEvent, { type: 'key.rejected' }>;
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface CompiledOptions {
   readonly requirement: ScopeRequirement;
@@ -66,22 +69,6 @@ interface CompiledOptions {
 const NO_OPTIONS: VerifyOptions = Object.freeze({});
 const NO_HEADERS = Object.freeze({}) as Readonly<Record<string, string>>;
 const NO_HEADER_BAG = Object.freeze({});
-
-/** A new observation, filled in as verify learns more (only when an observer is attached). */
-function observation(now: number, ip: string | undefined, cost: number): Observation {
-  return {
-    now,
-    outcome: 'verified',
-    keyId: undefined,
-    entry: undefined,
-    ip,
-    route: undefined,
-    cost,
-    secretMatched: false,
-    previousSecret: false,
-    quota: undefined,
-  };
-}
 
 /** Whether `options` and its scope arrays are frozen objects, so compiling them once is safe. */
 function isFrozenOptions(options: VerifyOptions): boolean {
@@ -122,13 +109,37 @@ export class Verifier {
   #lastOptions: VerifyOptions | undefined;
   #lastCompiled: CompiledOptions | undefined;
   readonly #digest = new Uint8Array(DIGEST_LENGTH);
-  // One observation object reused while it is free (a synchronous verification hands it back at
-  // its outcome); a verification that starts while it is out (async paths) gets its own.
-  readonly #scratch: Observation = observation(0, undefined, 1);
-  #scratchFree = true;
   readonly #previousDigest = new Uint8Array(DIGEST_LENGTH);
+  #emitter: ((event: KeywardEvent) => void) | undefined;
+  #observer: VerifyObserver | undefined;
+  #timed = false;
+  // Whether anyone hears about verifications; only then does verify use an Attempt.
+  #listening: boolean;
+  // An Attempt whose verification was observed, ready for the next one: a synchronous
+  // verification hands it back at its outcome, so it allocates none; one that starts while it is
+  // out (async paths) gets its own.
+  #spare: Attempt | undefined;
 
-  constructor(private readonly config: VerifierConfig) {}
+  constructor(private readonly config: VerifierConfig) {
+    this.#emitter = config.emit;
+    this.#listening = config.emit !== undefined;
+  }
+
+  /**
+   * Who hears about verifications: the event sink (`key.verified`, `key.rejected`…), the
+   * observer (usage and alerts through one fan-out, called once per verification at its outcome)
+   * and whether events carry `durationMs` (only then is `performance.now()` read).
+   */
+  listen(
+    emitter: ((event: KeywardEvent) => void) | undefined,
+    observer: VerifyObserver | undefined,
+    timed: boolean,
+  ): void {
+    this.#emitter = emitter;
+    this.#observer = observer;
+    this.#timed = timed && emitter !== undefined;
+    this.#listening = emitter !== undefined || observer !== undefined;
+  }
 
   verify(request: VerifyRequest, options: VerifyOptions = NO_OPTIONS): MaybePromise<VerifyResult> {
     const compiled = options === this.#lastOptions ? this.#lastCompiled! : this.#compile(options);
@@ -140,8 +151,7 @@ export class Verifier {
         ? request.headers
         : NO_HEADER_BAG;
     const raw = Array.isArray(request?.rawHeaders) ? request.rawHeaders : undefined;
-    const seen =
-      config.observer === undefined ? undefined : this.#observation(now, ip, compiled.cost);
+    const seen = this.#listening ? this.#begin(request, compiled.cost, now, ip) : undefined;
     const extraction = extractKey(headers, config.keyHeaders, raw);
     if (extraction.kind === 'none') {
       return this.#reject('missing_key', now, ip, undefined, undefined, seen);
@@ -202,7 +212,7 @@ export class Verifier {
     compiled: CompiledOptions,
     now: number,
     blockedMs: number,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
     const config = this.config;
     const parsed =
@@ -225,7 +235,7 @@ export class Verifier {
     now: number,
     ip: string | undefined,
     blockedMs: number,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): VerifyRejection {
     const extra = { 'retry-after': retryAfter(blockedMs) };
     return this.#reject('too_many_failures', now, ip, undefined, extra, seen);
@@ -268,7 +278,7 @@ export class Verifier {
     compiled: CompiledOptions,
     now: number,
     blockedMs: number,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
     let loaded: MaybePromise<LoadedKey>;
     try {
@@ -294,7 +304,7 @@ export class Verifier {
     compiled: CompiledOptions,
     now: number,
     blockedMs: number,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
     const matched = this.#match(
       parsed.secret,
@@ -358,7 +368,7 @@ export class Verifier {
     ip: string | undefined,
     compiled: CompiledOptions,
     now: number,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
     // Unknown ids hold random digests, so this is unreachable; it keeps the types honest.
     if (entry === undefined) return this.#fail('invalid_key', now, ip, seen, parsed.id);
@@ -367,8 +377,7 @@ export class Verifier {
     const id = record.id;
     if (seen !== undefined) {
       seen.entry = entry;
-      seen.secretMatched = true;
-      seen.previousSecret = !currentOk;
+      seen.matched = matched;
     }
     // The environment in the key is only a label the checksum covers, and the checksum is public:
     // a test key relabelled `live` (checksum recomputed) carries the right id and secret. The
@@ -403,7 +412,7 @@ export class Verifier {
     now: number,
     ip: string | undefined,
     id: string,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): VerifyRejection {
     const scope = describeRequirement(compiled.requirement);
     const extra = {
@@ -448,7 +457,7 @@ export class Verifier {
     cost: number,
     now: number,
     announce: boolean,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
     const limit = entry.record.rateLimit;
     if (limit == null) return this.#countQuota(entry, ip, cost, now, announce, undefined, seen);
@@ -475,7 +484,7 @@ export class Verifier {
     now: number,
     announce: boolean,
     bucket: LimitResult | undefined,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
     const { rateLimit, quota } = entry.record;
     if (bucket !== undefined && !bucket.allowed) {
@@ -513,7 +522,7 @@ export class Verifier {
     announce: boolean,
     bucket: LimitResult | undefined,
     window: LimitResult | undefined,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): VerifyResult {
     const { rateLimit, quota } = entry.record;
     if (seen !== undefined) seen.quota = window;
@@ -548,9 +557,9 @@ export class Verifier {
     error: unknown,
     stage: 'bucket' | 'quota',
     bucket: LimitResult | undefined,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
-    this.#storeError(now, ip, entry.record.id, error);
+    this.#storeError(now, ip, entry.record.id, error, 'limit');
     if (this.config.limitStoreFailure === 'closed') {
       return this.#reject(
         'store_unavailable',
@@ -574,13 +583,22 @@ export class Verifier {
     headers: Readonly<Record<string, string>>,
     now: number,
     announce: boolean,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): VerifyResult {
-    const emit = this.config.emit;
-    if (emit !== undefined && announce) {
-      this.#emit({ type: 'key.verified', at: new Date(now), keyId: entry.record.id, ip });
+    if (announce && this.#emitter !== undefined) {
+      const event: Mutable<VerifiedEvent> = {
+        type: 'key.verified',
+        at: new Date(now),
+        keyId: entry.record.id,
+        environment: entry.record.environment,
+        ip,
+      };
+      if (seen !== undefined && seen.startedAt !== 0) {
+        event.durationMs = performance.now() - seen.startedAt;
+      }
+      this.#emit(event);
     }
-    if (seen !== undefined) this.#observe(seen, 'verified', entry.record.id);
+    if (seen !== undefined) this.#notify(seen, 'verified');
     return { ok: true, key: entry.info, headers };
   }
 
@@ -589,7 +607,7 @@ export class Verifier {
     code: RejectionCode,
     now: number,
     ip: string | undefined,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
     keyId?: string,
   ): VerifyRejection {
     const failures = this.config.failures;
@@ -610,19 +628,26 @@ export class Verifier {
     ip: string | undefined,
     keyId: string,
     error: unknown,
-    seen: Observation | undefined,
+    seen: Attempt | undefined,
   ): VerifyRejection {
-    this.#storeError(now, ip, keyId, error);
+    this.#storeError(now, ip, keyId, error, 'key');
     return this.#reject('store_unavailable', now, ip, keyId, { 'retry-after': '1' }, seen);
   }
 
-  #storeError(now: number, ip: string | undefined, keyId: string, error: unknown): void {
-    if (this.config.emit === undefined && this.config.onAnomaly === undefined) return;
+  #storeError(
+    now: number,
+    ip: string | undefined,
+    keyId: string,
+    error: unknown,
+    store: 'key' | 'limit',
+  ): void {
+    if (this.#emitter === undefined && this.config.onAnomaly === undefined) return;
     const message = error instanceof Error ? error.message : 'store error';
     this.#anomaly({
       type: 'anomaly',
       at: new Date(now),
       kind: 'store_error',
+      store,
       detail: message,
       keyId,
       ip,
@@ -635,47 +660,53 @@ export class Verifier {
     ip: string | undefined,
     keyId?: string,
     extra?: Record<string, string>,
-    seen?: Observation,
+    seen?: Attempt,
   ): VerifyRejection {
     const result = reject(code, this.config.realm, extra);
-    if (this.config.emit !== undefined) {
-      this.#emit({
+    if (this.#emitter !== undefined) {
+      const event: Mutable<RejectedEvent> = {
         type: 'key.rejected',
         at: new Date(now),
         code,
         status: result.status,
         keyId,
         ip,
-      });
+      };
+      if (seen !== undefined) {
+        const environment = seen.entry?.record.environment;
+        if (environment !== undefined) event.environment = environment;
+        if (seen.startedAt !== 0) event.durationMs = performance.now() - seen.startedAt;
+      }
+      this.#emit(event);
     }
-    if (seen !== undefined) this.#observe(seen, code, keyId);
+    if (seen !== undefined) this.#notify(seen, code);
     return result;
   }
 
-  #observation(now: number, ip: string | undefined, cost: number): Observation {
-    if (!this.#scratchFree) return observation(now, ip, cost);
-    this.#scratchFree = false;
-    const seen = this.#scratch;
-    seen.now = now;
-    seen.ip = ip;
-    seen.cost = cost;
-    seen.entry = undefined;
-    seen.secretMatched = false;
-    seen.previousSecret = false;
-    seen.quota = undefined;
-    return seen;
+  /** The Attempt of a verification that starts (the spare one when it is free). */
+  #begin(request: VerifyRequest, cost: number, now: number, ip: string | undefined): Attempt {
+    const attempt = this.#spare ?? new Attempt();
+    this.#spare = undefined;
+    return attempt.reset(now, ip, request, cost, this.#timed ? performance.now() : 0);
   }
 
-  /** Hands a finished observation to the observer, which can never break verify. */
-  #observe(seen: Observation, outcome: Observation['outcome'], keyId: string | undefined): void {
-    seen.outcome = outcome;
-    seen.keyId = keyId;
-    try {
-      this.config.observer?.observe(seen);
-    } catch {
-      // Observers never break verify.
+  /**
+   * Hands the finished attempt to the observer (an observer's throw never reaches verify), then
+   * keeps it for the next verification.
+   */
+  #notify(seen: Attempt, outcome: 'verified' | RejectionCode): void {
+    const observer = this.#observer;
+    if (observer !== undefined) {
+      seen.outcome = outcome;
+      try {
+        observer.observe(seen);
+      } catch {
+        // Observers never break verification.
+      }
     }
-    if (seen === this.#scratch) this.#scratchFree = true;
+    // Nothing holds it past this point (observers copy what they keep): reuse it.
+    seen.request = undefined;
+    this.#spare = seen;
   }
 
   #anomaly(event: Extract<KeywardEvent, { type: 'anomaly' }>): void {
@@ -687,8 +718,8 @@ export class Verifier {
     }
   }
 
-  /** `config.emit` is Keyward's wrapper, which already swallows a throwing handler. */
+  /** The emitter is Keyward's wrapper, which already swallows a throwing handler. */
   #emit(event: KeywardEvent): void {
-    this.config.emit?.(event);
+    this.#emitter?.(event);
   }
 }

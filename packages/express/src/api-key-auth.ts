@@ -110,6 +110,9 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): R
   }
 
   return function keywardApiKeyAuth(req: Request, res: Response, next: NextFunction): void {
+    // The matched route's template, once Express routed the request (route-level middleware);
+    // `app.use` middleware runs before any route matched, so there it is unknown.
+    const routePath: unknown = req.route?.path;
     const result = keyward.verifyOnce(
       req,
       {
@@ -118,6 +121,7 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): R
         ip: req.ip,
         method: req.method,
         url: req.originalUrl,
+        route: typeof routePath === 'string' ? req.baseUrl + routePath : undefined,
       },
       verifyOptions,
     );

@@ -208,6 +208,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
     reply: FastifyReply,
     done: HookHandlerDoneFunction,
     requirement: RouteRequirement & object,
+    route: string | undefined,
   ): void {
     const result = keyward.verifyOnce(
       request.raw,
@@ -217,6 +218,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
         ip: request.ip,
         method: request.method,
         url: request.url,
+        route,
       },
       requirement.first,
       requirement.later,
@@ -228,18 +230,20 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
     settle(result, request, reply, done);
   }
 
-  /** The `onRequest` hook of a guarded route, holding its compiled options. */
-  function hookFor(requirement: RouteRequirement & object): onRequestHookHandler {
+  /** The `onRequest` hook of a guarded route, holding its compiled options and its URL template. */
+  function hookFor(
+    requirement: RouteRequirement & object,
+    route: string | undefined,
+  ): onRequestHookHandler {
     return function keywardOnRequest(
       request: FastifyRequest,
       reply: FastifyReply,
       done: HookHandlerDoneFunction,
     ): void {
       (request as Marked)[seen] = true;
-      run(request, reply, done, requirement);
+      run(request, reply, done, requirement, route);
     } as onRequestHookHandler;
   }
-  const defaultHook = hookFor(defaults);
   const openHook = function keywardOpenRoute(
     request: FastifyRequest,
     _reply: FastifyReply,
@@ -258,12 +262,11 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
       route.config,
       `${route.method} ${route.url}`,
     );
+    // The template (prefix included) is read here, once per route, never per request.
     const hook =
       requirement === false
         ? openHook
-        : requirement === defaults
-          ? defaultHook
-          : hookFor(requirement);
+        : hookFor(requirement, typeof route.url === 'string' ? route.url : undefined);
     const existing = route.onRequest;
     route.onRequest =
       existing === undefined
@@ -286,7 +289,8 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
       done();
       return;
     }
-    const config = request.routeOptions.config as object | undefined;
+    const routeOptions = request.routeOptions;
+    const config = routeOptions.config as object | undefined;
     let requirement = config === undefined ? undefined : requirements.get(config);
     if (requirement === undefined) {
       try {
@@ -301,7 +305,7 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
       done();
       return;
     }
-    run(request, reply, done, requirement);
+    run(request, reply, done, requirement, routeOptions.url);
   } as never);
 }
 

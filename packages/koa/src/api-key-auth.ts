@@ -55,6 +55,19 @@ function setHeaders(ctx: Context, headers: ResponseHeaders): void {
 }
 
 /**
+ * The route template @koa/router matched (`ctx._matchedRoute`, with the router's prefix), or
+ * undefined: not routed yet, a RegExp route, or a prefix-less `router.use` (a pattern, not a path).
+ * A `router.use('/admin', …)` layer gives its mount path; with a prefix, its pattern tail is cut.
+ */
+const USE_LAYER_TAIL = '(?:\\/|$)';
+
+function matchedRoute(ctx: Context): string | undefined {
+  const route: unknown = (ctx as { _matchedRoute?: unknown })._matchedRoute;
+  if (typeof route !== 'string' || !route.startsWith('/')) return undefined;
+  return route.endsWith(USE_LAYER_TAIL) ? route.slice(0, -USE_LAYER_TAIL.length) : route;
+}
+
+/**
  * Koa middleware (Koa 2 and 3) that verifies the request's API key. On success it sets
  * `ctx.state.apiKey` and the rate-limit headers and returns `next()`; on rejection it responds
  * with the rejection's status, headers and `application/problem+json` body (or calls
@@ -104,6 +117,7 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): M
         ip: ctx.ip,
         method: req.method,
         url: ctx.originalUrl,
+        route: matchedRoute(ctx),
       },
       verifyOptions,
     );

@@ -1,14 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { createKeyward, type Keyward, MemoryStore } from '@keyward/core';
 import { describeAuditStore } from '@keyward/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { raceWorkers } from '../../../test-support/audit-race.js';
 import { DATABASE_URL, postgresAvailable } from '../../../test-support/services.js';
-import { dropTables, migratedTable, testPool, uniqueTable } from '../test/pg-fixture.js';
+import { dropTables, migratedTable, uniqueTable } from '../test/pg-fixture.js';
 import { migrate } from './migrate.js';
 import { PostgresStore } from './postgres-store.js';
-import { SCHEMA_VERSION } from './schema.js';
 
 const available = await postgresAvailable();
 
@@ -121,52 +119,4 @@ describe.skipIf(!available)('PostgresStore — audit trail', () => {
       await dropTables(fixture.pool, table);
     }
   }, 90_000);
-});
-
-describe.skipIf(!available)('migrate — schema steps', () => {
-  const pool = testPool();
-  afterAll(async () => {
-    await pool.end();
-  });
-
-  it('upgrades a table written before schema steps in place, keeping its keys, idempotently', async () => {
-    const table = uniqueTable();
-    const v1 = await readFile(new URL('../test/fixtures/schema-v1.sql', import.meta.url), 'utf8');
-    try {
-      await pool.query(v1.replaceAll('__TABLE__', table));
-      await pool.query(
-        `INSERT INTO "${table}" (id, environment, name, hash, scopes, created_at, updated_at, version)
-         VALUES ('abcdefABCDEF', 'live', 'old key', 'sha256:x', '[]', 1, 2, 1)`,
-      );
-      const store = new PostgresStore({ pool, table });
-      for (let run = 0; run < 2; run++) {
-        await migrate(pool, { table });
-        const { rows } = await pool.query(
-          `SELECT value FROM "${table}_meta" WHERE name = 'schema_version'`,
-        );
-        expect(rows).toStrictEqual([{ value: String(SCHEMA_VERSION) }]);
-        expect((await store.getKey('abcdefABCDEF'))?.name).toBe('old key');
-        const draft = {
-          id: `aud_${run}`,
-          at: 5,
-          type: 'key.updated',
-          keyId: 'abcdefABCDEF',
-        } as const;
-        expect((await store.appendAudit(draft)).seq).toBe(run + 1);
-      }
-    } finally {
-      await dropTables(pool, table);
-    }
-  });
-
-  it('refuses a database of a newer schema version', async () => {
-    const table = uniqueTable();
-    try {
-      await migrate(pool, { table });
-      await pool.query(`UPDATE "${table}_meta" SET value = '99' WHERE name = 'schema_version'`);
-      await expect(migrate(pool, { table })).rejects.toThrow(/schema version 99/);
-    } finally {
-      await dropTables(pool, table);
-    }
-  });
 });

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresAvailable } from '../../../test-support/services.js';
-import { testPool, uniqueTable } from '../test/pg-fixture.js';
+import { dropTables, testPool, uniqueTable } from '../test/pg-fixture.js';
 import { migrate } from './migrate.js';
 import { PostgresStore } from './postgres-store.js';
-import { MIGRATION_SQL, migrationSql } from './schema.js';
+import { MIGRATION_SQL, migrationSql, SCHEMA_VERSION } from './schema.js';
 
 const available = await postgresAvailable();
 
@@ -30,10 +30,7 @@ describe.skipIf(!available)('migrate', () => {
   const schema = uniqueTable('keyward_schema_test');
 
   afterAll(async () => {
-    for (const table of created) {
-      const bare = table.slice(1, -1);
-      await pool.query(`DROP TABLE IF EXISTS ${table}, "${bare}_audit", "${bare}_meta"`);
-    }
+    for (const table of created) await dropTables(pool, table);
     await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await pool.end();
   });
@@ -48,7 +45,7 @@ describe.skipIf(!available)('migrate', () => {
 
   it('is idempotent: running it twice keeps the table and its rows', async () => {
     const table = uniqueTable();
-    created.push(`"${table}"`);
+    created.push(table);
     await migrate(pool, { table });
     const store = new PostgresStore({ pool, table });
     const record = {
@@ -79,7 +76,7 @@ describe.skipIf(!available)('migrate', () => {
 
   it('survives concurrent runs on one new table', async () => {
     const table = uniqueTable();
-    created.push(`"${table}"`);
+    created.push(table);
     await Promise.all(Array.from({ length: 4 }, () => migrate(pool, { table })));
     expect(await columnsOf(table)).toHaveLength(21);
   });
@@ -110,5 +107,112 @@ describe.skipIf(!available)('migrate', () => {
 
   it('refuses something that is not a pool', async () => {
     await expect(migrate({} as never)).rejects.toBeInstanceOf(TypeError);
+  });
+});
+
+describe.skipIf(!available)('migrate — schema steps', () => {
+  const pool = testPool();
+  const created: string[] = [];
+  afterAll(async () => {
+    for (const table of created) await dropTables(pool, table);
+    await pool.end();
+  });
+
+  const fixture = (name: string) =>
+    readFile(new URL(`../test/fixtures/${name}`, import.meta.url), 'utf8');
+
+  async function meta(table: string): Promise<Record<string, string>> {
+    const { rows } = await pool.query<{ name: string; value: string }>(
+      `SELECT name, value FROM "${table}_meta"`,
+    );
+    return Object.fromEntries(rows.map((row) => [row.name, row.value]));
+  }
+
+  // The databases earlier releases left: step 1 alone (no meta table), steps 1 and 4 (the audit
+  // trail first), steps 1 and 3 (usage first).
+  it.each([
+    ['step 1', 'schema-v1.sql'],
+    ['steps 1 and 4', 'schema-steps-1-4.sql'],
+    ['steps 1 and 3', 'schema-steps-1-3.sql'],
+  ])(
+    'upgrades a database at %s in place to steps 1, 3 and 4, keeping its keys, idempotently',
+    async (_, file) => {
+      const table = uniqueTable();
+      created.push(table);
+      await pool.query((await fixture(file)).replaceAll('__TABLE__', table));
+      await pool.query(
+        `INSERT INTO "${table}" (id, environment, name, hash, scopes, created_at, updated_at, version)
+       VALUES ('OldKey000001', 'live', 'old key', 'sha256:x', '[]', 1, 2, 1)`,
+      );
+      const store = new PostgresStore({ pool, table });
+      const minute = Date.UTC(2031, 2, 3, 4, 5);
+      for (let run = 0; run < 2; run++) {
+        await migrate(pool, { table });
+        expect(await meta(table)).toStrictEqual({
+          schema_version: String(SCHEMA_VERSION),
+          schema_steps: '1,3,4',
+        });
+        expect((await store.getKey('OldKey000001'))?.name).toBe('old key');
+        // Step 3: usage and last use.
+        await store.recordUsage(
+          [{ keyId: 'OldKey000001', minute, outcome: 'verified', route: '', count: 2, cost: 2 }],
+          new Map([['OldKey000001', minute + run]]),
+        );
+        const totals = await store.queryUsage({
+          keyId: 'OldKey000001',
+          from: minute,
+          to: minute + 60_000,
+          granularity: 'minute',
+          groupBy: 'time',
+        });
+        expect(totals).toEqual([
+          {
+            start: minute,
+            route: '',
+            outcome: 'verified',
+            count: 2 * (run + 1),
+            cost: 2 * (run + 1),
+          },
+        ]);
+        expect((await store.lastUsed(['OldKey000001'])).get('OldKey000001')).toBe(minute + run);
+        // Step 4: the audit trail.
+        const draft = {
+          id: `aud_${run}`,
+          at: 5,
+          type: 'key.updated',
+          keyId: 'OldKey000001',
+        } as const;
+        expect((await store.appendAudit(draft)).seq).toBe(run + 1);
+      }
+    },
+  );
+
+  it('applies the steps once under the advisory lock from several connections at once', async () => {
+    const table = uniqueTable();
+    created.push(table);
+    await Promise.all(Array.from({ length: 4 }, () => migrate(pool, { table })));
+    expect(await meta(table)).toStrictEqual({
+      schema_version: String(SCHEMA_VERSION),
+      schema_steps: '1,3,4',
+    });
+  });
+
+  it.each([
+    [
+      'a newer schema version',
+      "SET value = '99' WHERE name = 'schema_version'",
+      /schema version 99/,
+    ],
+    [
+      'a step it does not know',
+      "SET value = '1,2,3,4' WHERE name = 'schema_steps'",
+      /steps 1,2,3,4/,
+    ],
+  ])('refuses a database with %s', async (_, change, message) => {
+    const table = uniqueTable();
+    created.push(table);
+    await migrate(pool, { table });
+    await pool.query(`UPDATE "${table}_meta" ${change}`);
+    await expect(migrate(pool, { table })).rejects.toThrow(message);
   });
 });

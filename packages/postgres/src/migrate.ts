@@ -16,9 +16,11 @@ export interface MigrateOptions {
 }
 
 /**
- * Creates keyward's key table and indexes if they do not exist (see {@link migrationSql}).
- * Safe to run at every start, twice, or from several processes at once: it runs as one
- * transaction under an advisory lock. Throws a TypeError for an invalid table name.
+ * Creates keyward's tables, or brings them up to date in place: it applies the schema steps the
+ * database has not had and records them in `<table>_meta` (see {@link migrationSql}); a
+ * database of a newer version is refused. Safe to run at every start, twice, or from several
+ * processes at once: it runs as one transaction under an advisory lock. Throws a TypeError for
+ * an invalid table name.
  *
  * @example
  * ```ts

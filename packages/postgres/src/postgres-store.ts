@@ -10,6 +10,12 @@ import {
   type KeyPage,
   type KeyRecord,
   type KeyStore,
+  type UsageQuery,
+  type UsageRetentionDays,
+  type UsageRow,
+  type UsageStore,
+  type UsageTotal,
+  usageRetention,
 } from '@keyward/core';
 import { PostgresAudit } from './audit.js';
 import { defaultChannel, listenStatement } from './channel-name.js';
@@ -18,6 +24,7 @@ import type { PostgresQueryable } from './queryable.js';
 import { COLUMNS, fromRow, RAW_TYPES, type Row, toRow } from './row.js';
 import { statementName } from './statement-name.js';
 import { DEFAULT_TABLE, parseTableName } from './table-name.js';
+import { PostgresUsage } from './usage.js';
 
 /**
  * Options of {@link PostgresStore}.
@@ -39,6 +46,8 @@ export interface PostgresStoreOptions {
   prepare?: boolean | undefined;
   /** Cache invalidation over LISTEN/NOTIFY: the channel and the dedicated connection. */
   invalidation?: PostgresInvalidationOptions | undefined;
+  /** How long usage is kept per granularity; default minute 7, hour 90, day 1095 days. */
+  usageRetentionDays?: UsageRetentionDays | undefined;
 }
 
 /**
@@ -99,7 +108,9 @@ function clientLikePool(pool: unknown): (() => PostgresListenClient) | undefined
 /**
  * A keyward key store on one PostgreSQL table (create it with {@link migrate}). Updates use
  * optimistic concurrency on the `version` column; list pages are ordered by id. Use it as
- * `keyStore` with a limit store such as `RedisStore` or `MemoryStore`.
+ * `keyStore` with a limit store such as `RedisStore` or `MemoryStore`. It is also the usage store
+ * (`<table>_usage`, `<table>_last_used`) and the audit store (`<table>_audit`, each entry written
+ * with its key change).
  *
  * It is also an invalidation channel (LISTEN/NOTIFY), which `createKeyward` picks up: a key
  * changed or revoked by one process leaves every other process's cache at once. The first
@@ -122,7 +133,7 @@ function clientLikePool(pool: unknown): (() => PostgresListenClient) | undefined
  * });
  * ```
  */
-export class PostgresStore implements KeyStore, AuditStore, InvalidationChannel {
+export class PostgresStore implements KeyStore, UsageStore, AuditStore, InvalidationChannel {
   /** The table, as quoted SQL. */
   readonly table: string;
   /** The NOTIFY channel invalidations are sent and received on. */
@@ -133,6 +144,7 @@ export class PostgresStore implements KeyStore, AuditStore, InvalidationChannel 
   readonly #insert: Statement;
   readonly #update: Statement;
   readonly #audit: PostgresAudit;
+  readonly #usage: PostgresUsage;
 
   constructor(options: PostgresStoreOptions) {
     if (typeof options !== 'object' || options === null) {
@@ -176,6 +188,12 @@ export class PostgresStore implements KeyStore, AuditStore, InvalidationChannel 
       options.pool,
       parsed,
       { insert, update, columns: COLUMNS.length },
+      prepare,
+    );
+    this.#usage = new PostgresUsage(
+      options.pool,
+      parsed,
+      usageRetention(options.usageRetentionDays),
       prepare,
     );
   }
@@ -299,12 +317,36 @@ export class PostgresStore implements KeyStore, AuditStore, InvalidationChannel 
    *
    * @example
    * ```ts
-   * keyward.close();
+   * await keyward.close();
    * store.close();
    * await pool.end();
    * ```
    */
   close(): void {
     this.#listener.close();
+  }
+
+  /** Adds usage rows (as minute rows) and last uses in one statement; a batch id applies once. */
+  recordUsage(
+    rows: readonly UsageRow[],
+    lastUsed: ReadonlyMap<string, number>,
+    batchId?: string,
+  ): Promise<void> {
+    return this.#usage.record(rows, lastUsed, batchId);
+  }
+
+  /** Usage totals of a key, an owner or the deployment. */
+  queryUsage(query: UsageQuery): Promise<UsageTotal[]> {
+    return this.#usage.query(query);
+  }
+
+  /** The last use of each given key that has one, in one query. */
+  lastUsed(keyIds: readonly string[]): Promise<Map<string, number>> {
+    return this.#usage.lastUsed(keyIds);
+  }
+
+  /** Rolls minute rows past retention into hour rows and hour rows into day rows; drops old days. */
+  pruneUsage(now: number): Promise<void> {
+    return this.#usage.prune(now);
   }
 }

@@ -1,5 +1,6 @@
 import { AUDIT_STEP, auditTableNames } from './audit.js';
 import { DEFAULT_TABLE, parseTableName, relatedTable, type TableName } from './table-name.js';
+import { USAGE_STEP, usageStepSql } from './usage.js';
 
 /** Schema step 1: the key table and its indexes. */
 function keysStep({ sql, name }: TableName): string {
@@ -32,27 +33,37 @@ CREATE INDEX IF NOT EXISTS "${name}_environment_idx" ON ${sql} (environment, id)
 }
 
 /**
- * The schema as ordered, idempotent steps. Steps 2 and 3 belong to other features and are added
- * by them; the version recorded is the number of the last step.
+ * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes (#14, not here yet: it
+ * goes between 1 and 3), 3 usage and last use, 4 the audit trail. A database records the steps it
+ * has had (`schema_steps`, e.g. `1,3,4`) and the number of the last (`schema_version`); a
+ * migration applies the steps it has not had, whatever their order, so a database that skipped
+ * one (a release with steps 1 and 4, then one with 1, 3 and 4) gets it in place.
  */
 const SCHEMA_STEPS: readonly {
   readonly step: number;
   readonly sql: (table: TableName) => string;
 }[] = [
   { step: 1, sql: keysStep },
+  // { step: 2, sql: keyTypesStep }, (#14)
+  { step: USAGE_STEP, sql: usageStepSql },
   { step: AUDIT_STEP, sql: (table) => auditTableNames(table).ddl },
 ];
 
 /** The schema version this package writes: the number of its last step. */
 export const SCHEMA_VERSION: number = SCHEMA_STEPS[SCHEMA_STEPS.length - 1]!.step;
 
+/** `schema_steps` of an up-to-date database. */
+const ALL_STEPS = SCHEMA_STEPS.map(({ step }) => step).join(',');
+
 /**
  * The DDL that creates (or brings up to date) keyward's tables for `table` (default
- * `keyward_keys`; `name` or `schema.name`): a `<table>_meta` table holding `schema_version`,
- * every schema step in order (the key table, the `<table>_audit` trail), then the version.
- * Idempotent: every statement is `IF NOT EXISTS`, and a database of a newer schema version is
- * refused. Times are integer milliseconds since the epoch (BIGINT); restrictions and metadata are
- * JSONB. Throws a TypeError for an invalid table name.
+ * `keyward_keys`; `name` or `schema.name`): a `<table>_meta` table holding `schema_version` and
+ * `schema_steps`, then, in one block, every schema step the database has not had (the key table,
+ * `<table>_usage` and `<table>_last_used`, the `<table>_audit` trail), then what it now has. A
+ * database from before steps were recorded runs every step again (each is idempotent, `IF NOT
+ * EXISTS`); one of a newer schema version, or with a step this package does not know, is
+ * refused. Times are integer milliseconds since the epoch (BIGINT); restrictions and metadata
+ * are JSONB. Throws a TypeError for an invalid table name.
  *
  * @example
  * ```ts
@@ -63,18 +74,31 @@ export const SCHEMA_VERSION: number = SCHEMA_STEPS[SCHEMA_STEPS.length - 1]!.ste
 export function migrationSql(table: string = DEFAULT_TABLE): string {
   const parsed = parseTableName(table);
   const meta = relatedTable(parsed, 'meta').sql;
-  const current = `(SELECT value FROM ${meta} WHERE name = 'schema_version')`;
+  const known = `ARRAY[${ALL_STEPS}]`;
+  const steps = SCHEMA_STEPS.map(
+    ({ step, sql }) =>
+      `  IF NOT (${step} = ANY (applied)) THEN
+    EXECUTE $keyward_step_${step}$${sql(parsed)}$keyward_step_${step}$;
+  END IF;
+`,
+  ).join('');
   return `CREATE TABLE IF NOT EXISTS ${meta} (
   name  text PRIMARY KEY,
   value text NOT NULL
 );
-DO $keyward$ BEGIN
-  IF ${current}::integer > ${SCHEMA_VERSION} THEN
-    RAISE EXCEPTION 'this database has keyward schema version %; this @keyward/postgres supports up to ${SCHEMA_VERSION} (upgrade @keyward/postgres)', ${current};
+DO $keyward$
+DECLARE
+  version text := (SELECT value FROM ${meta} WHERE name = 'schema_version');
+  steps   text := (SELECT value FROM ${meta} WHERE name = 'schema_steps');
+  applied integer[] := coalesce(string_to_array(steps, ',')::integer[], '{}');
+BEGIN
+  IF coalesce(version::integer, 0) > ${SCHEMA_VERSION} OR NOT (applied <@ ${known}) THEN
+    RAISE EXCEPTION 'this database has keyward schema version % (steps %); this @keyward/postgres supports up to ${SCHEMA_VERSION} (steps ${ALL_STEPS}; upgrade @keyward/postgres)', version, steps;
   END IF;
-END $keyward$;
-${SCHEMA_STEPS.map(({ sql }) => sql(parsed)).join('')}INSERT INTO ${meta} (name, value) VALUES ('schema_version', '${SCHEMA_VERSION}')
-  ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+${steps}  INSERT INTO ${meta} (name, value) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('schema_steps', '${ALL_STEPS}')
+    ON CONFLICT (name) DO UPDATE SET value = excluded.value;
+END
+$keyward$;
 `;
 }
 

@@ -17,5 +17,5 @@ waitForStart();
 const result = await auditRaceWork(keyward, writer, Number(count));
 process.stdout.write(JSON.stringify(result));
 // The store's LISTEN connection (revocation fan-out) would keep the process alive.
-keyward.close();
+await keyward.close();
 await pool.end();

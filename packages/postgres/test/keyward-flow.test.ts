@@ -55,7 +55,7 @@ describe.skipIf(!available)('keyward on PostgreSQL', () => {
   });
   afterAll(async () => {
     // Each instance on a pg.Pool listens for invalidations on a connection of its own.
-    for (const keyward of opened) keyward.close();
+    for (const keyward of opened) await keyward.close();
     await fixture?.dispose();
   });
 

@@ -54,7 +54,7 @@ describe.skipIf(!available)('cache-miss verify latency on PostgreSQL', () => {
     console.log(
       `postgres cache-miss verify: n=${samples.length} p50=${p50.toFixed(3)} ms p99=${p99.toFixed(3)} ms max=${samples[samples.length - 1]!.toFixed(3)} ms`,
     );
-    keyward.close();
+    await keyward.close();
     expect(failures).toBe(0);
     expect(samples).toHaveLength(VERIFIES);
   }, 90_000);

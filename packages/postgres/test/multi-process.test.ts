@@ -78,7 +78,7 @@ describe.skipIf(!available)('PostgresStore invalidation across processes', () =>
     if (worker?.child.connected) worker.child.send({ type: 'exit' });
     await sleep(200);
     worker?.child.kill();
-    keyward?.close();
+    await keyward?.close();
     store?.close();
     await fixture?.dispose();
   });

@@ -17,7 +17,8 @@ export function testPool(config: pg.PoolConfig = {}): pg.Pool {
 
 /** Drops a key table and the tables migrate() creates beside it. */
 export async function dropTables(pool: pg.Pool, table: string): Promise<void> {
-  await pool.query(`DROP TABLE IF EXISTS "${table}", "${table}_audit", "${table}_meta"`);
+  const siblings = ['', '_usage', '_last_used', '_usage_batches', '_audit', '_meta'];
+  await pool.query(`DROP TABLE IF EXISTS ${siblings.map((s) => `"${table}${s}"`).join(', ')}`);
 }
 
 /** A pool and a freshly migrated unique table; `dispose` drops the table and ends the pool. */

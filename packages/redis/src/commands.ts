@@ -8,6 +8,7 @@ import {
 import { INSERT_KEY_LUA, UPDATE_KEY_LUA } from './scripts/key-records.js';
 import { QUOTA_LUA } from './scripts/quota.js';
 import { TOKEN_BUCKET_LUA } from './scripts/token-bucket.js';
+import { RECORD_USAGE_LUA } from './scripts/usage.js';
 
 /**
  * A client RedisStore accepts: an ioredis `Redis` or `Cluster`.
@@ -30,6 +31,7 @@ export interface StoreScripts {
   appendAudit: ScriptCall;
   insertKeyAudited: ScriptCall;
   updateKeyAudited: ScriptCall;
+  recordUsage: ScriptCall;
 }
 
 const SCRIPTS = {
@@ -40,6 +42,7 @@ const SCRIPTS = {
   appendAudit: { lua: APPEND_AUDIT_LUA, numberOfKeys: 4 },
   insertKeyAudited: { lua: INSERT_KEY_AUDITED_LUA, numberOfKeys: undefined },
   updateKeyAudited: { lua: UPDATE_KEY_AUDITED_LUA, numberOfKeys: undefined },
+  recordUsage: { lua: RECORD_USAGE_LUA, numberOfKeys: undefined },
 } as const;
 
 /**
@@ -66,5 +69,6 @@ export function defineScripts(client: RedisClient): StoreScripts {
     appendAudit: define('appendAudit'),
     insertKeyAudited: define('insertKeyAudited'),
     updateKeyAudited: define('updateKeyAudited'),
+    recordUsage: define('recordUsage'),
   };
 }

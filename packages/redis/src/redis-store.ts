@@ -14,6 +14,12 @@ import {
   type Quota,
   type RateLimit,
   StoreUnavailableError,
+  type UsageQuery,
+  type UsageRetentionDays,
+  type UsageRow,
+  type UsageStore,
+  type UsageTotal,
+  usageRetention,
 } from '@keyward/core';
 import { RedisAudit } from './audit.js';
 import { defineScripts, type RedisClient, type StoreScripts } from './commands.js';
@@ -21,6 +27,7 @@ import { InvalidationSubscriber } from './invalidation.js';
 import { KeyNames } from './keys.js';
 import { quotaResult } from './scripts/quota.js';
 import { bucketResult } from './scripts/token-bucket.js';
+import { RedisUsage } from './usage.js';
 
 /**
  * Options of {@link RedisStore}.
@@ -37,6 +44,11 @@ export interface RedisStoreOptions {
   prefix?: string | undefined;
   /** Pub/sub channel for cache invalidation; default `keyward:invalidate`. */
   channel?: string | undefined;
+  /**
+   * How long usage is kept per granularity (set as each hash's expiry when written); default
+   * minute 7, hour 90, day 1095 days.
+   */
+  usageRetentionDays?: UsageRetentionDays | undefined;
 }
 
 /** Statuses of a client's first connection attempt (`wait`: lazyConnect, not yet used). */
@@ -57,8 +69,9 @@ function isClient(value: unknown): value is RedisClient {
 
 /**
  * keyward's store on Redis (ioredis 5): a distributed limit store (one Lua script and one key
- * per token-bucket take, timed by the Redis server's clock), a key store, and a cache-invalidation
- * channel over pub/sub. Works on a single Redis and on Redis Cluster.
+ * per token-bucket take, timed by the Redis server's clock), a key store, a usage store, an audit
+ * store, and a cache-invalidation channel over pub/sub. Works on a single Redis and on Redis
+ * Cluster.
  *
  * When the connection is not ready, every call fails at once with a `StoreUnavailableError`
  * instead of waiting in ioredis's offline queue, so a Redis outage gives `store_unavailable`
@@ -74,13 +87,16 @@ function isClient(value: unknown): value is RedisClient {
  * const keyward = createKeyward({ prefix: 'acme', store }); // invalidation is picked up too
  * ```
  */
-export class RedisStore implements KeyStore, LimitStore, InvalidationChannel, AuditStore {
+export class RedisStore
+  implements KeyStore, LimitStore, InvalidationChannel, UsageStore, AuditStore
+{
   readonly #client: RedisClient;
   readonly #names: KeyNames;
   readonly #scripts: StoreScripts;
   readonly #channel: string;
   readonly #subscriber: InvalidationSubscriber;
   readonly #audit: RedisAudit;
+  readonly #usage: RedisUsage;
   #wasReady: boolean;
 
   constructor(options: RedisStoreOptions) {
@@ -95,9 +111,11 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel, Au
     if (typeof channel !== 'string' || channel.length === 0) {
       throw new TypeError('channel must be a non-empty string');
     }
+    const retention = usageRetention(options.usageRetentionDays);
     this.#client = options.client;
     this.#names = new KeyNames(prefix);
     this.#scripts = defineScripts(options.client);
+    this.#usage = new RedisUsage(options.client, prefix, this.#scripts.recordUsage, retention);
     this.#channel = channel;
     this.#subscriber = new InvalidationSubscriber(options.client, channel);
     this.#audit = new RedisAudit(options.client, this.#names, this.#scripts);
@@ -292,11 +310,65 @@ export class RedisStore implements KeyStore, LimitStore, InvalidationChannel, Au
   }
 
   /**
+   * Adds usage (minute, hour and day cells, each hash expiring after its retention) and raises
+   * last uses: one script call per hash tag and chunk, all sent at once. A batch id applies once
+   * per chunk, so a batch offered again after a partial failure adds only what was missing.
+   *
+   * @example
+   * ```ts
+   * await store.recordUsage(rows, new Map([[keyId, Date.now()]]), batchId);
+   * ```
+   */
+  recordUsage(
+    rows: readonly UsageRow[],
+    lastUsed: ReadonlyMap<string, number>,
+    batchId?: string,
+  ): Promise<void> {
+    return this.#send(() => this.#usage.record(rows, lastUsed, batchId));
+  }
+
+  /**
+   * Usage totals of a key, an owner or the deployment (one pipelined HGETALL per hash).
+   *
+   * @example
+   * ```ts
+   * const totals = await store.queryUsage({ keyId, from, to, granularity: 'hour', groupBy: 'time' });
+   * ```
+   */
+  queryUsage(query: UsageQuery): Promise<UsageTotal[]> {
+    return this.#send(() => this.#usage.query(query));
+  }
+
+  /**
+   * The last use of each given key that has one (ZMSCORE per hash tag).
+   *
+   * @example
+   * ```ts
+   * const at = (await store.lastUsed([keyId])).get(keyId);
+   * ```
+   */
+  lastUsed(keyIds: readonly string[]): Promise<Map<string, number>> {
+    return this.#send(() => this.#usage.lastUsed(keyIds));
+  }
+
+  /**
+   * Nothing to do: every usage hash expires by itself when its retention ends.
+   *
+   * @example
+   * ```ts
+   * await store.pruneUsage(Date.now());
+   * ```
+   */
+  pruneUsage(_now: number): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
    * Closes the subscriber connection this store opened. Your client stays open: it is yours.
    *
    * @example
    * ```ts
-   * keyward.close();
+   * await keyward.close();
    * store.close();
    * await client.quit();
    * ```

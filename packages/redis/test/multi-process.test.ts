@@ -74,7 +74,7 @@ describe.skipIf(!available)('RedisStore across processes', () => {
     }
     await sleep(100);
     for (const worker of workers) worker.child.kill();
-    keyward.close();
+    await keyward.close();
     store.close();
     await deletePrefix(client, prefix);
     await client.quit();

@@ -1,11 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createKeyward } from '@keyward/core';
 import { describeAuditStore } from '@keyward/core/testing';
-import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'keyward-sqlite-audit-'));
@@ -76,36 +74,5 @@ describe('SqliteStore — audit trail', () => {
     const created = await keyward.create({ name: 'nope' }).catch((e: unknown) => e);
     expect((created as { code?: string }).code).toBe('store_unavailable');
     expect(store.listKeys({ limit: 10 }).items.map((r) => r.name)).toStrictEqual(['n4']);
-  });
-});
-
-describe('SqliteStore — schema steps', () => {
-  it('upgrades a file written at schema version 1 in place, keeping its keys, idempotently', () => {
-    const path = join(dir, `v1-${files++}.db`);
-    const v1 = new Database(path);
-    v1.exec(readFileSync(new URL('../test/fixtures/schema-v1.sql', import.meta.url), 'utf8'));
-    v1.prepare("INSERT INTO keyward_meta (name, value) VALUES ('schema_version', '1')").run();
-    v1.prepare(
-      `INSERT INTO keyward_keys (id, environment, name, hash, scopes, disabled, created_at, updated_at, version)
-       VALUES ('abcdefABCDEF', 'live', 'old key', 'sha256:x', '[]', 0, 1, 2, 1)`,
-    ).run();
-    v1.close();
-    for (let open = 0; open < 2; open++) {
-      const store = new SqliteStore({ path });
-      const version = store.database
-        .prepare("SELECT value FROM keyward_meta WHERE name = 'schema_version'")
-        .get() as { value: string };
-      expect(Number(version.value)).toBe(SCHEMA_VERSION);
-      expect(store.getKey('abcdefABCDEF')?.name).toBe('old key');
-      expect(store.listAudit({ limit: 10 })).toHaveLength(open);
-      const draft = {
-        id: `aud_${open}`,
-        at: 5,
-        type: 'key.updated',
-        keyId: 'abcdefABCDEF',
-      } as const;
-      expect(store.appendAudit(draft).seq).toBe(open + 1);
-      store.close();
-    }
   });
 });

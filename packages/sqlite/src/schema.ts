@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { AUDIT_SQL } from './audit.js';
+import { USAGE_SCHEMA_SQL } from './usage.js';
 
 /** Schema step 1: keys, buckets, quota windows and the meta table. */
 const KEYS_SQL = `
@@ -50,17 +51,25 @@ CREATE TABLE IF NOT EXISTS keyward_quotas (
 `;
 
 /**
- * The schema as ordered, idempotent steps; a file records the number of the last step applied.
- * Steps 2 and 3 belong to other features and are added by them.
+ * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes (#14, not here yet:
+ * it goes between 1 and 3), 3 usage and last use, 4 the audit trail. A file records the steps it
+ * has had (`schema_steps`, e.g. `1,3,4`) and the number of the last (`schema_version`); opening
+ * it applies the steps it has not had, whatever their order, so a file that skipped one (a
+ * release with steps 1 and 4, then one with 1, 3 and 4) gets it in place.
  */
 const SCHEMA_STEPS: readonly { readonly step: number; readonly sql: string }[] = [
   { step: 1, sql: KEYS_SQL },
+  // { step: 2, sql: KEY_TYPES_SQL }, (#14)
+  { step: 3, sql: USAGE_SCHEMA_SQL },
   { step: 4, sql: AUDIT_SQL },
 ];
 
+/** `schema_steps` of an up-to-date file. */
+const ALL_STEPS = SCHEMA_STEPS.map(({ step }) => step).join(',');
+
 /**
  * The schema version this package writes (the number of its last schema step); stored in
- * `keyward_meta` under `schema_version`.
+ * `keyward_meta` under `schema_version`, beside `schema_steps` (the steps applied, `1,3,4`).
  *
  * @example
  * ```ts
@@ -85,33 +94,48 @@ export const SCHEMA_SQL: string = SCHEMA_STEPS.map(({ sql }) => sql).join('');
 
 /**
  * Applies the schema steps a file has not had yet (all of them to a new file) and records the
- * version, in one IMMEDIATE transaction so processes opening the same file at once do not race.
- * Refuses a file written by a newer schema version.
+ * steps applied, in one IMMEDIATE transaction so processes opening the same file at once do not
+ * race. A file from before steps were recorded (no `schema_steps`) runs every step again: each
+ * is idempotent. Refuses a file written by a newer schema version, or one that had a step this
+ * package does not know.
  */
 export function ensureSchema(db: Database.Database): void {
   db.transaction(() => {
     const hasMeta = db
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'keyward_meta'")
       .get();
-    const row = hasMeta
-      ? db
-          .prepare<[], { value: string }>(
-            "SELECT value FROM keyward_meta WHERE name = 'schema_version'",
-          )
-          .get()
-      : undefined;
-    const current = row === undefined ? 0 : Number(row.value);
-    if (current > SCHEMA_VERSION) {
+    const meta = new Map<string, string>();
+    if (hasMeta) {
+      const rows = db
+        .prepare<[], { name: string; value: string }>(
+          "SELECT name, value FROM keyward_meta WHERE name IN ('schema_version', 'schema_steps')",
+        )
+        .all();
+      for (const { name, value } of rows) meta.set(name, value);
+    }
+    const version = meta.get('schema_version');
+    const current = version === undefined ? 0 : Number(version);
+    const applied = stepsApplied(meta.get('schema_steps'));
+    const unknown = [...applied].find((step) => !SCHEMA_STEPS.some((s) => s.step === step));
+    if (!(current <= SCHEMA_VERSION) || unknown !== undefined) {
       throw new Error(
-        `this database has keyward schema version ${row?.value}; this @keyward/sqlite supports up to ${SCHEMA_VERSION} (upgrade @keyward/sqlite)`,
+        `this database has keyward schema version ${version} (steps ${meta.get('schema_steps') ?? '?'}); this @keyward/sqlite supports up to ${SCHEMA_VERSION} (steps ${ALL_STEPS}; upgrade @keyward/sqlite)`,
       );
     }
-    for (const { step, sql } of SCHEMA_STEPS) if (step > current) db.exec(sql);
-    if (current !== SCHEMA_VERSION) {
-      db.prepare(
-        "INSERT INTO keyward_meta (name, value) VALUES ('schema_version', ?) " +
+    for (const { step, sql } of SCHEMA_STEPS) if (!applied.has(step)) db.exec(sql);
+    if (version !== String(SCHEMA_VERSION) || meta.get('schema_steps') !== ALL_STEPS) {
+      const upsert = db.prepare<[string, string]>(
+        'INSERT INTO keyward_meta (name, value) VALUES (?, ?) ' +
           'ON CONFLICT (name) DO UPDATE SET value = excluded.value',
-      ).run(String(SCHEMA_VERSION));
+      );
+      upsert.run('schema_version', String(SCHEMA_VERSION));
+      upsert.run('schema_steps', ALL_STEPS);
     }
   }).immediate();
+}
+
+/** The steps a `schema_steps` value lists; none when it is absent (every step runs again). */
+function stepsApplied(value: string | undefined): Set<number> {
+  if (value === undefined) return new Set();
+  return new Set(value.split(',').map(Number));
 }

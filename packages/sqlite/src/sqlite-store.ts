@@ -16,12 +16,19 @@ import {
   type QuotaState,
   type RateLimit,
   takeToken,
+  type UsageQuery,
+  type UsageRetentionDays,
+  type UsageRow,
+  type UsageStore,
+  type UsageTotal,
+  usageRetention,
 } from '@keyward/core';
 import Database from 'better-sqlite3';
 import { SqliteAudit } from './audit.js';
 import { createPrivateFile } from './private-file.js';
 import { fromRow, type KeyParams, type KeyRow, toParams } from './record-row.js';
 import { ensureSchema } from './schema.js';
+import { SqliteUsage } from './usage.js';
 
 /**
  * Options of {@link SqliteStore}: a file `path` the store opens (and closes), or a better-sqlite3
@@ -42,6 +49,8 @@ export type SqliteStoreOptions =
       path: string;
       /** How long a write waits for another connection's lock; default 1000 ms. */
       busyTimeoutMs?: number | undefined;
+      /** How long usage is kept per granularity; default minute 7, hour 90, day 1095 days. */
+      usageRetentionDays?: UsageRetentionDays | undefined;
       database?: undefined;
     }
   | {
@@ -49,6 +58,8 @@ export type SqliteStoreOptions =
       database: Database.Database;
       path?: undefined;
       busyTimeoutMs?: undefined;
+      /** How long usage is kept per granularity; default minute 7, hour 90, day 1095 days. */
+      usageRetentionDays?: UsageRetentionDays | undefined;
     };
 
 const COLUMNS = [
@@ -98,8 +109,8 @@ function isDuplicate(error: unknown): boolean {
 }
 
 /**
- * Keys, token buckets and quota windows in one SQLite file (better-sqlite3, WAL mode). Every
- * method answers synchronously, so keyward's `verify` stays synchronous even on a cache miss.
+ * Keys, token buckets, quota windows, usage and the audit trail in one SQLite file
+ * (better-sqlite3, WAL mode). Every method answers synchronously, so keyward's `verify` stays synchronous even on a cache miss.
  * Several processes may share the file: each take runs in one IMMEDIATE transaction and updates
  * use optimistic concurrency on `version`. The schema is created on open (see `docs/sqlite.md`).
  *
@@ -114,7 +125,7 @@ function isDuplicate(error: unknown): boolean {
  * store.close();
  * ```
  */
-export class SqliteStore implements KeyStore, LimitStore, AuditStore {
+export class SqliteStore implements KeyStore, LimitStore, UsageStore, AuditStore {
   /** The better-sqlite3 database the store uses. */
   readonly database: Database.Database;
   readonly #owned: boolean;
@@ -133,12 +144,14 @@ export class SqliteStore implements KeyStore, LimitStore, AuditStore {
   readonly #insertAudited: (record: KeyRecord, audit: AuditDraft) => void;
   readonly #updateAudited: (params: UpdateParams, audit: AuditDraft) => boolean;
   readonly #appendAudit: (draft: AuditDraft) => AuditRecord;
+  readonly #usage: SqliteUsage;
 
   constructor(options: SqliteStoreOptions) {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('SqliteStore needs { path } or { database }');
     }
     const { path, database } = options;
+    const retention = usageRetention(options.usageRetentionDays);
     if ((path === undefined) === (database === undefined)) {
       throw new TypeError('SqliteStore needs exactly one of path and database');
     }
@@ -245,6 +258,7 @@ export class SqliteStore implements KeyStore, LimitStore, AuditStore {
       return written;
     }).immediate;
     this.#appendAudit = db.transaction((draft: AuditDraft) => audit.append(draft)).immediate;
+    this.#usage = new SqliteUsage(db, retention);
   }
 
   /** The record with this id, or undefined. */
@@ -332,6 +346,30 @@ export class SqliteStore implements KeyStore, LimitStore, AuditStore {
   /** Counts `cost` units against the quota window containing `now`, in one IMMEDIATE transaction. */
   countQuota(name: string, quota: Quota, cost: number, now: number): LimitResult {
     return this.#count(name, quota, cost, now);
+  }
+
+  /** Adds usage rows (minute rows; see `docs/sqlite.md`) and last uses in one transaction. */
+  recordUsage(
+    rows: readonly UsageRow[],
+    lastUsed: ReadonlyMap<string, number>,
+    batchId?: string,
+  ): void {
+    this.#usage.record(rows, lastUsed, batchId);
+  }
+
+  /** Usage totals of a key, an owner or the deployment. */
+  queryUsage(query: UsageQuery): UsageTotal[] {
+    return this.#usage.query(query);
+  }
+
+  /** The last use of each given key that has one. */
+  lastUsed(keyIds: readonly string[]): Map<string, number> {
+    return this.#usage.lastUsed(keyIds);
+  }
+
+  /** Rolls minute rows past retention up into hours, hours into days; drops old days. */
+  pruneUsage(now: number): void {
+    this.#usage.prune(now);
   }
 
   /**

@@ -9,6 +9,7 @@ import { scanCommand } from './scan.js';
 import { showCommand } from './show.js';
 import { disableCommand, enableCommand } from './toggle.js';
 import { updateCommand } from './update.js';
+import { usageCommand } from './usage.js';
 import { verifyCommand } from './verify.js';
 
 /** Every command, in the order `keyward --help` lists them. */
@@ -16,6 +17,7 @@ export const COMMANDS: readonly Command[] = [
   createCommand,
   listCommand,
   showCommand,
+  usageCommand,
   updateCommand,
   rotateCommand,
   revokeCommand,

@@ -55,12 +55,15 @@ export const listCommand: Command = {
       info.id,
       info.environment,
       keyStatus(info, now),
+      info.lastUsedAt?.toISOString() ?? 'never',
       info.name,
       info.ownerId ?? '-',
       info.expiresAt?.toISOString() ?? '-',
       info.scopes.join(',') || '-',
     ]);
-    io.stdout(formatTable(['ID', 'ENV', 'STATUS', 'NAME', 'OWNER', 'EXPIRES', 'SCOPES'], rows));
+    io.stdout(
+      formatTable(['ID', 'ENV', 'STATUS', 'LAST USED', 'NAME', 'OWNER', 'EXPIRES', 'SCOPES'], rows),
+    );
     if (page.cursor !== undefined) {
       io.stderr(`more: keyward list --cursor ${escapeControl(page.cursor)}\n`);
     }

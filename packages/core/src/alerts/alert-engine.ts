@@ -168,8 +168,8 @@ export class AlertEngine implements VerifyObserver {
   }
 
   /** Stops delivery (see {@link AlertDelivery.close}). */
-  close(): void {
-    this.#delivery.close();
+  close(): Promise<void> {
+    return this.#delivery.close();
   }
 
   #graceSecret(o: VerifyObservation, entry: CachedKey, now: number): void {

@@ -519,6 +519,6 @@ describe('alerts: options', () => {
     });
     expect(inspect(keyward, { depth: 10, showHidden: true })).not.toContain(secret.slice(6, 20));
     expect(JSON.stringify(keyward)).not.toContain(secret.slice(6, 20));
-    keyward.close();
+    await keyward.close();
   });
 });

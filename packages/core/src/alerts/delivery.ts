@@ -77,7 +77,8 @@ export class AlertDelivery {
     }
   }
 
-  close(): void {
+  /** Resolves once the sends in flight have stopped and reported themselves; never rejects. */
+  async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
@@ -85,7 +86,7 @@ export class AlertDelivery {
     for (const alert of this.#fresh) this.#undelivered(alert, 'closed', 0);
     this.#fresh = [];
     // Aborts the sends in flight; each reports itself undelivered ('closed') as it settles.
-    void this.#sender?.close();
+    await this.#sender?.close().catch(() => {});
   }
 
   #run(): void {

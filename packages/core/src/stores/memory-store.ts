@@ -8,6 +8,14 @@ import {
   type RateLimit,
   takeToken,
 } from '../limits/token-bucket.js';
+import { MemoryUsageStore } from '../usage/memory-usage-store.js';
+import type {
+  UsageQuery,
+  UsageRetentionDays,
+  UsageRow,
+  UsageStore,
+  UsageTotal,
+} from '../usage/types.js';
 import type { KeyListQuery, KeyPage, KeyRecord, KeyStore, LimitStore } from './types.js';
 
 /**
@@ -19,20 +27,26 @@ function copyRecord(record: KeyRecord): KeyRecord {
 }
 
 /**
- * Keys, token buckets, quota windows and the audit trail in this process's memory. Every method answers
- * synchronously, so `verify` never awaits. Use it for one process, tests and development;
- * nothing survives a restart.
+ * Keys, token buckets, quota windows, usage and the audit trail in this process's memory. Every
+ * method answers synchronously, so `verify` never awaits. Use it for one process, tests and
+ * development; nothing survives a restart. `usageRetentionDays` bounds how long usage is kept (see
+ * {@link UsageRetentionDays}).
  *
  * @example
  * ```ts
  * const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore() });
  * ```
  */
-export class MemoryStore implements KeyStore, LimitStore, AuditStore {
+export class MemoryStore implements KeyStore, LimitStore, UsageStore, AuditStore {
   readonly #records = new Map<string, KeyRecord>();
   readonly #buckets = new Map<string, BucketState>();
   readonly #quotas = new Map<string, QuotaState>();
   readonly #audit: AuditRecord[] = [];
+  readonly #usage: MemoryUsageStore;
+
+  constructor(options: { usageRetentionDays?: UsageRetentionDays | undefined } = {}) {
+    this.#usage = new MemoryUsageStore(options?.usageRetentionDays);
+  }
 
   getKey(id: string): KeyRecord | undefined {
     const record = this.#records.get(id);
@@ -101,6 +115,26 @@ export class MemoryStore implements KeyStore, LimitStore, AuditStore {
       items.push(JSON.parse(JSON.stringify(record)) as AuditRecord);
     }
     return items;
+  }
+
+  recordUsage(
+    rows: readonly UsageRow[],
+    lastUsed: ReadonlyMap<string, number>,
+    batchId?: string,
+  ): void {
+    this.#usage.recordUsage(rows, lastUsed, batchId);
+  }
+
+  queryUsage(query: UsageQuery): UsageTotal[] {
+    return this.#usage.queryUsage(query);
+  }
+
+  lastUsed(keyIds: readonly string[]): ReadonlyMap<string, number> {
+    return this.#usage.lastUsed(keyIds);
+  }
+
+  pruneUsage(now: number): void {
+    this.#usage.pruneUsage(now);
   }
 
   /** How many keys the store holds. */

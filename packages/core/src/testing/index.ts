@@ -3,6 +3,10 @@ import { AuditChainCheck } from '../audit/chain.js';
 import { sealAuditRecord } from '../audit/seal.js';
 import type { AuditDraft, AuditRecord, AuditStore } from '../audit/types.js';
 import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from '../stores/types.js';
+import { randomId } from './random-id.js';
+
+export type { UsageStoreSuiteOptions } from './usage.js';
+export { describeUsageStore } from './usage.js';
 
 /**
  * Options of {@link describeLimitStore}.
@@ -18,15 +22,6 @@ export interface LimitStoreSuiteOptions {
    * then waits in real time for refills and skips window-rollover checks that need a fake clock.
    */
   ownClock?: boolean;
-}
-
-const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
-
-function randomId(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(12));
-  let id = '';
-  for (const byte of bytes) id += ALPHABET[byte % 62];
-  return id;
 }
 
 function sampleRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {

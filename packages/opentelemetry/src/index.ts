@@ -1,0 +1,2 @@
+export type { InstrumentKeywardOptions, KeywardInstrumentation } from './instrument.js';
+export { instrumentKeyward } from './instrument.js';
