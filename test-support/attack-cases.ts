@@ -736,15 +736,17 @@ function fuzzValue(key: string, controlBytes: boolean): fc.Arbitrary<string> {
     .filter(([at, char]) => key[at] !== char)
     .map(([at, char]) => swapAt(key, at, char));
   const noise = fc.string({ unit: LATIN1_CHAR, maxLength: 40 });
-  return fc.oneof(
-    fc.constant(key),
-    fc.constantFrom(`Bearer ${key}`, `bearer\t${key}`, ` BEARER  ${key} `, `${key}, ${key}`),
-    mutated,
-    mutated.map((m) => `Bearer ${m}`),
-    fc.tuple(noise, noise).map(([before, after]) => `${before}${key}${after}`),
-    fc.tuple(fc.constantFrom('Bearer ', 'Basic ', ''), noise).map(([s, n]) => s + n),
-    fc.constantFrom('Bearer', 'null', '__proto__', ',', '', 'Bearer ,'),
-  ).filter((value) => !value.includes('\r\n'));
+  return fc
+    .oneof(
+      fc.constant(key),
+      fc.constantFrom(`Bearer ${key}`, `bearer\t${key}`, ` BEARER  ${key} `, `${key}, ${key}`),
+      mutated,
+      mutated.map((m) => `Bearer ${m}`),
+      fc.tuple(noise, noise).map(([before, after]) => `${before}${key}${after}`),
+      fc.tuple(fc.constantFrom('Bearer ', 'Basic ', ''), noise).map(([s, n]) => s + n),
+      fc.constantFrom('Bearer', 'null', '__proto__', ',', '', 'Bearer ,'),
+    )
+    .filter((value) => !value.includes('\r\n'));
 }
 
 /** Node's parser refuses a request whose header value holds a control byte other than HTAB. */
