@@ -92,6 +92,8 @@ interface Chunk {
 interface TagWrite {
   readonly stem: string;
   readonly chunks: Chunk[];
+  /** Chunks already sent (the next cells go to a new chunk). */
+  sent: number;
   /** Code → `<outcome>|<route>` of the pairs the tag's cells use, for its dictionary. */
   readonly pairs: Map<string, string>;
   /** (ms, key id) pairs, as ZADD takes them. */
@@ -100,6 +102,15 @@ interface TagWrite {
 
 /** Counts summed per bucket and pair. */
 type Totals = Map<number, Map<string, [count: number, cost: number]>>;
+
+/** What a flush sums while it adds key rows: pair texts, owners' and the deployment's counts. */
+interface Summed {
+  /** Pair code → `<outcome>|<route>`. */
+  readonly texts: Map<string, string>;
+  /** Owner id → per-minute totals. */
+  readonly owners: Map<string, Totals>;
+  readonly all: Totals;
+}
 
 /** Stored cells read back, by `<bucket>:<code>`: the count and cost − count. */
 type StoredCells = Map<string, { bucket: number; code: string; count: number; extra: number }>;
@@ -160,35 +171,91 @@ export class RedisUsage {
     lastUsed: ReadonlyMap<string, number>,
     batchId: string | undefined,
   ): Promise<void> {
+    // Rows and last uses are split by hash tag first, so that each tag's calls go out as soon as
+    // they are built: Redis adds one tag's cells while the next tag's are prepared.
+    const rowsOfTag: (UsageRow[] | undefined)[] = [];
+    for (const row of rows) {
+      if (!Number.isSafeInteger(row.count) || !Number.isSafeInteger(row.cost)) {
+        throw new TypeError('usage rows need whole-number count and cost');
+      }
+      if (!Number.isSafeInteger(Math.floor(row.minute / MINUTE_MS))) {
+        throw new TypeError('usage rows need a minute (ms)');
+      }
+      const tag = hashOf(row.keyId) % TAGS;
+      const tagRows = rowsOfTag[tag];
+      if (tagRows === undefined) rowsOfTag[tag] = [row];
+      else tagRows.push(row);
+    }
+    const usedOfTag: ((number | string)[] | undefined)[] = [];
+    for (const [keyId, at] of lastUsed) {
+      const tag = hashOf(keyId) % TAGS;
+      const used = usedOfTag[tag];
+      if (used === undefined) usedOfTag[tag] = [at, keyId];
+      else used.push(at, keyId);
+    }
     const writes: (TagWrite | undefined)[] = [];
-    const writeOf = (subject: string): TagWrite => {
-      const tag = hashOf(subject) % TAGS;
+    const writeOf = (tag: number): TagWrite => {
       let write = writes[tag];
       if (write === undefined) {
         write = {
           stem: this.#stem(tag),
-          chunks: [{ shared: new Map(), own: new Map(), cells: 0 }],
+          chunks: [],
+          sent: 0,
           pairs: new Map(),
-          lastUsed: [],
+          lastUsed: usedOfTag[tag] ?? [],
         };
         writes[tag] = write;
       }
       return write;
     };
-    const texts = new Map<string, string>();
+    const calls: Promise<unknown>[] = [];
+    const summed: Summed = { texts: new Map(), owners: new Map(), all: new Map() };
+    for (let tag = 0; tag < TAGS; tag++) {
+      const tagRows = rowsOfTag[tag];
+      if (tagRows === undefined && usedOfTag[tag] === undefined) continue;
+      const write = writeOf(tag);
+      if (tagRows !== undefined) this.#addKeys(write, tagRows, summed);
+      this.#send(write, batchId, calls);
+    }
+    const later = new Set<TagWrite>();
+    for (const [ownerId, totals] of summed.owners) {
+      const subject = `@${ownerId}`;
+      const write = writeOf(hashOf(subject) % TAGS);
+      let cells = 0;
+      for (const pairs of totals.values()) cells += pairs.size;
+      const chunk = chunkOf(write, cells);
+      for (const [minute, pairs] of totals) {
+        for (const [code, [count, cost]] of pairs) {
+          if (!write.pairs.has(code)) write.pairs.set(code, summed.texts.get(code)!);
+          this.#addShared(write, chunk, subject, minute, code, count, cost);
+        }
+      }
+      later.add(write);
+    }
+    if (summed.all.size > 0) {
+      const write = writeOf(hashOf(USAGE_ALL) % TAGS);
+      this.#addDeployment(write, summed.all, summed.texts);
+      later.add(write);
+    }
+    for (const write of later) this.#send(write, batchId, calls);
+    // A failure rejects the flush once every call has settled; the chunks that were applied are
+    // skipped by their markers when the batch comes again.
+    const settled = await Promise.allSettled(calls);
+    const failed = settled.find((result) => result.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+  }
+
+  /**
+   * Adds a tag's key rows as they come (HINCRBY adds, so they need no merging), each run of one
+   * key's rows in one call, and sums them per owner and for the deployment.
+   */
+  #addKeys(write: TagWrite, rows: readonly UsageRow[], summed: Summed): void {
+    const { texts, owners, all } = summed;
     const codes: string[] = [];
-    const owners = new Map<string, Totals>();
-    const all: Totals = new Map();
-    // A key's rows are added as they come (HINCRBY adds, so they need no merging), a run of one
-    // key's rows in one call; owners and the deployment are summed per minute first.
     let runStart = 0;
     for (let r = 0; r < rows.length; r++) {
       const row = rows[r]!;
-      if (!Number.isSafeInteger(row.count) || !Number.isSafeInteger(row.cost)) {
-        throw new TypeError('usage rows need whole-number count and cost');
-      }
       const minute = Math.floor(row.minute / MINUTE_MS);
-      if (!Number.isSafeInteger(minute)) throw new TypeError('usage rows need a minute (ms)');
       const code = this.#codeOf(row.outcome, row.route);
       if (!texts.has(code)) texts.set(code, `${row.outcome}|${row.route}`);
       codes.push(code);
@@ -202,7 +269,6 @@ export class RedisUsage {
       }
       addTo(all, minute, code, row.count, row.cost);
       if (rows[r + 1]?.keyId === row.keyId) continue;
-      const write = writeOf(row.keyId);
       const chunk = chunkOf(write, r + 1 - runStart);
       for (let k = runStart; k <= r; k++) {
         const { minute: ms, count, cost } = rows[k]!;
@@ -213,30 +279,6 @@ export class RedisUsage {
       runStart = r + 1;
       codes.length = 0;
     }
-    for (const [ownerId, totals] of owners) {
-      const subject = `@${ownerId}`;
-      const write = writeOf(subject);
-      let cells = 0;
-      for (const pairs of totals.values()) cells += pairs.size;
-      const chunk = chunkOf(write, cells);
-      for (const [minute, pairs] of totals) {
-        for (const [code, [count, cost]] of pairs) {
-          if (!write.pairs.has(code)) write.pairs.set(code, texts.get(code)!);
-          this.#addShared(write, chunk, subject, minute, code, count, cost);
-        }
-      }
-    }
-    if (all.size > 0) this.#addDeployment(writeOf(USAGE_ALL), all, texts);
-    for (const [keyId, at] of lastUsed) writeOf(keyId).lastUsed.push(at, keyId);
-    const calls: Promise<unknown>[] = [];
-    for (const write of writes) {
-      if (write !== undefined) this.#send(write, batchId, calls);
-    }
-    // Every call is sent before any is awaited (one pipeline); a failure rejects the flush, and
-    // the chunks that were applied are skipped by their markers when the batch comes again.
-    const settled = await Promise.allSettled(calls);
-    const failed = settled.find((result) => result.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
   }
 
   /** Adds a subject's (minute, pair) cell to the tag's shared minute, hour and day hashes. */
@@ -312,14 +354,17 @@ export class RedisUsage {
     });
   }
 
-  /** Sends one tag's chunks, one script call each. */
+  /** Sends the tag's chunks not sent yet, one script call each; the first carries last uses. */
   #send(write: TagWrite, batchId: string | undefined, calls: Promise<unknown>[]): void {
     const { stem } = write;
     const marker = batchId === undefined ? 0 : BATCH_MARKER_MS;
-    write.chunks.forEach((chunk, n) => {
-      if (n > 0 && chunk.cells === 0) return;
-      const keys: string[] = [`${stem}:b:${batchId ?? ''}:${n}`, `${stem}:lu`, `${stem}:pairs`];
+    if (write.chunks.length === 0)
+      write.chunks.push({ shared: new Map(), own: new Map(), cells: 0 });
+    for (let n = write.sent; n < write.chunks.length; n++) {
+      const chunk = write.chunks[n]!;
       const lastUsed = n === 0 ? write.lastUsed : [];
+      if (chunk.cells === 0 && lastUsed.length === 0) continue;
+      const keys: string[] = [`${stem}:b:${batchId ?? ''}:${n}`, `${stem}:lu`, `${stem}:pairs`];
       const args: (string | number)[] = [marker, write.pairs.size, lastUsed.length / 2];
       for (const [code, text] of write.pairs) args.push(code, text);
       for (const value of lastUsed) args.push(value);
@@ -335,7 +380,8 @@ export class RedisUsage {
       for (const group of chunk.shared.values()) add(group, true);
       for (const group of chunk.own.values()) add(group, false);
       calls.push(this.#record(keys.length, ...keys, ...args));
-    });
+    }
+    write.sent = write.chunks.length;
   }
 
   async query(query: UsageQuery): Promise<UsageTotal[]> {
@@ -528,10 +574,14 @@ export class RedisUsage {
   }
 }
 
-/** The chunk `cells` more cells of one subject go to (a new one when the last is full). */
+/** The chunk `cells` more cells of one subject go to (a new one when the last is sent or full). */
 function chunkOf(write: TagWrite, cells: number): Chunk {
-  let chunk = write.chunks[write.chunks.length - 1]!;
-  if (chunk.cells > 0 && chunk.cells + cells > CHUNK_CELLS) {
+  let chunk = write.chunks[write.chunks.length - 1];
+  if (
+    chunk === undefined ||
+    write.sent === write.chunks.length ||
+    (chunk.cells > 0 && chunk.cells + cells > CHUNK_CELLS)
+  ) {
     chunk = { shared: new Map(), own: new Map(), cells: 0 };
     write.chunks.push(chunk);
   }
