@@ -108,6 +108,23 @@ describe.skipIf(!available)('RedisStore — usage', () => {
     for (const key of keys.filter((k) => !afterTag(k).startsWith('lu'))) {
       expect(await client.pttl(key), key).toBeGreaterThan(0);
     }
+    // The pair names outlive every hash that uses them, even after a late batch of older usage.
+    const pairsOf = holding[0]!.replace(/:[mhd]:\d+$/, ':pairs');
+    expect(await client.pttl(pairsOf)).toBeGreaterThanOrEqual(await ttl('d'));
+    await layout.recordUsage(
+      [
+        {
+          keyId: sample,
+          minute: minute - 60 * DAY,
+          outcome: 'verified',
+          route: 'GET /t',
+          count: 1,
+          cost: 1,
+        },
+      ],
+      new Map(),
+    );
+    expect(await client.pttl(pairsOf)).toBeGreaterThanOrEqual(await ttl('d'));
     await deletePrefix(client, own);
   });
 

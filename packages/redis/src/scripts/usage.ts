@@ -95,8 +95,12 @@ while k <= #KEYS do
     k = k + 1
   end
 end
-if longest > 0 and longest > call('PEXPIRETIME', KEYS[3]) then
-  call('PEXPIREAT', KEYS[3], string.format('%.0f', longest))
+if longest > 0 then
+  local ttl = call('PTTL', KEYS[3])
+  local now = call('TIME')
+  if ttl == -1 or (ttl >= 0 and now[1] * 1000 + math.floor(now[2] / 1000) + ttl < longest) then
+    call('PEXPIREAT', KEYS[3], string.format('%.0f', longest))
+  end
 end
 return 1
 `;
