@@ -47,14 +47,16 @@ while k <= #KEYS do
     local expiries = { ARGV[i + 4], ARGV[i + 5], ARGV[i + 6] }
     local counts, costs = tonumber(ARGV[i + 7]), tonumber(ARGV[i + 8])
     i = i + 9
-    local known, changed = {}, {}
+    local learned, ids = {}, {}
     local function learn(cell, suffix)
       local id, entry = '#' .. dayo .. sub(cell, 1, -14), sub(cell, -12) .. suffix
-      local codes = known[id]
-      if codes == nil then codes = call('HGET', d, id) or '' end
-      if find(',' .. codes .. ',', ',' .. entry .. ',', 1, true) then return end
-      known[id] = codes == '' and entry or codes .. ',' .. entry
-      changed[id] = true
+      local entries = learned[id]
+      if not entries then
+        entries = {}
+        learned[id] = entries
+        ids[#ids + 1] = id
+      end
+      entries[#entries + 1] = entry
     end
     for j = i, i + 2 * counts - 1, 2 do
       local cell, n = ARGV[j], ARGV[j + 1]
@@ -70,13 +72,25 @@ while k <= #KEYS do
       if call('HINCRBY', d, '$' .. dayo .. cell, n) == tonumber(n) then learn(cell, '$') end
     end
     i = i + 2 * costs
-    local args = {}
-    for id in pairs(changed) do
-      args[#args + 1] = id
-      args[#args + 1] = known[id]
-      if #args == 800 then call('HSET', d, unpack(args)); args = {} end
+    for from = 1, #ids, 500 do
+      local to = math.min(#ids, from + 499)
+      local known = call('HMGET', d, unpack(ids, from, to))
+      local args = {}
+      for j = from, to do
+        local id, codes, changed = ids[j], known[j - from + 1] or '', false
+        for _, entry in ipairs(learned[id]) do
+          if not find(',' .. codes .. ',', ',' .. entry .. ',', 1, true) then
+            codes = codes == '' and entry or codes .. ',' .. entry
+            changed = true
+          end
+        end
+        if changed then
+          args[#args + 1] = id
+          args[#args + 1] = codes
+        end
+      end
+      if #args > 0 then call('HSET', d, unpack(args)) end
     end
-    if #args > 0 then call('HSET', d, unpack(args)) end
     for n = 1, 3 do
       call('PEXPIREAT', KEYS[k + n - 1], expiries[n])
       if tonumber(expiries[n]) > longest then longest = tonumber(expiries[n]) end
