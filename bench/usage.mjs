@@ -1,7 +1,8 @@
 // Usage section: what recording usage costs a cached verify (usage on vs off), the memory of
 // pending usage per distinct row, how long one flush of 10,000 distinct rows takes on PostgreSQL,
-// SQLite and Redis, and how long usage() of one key over 30 days, hourly, takes among 10,000
-// active keys on PostgreSQL and SQLite. Run: node bench/run.mjs usage
+// SQLite and Redis (and the memory Redis holds per row), and how long usage() of one key over 30
+// days, hourly, takes among 10,000 active keys on PostgreSQL, SQLite and Redis (on Redis also over
+// 365 days, daily). Run: node bench/run.mjs usage
 //
 // Needs Redis (REDIS_URL) and PostgreSQL (DATABASE_URL) for their parts; a part whose service is
 // down is skipped with the reason. Everything written is removed afterwards (unique PostgreSQL
@@ -246,7 +247,8 @@ function flushBatch(minute) {
   return { rows, lastUsed };
 }
 
-async function timeFlushes(name, store) {
+/** Times FLUSH_ROUNDS flushes, a new minute each; `afterRound(round)` runs untimed after each. */
+async function timeFlushes(name, store, afterRound = async () => {}) {
   const samples = [];
   const start = Date.UTC(2031, 5, 1, 8, 0, 0);
   for (let round = 0; round < FLUSH_ROUNDS; round++) {
@@ -254,9 +256,56 @@ async function timeFlushes(name, store) {
     const t0 = performance.now();
     await store.recordUsage(rows, lastUsed, `bench-${TAG}-${round}`);
     samples.push(performance.now() - t0);
+    await afterRound(round);
   }
   const sorted = [...samples].sort((a, b) => a - b);
   return { name, samples, p50: median(sorted), min: sorted[0], max: sorted.at(-1) };
+}
+
+/** Opens a Redis client, or says why not (noting it in `details[skipKey]`) and returns undefined. */
+async function openRedis(details, skipKey) {
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    console.log(`  Redis skipped: ${reasonOf(error)}`);
+    details[skipKey] = reasonOf(error);
+    client.disconnect();
+    return undefined;
+  }
+}
+
+/** Every key under `prefix:` (SCAN), in batches. */
+async function* redisKeys(client, prefix) {
+  let cursor = '0';
+  for (let pass = 0; pass < 1_000_000; pass++) {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    if (keys.length > 0) yield keys;
+    cursor = next;
+    if (cursor === '0') return;
+  }
+}
+
+/** Bytes Redis holds for every key under `prefix:` (MEMORY USAGE, every field counted). */
+async function redisBytes(client, prefix) {
+  let bytes = 0;
+  for await (const keys of redisKeys(client, prefix)) {
+    const pipeline = client.pipeline();
+    for (const key of keys) pipeline.call('MEMORY', 'USAGE', key, 'SAMPLES', '0');
+    for (const [error, size] of await pipeline.exec()) if (!error) bytes += Number(size ?? 0);
+  }
+  return bytes;
+}
+
+/** Removes every key under `prefix:` (UNLINK: freed off the main thread). */
+async function removeRedisKeys(client, prefix) {
+  for await (const keys of redisKeys(client, prefix)) await client.unlink(...keys);
 }
 
 async function openPostgres() {
@@ -318,34 +367,27 @@ async function flushes(figures, details) {
   results.push(await withSqlite('flush', (store) => timeFlushes('sqlite', store)));
   const postgres = await withPostgres('flush', details, (store) => timeFlushes('postgres', store));
   if (postgres !== undefined) results.push(postgres);
-  let client;
-  try {
-    client = new Redis(REDIS_URL, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      retryStrategy: () => null,
-    });
-    client.on('error', () => {});
-    await client.connect();
-  } catch (error) {
-    console.log(`  Redis skipped: ${reasonOf(error)}`);
-    details.flushRedisSkipped = reasonOf(error);
-    client = undefined;
-  }
+  const client = await openRedis(details, 'flushRedisSkipped');
+  let memory;
   if (client !== undefined) {
     const { RedisStore } = await loadPackage('redis');
     const prefix = `kwbench_usage_${TAG}`;
     const store = new RedisStore({ client, prefix });
+    const bytes = [];
     try {
-      results.push(await timeFlushes('redis', store));
+      results.push(
+        await timeFlushes('redis', store, async (round) => {
+          if (round === 0 || round === FLUSH_ROUNDS - 1)
+            bytes.push(await redisBytes(client, prefix));
+        }),
+      );
+      memory = {
+        afterOne: bytes[0] / FLUSH_ROWS,
+        afterAll: bytes[1] / (FLUSH_ROWS * FLUSH_ROUNDS),
+        bytes,
+      };
     } finally {
-      let cursor = '0';
-      for (let pass = 0; pass < 100_000; pass++) {
-        const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-        if (keys.length > 0) await client.del(...keys);
-        cursor = next;
-        if (cursor === '0') break;
-      }
+      await removeRedisKeys(client, prefix);
       store.close();
       await client.quit();
     }
@@ -369,6 +411,26 @@ async function flushes(figures, details) {
     details.flush[r.name] = r;
   }
   printTable(rows);
+  if (memory !== undefined) {
+    console.log(
+      `\n  Redis holds ${formatBytes(memory.afterOne)} per row after the first flush (10,000 keys, one minute` +
+        ` each),\n  ${formatBytes(memory.afterAll)} per row after all ${FLUSH_ROUNDS} (${FLUSH_ROUNDS} minutes` +
+        ' of the same keys): MEMORY USAGE of every key written, markers and last uses included.',
+    );
+    figures['flush10k.redis.bytesPerRow'] = figure(
+      'Redis memory per row after one flush of 10,000 keys',
+      memory.afterOne,
+      'bytes',
+      'lower',
+    );
+    figures['flush10k.redis.bytesPerRow.9min'] = figure(
+      `Redis memory per row after ${FLUSH_ROUNDS} flushes (a minute each) of the same 10,000 keys`,
+      memory.afterAll,
+      'bytes',
+      'lower',
+    );
+    details.flush.redisMemory = memory;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -422,7 +484,9 @@ ${insert} SELECT ${id}, 0, ${recent} + m.v * ${MINUTE}, 'verified', 'GET /invoic
   };
 }
 
-async function timeQueries(name, keyward, now) {
+async function timeQueries(name, keyward, now, { days = 30, granularity = 'hour' } = {}) {
+  const width = granularity === 'hour' ? HOUR : DAY;
+  const buckets = Math.ceil(now / width) - Math.floor((now - days * DAY) / width);
   const run = async (firstKey, count) => {
     const samples = [];
     for (let i = 0; i < QUERIES; i++) {
@@ -430,12 +494,12 @@ async function timeQueries(name, keyward, now) {
       const t0 = performance.now();
       const { points } = await keyward.usage({
         keyId,
-        from: now - 30 * DAY,
+        from: now - days * DAY,
         to: now,
-        granularity: 'hour',
+        granularity,
       });
       samples.push(performance.now() - t0);
-      if (points.length !== 720 || points.every((p) => p.total === 0))
+      if (points.length !== buckets || points.every((p) => p.total === 0))
         throw new Error('unexpected usage');
     }
     return samples.sort((a, b) => a - b);
@@ -450,13 +514,66 @@ async function timeQueries(name, keyward, now) {
   };
 }
 
+/**
+ * Fills Redis as 30 days of flushes by ACTIVE_KEYS keys leave it: every key once an hour (count
+ * 60, at minute k % 60), the BUSY_KEYS busiest every minute of the last 7 days instead; written
+ * hour by hour through recordUsage (every granularity at once, as flushes do), on the real clock,
+ * so minute cells older than their 7-day retention expire as they would.
+ */
+async function fillRedis(store, now) {
+  const recent = now - 7 * DAY;
+  for (let hour = now - 30 * DAY; hour < now; hour += HOUR) {
+    const rows = [];
+    for (let k = 0; k < ACTIVE_KEYS; k++) {
+      const keyId = keyIdOf(k);
+      const row = { keyId, outcome: 'verified', route: 'GET /invoices/:id' };
+      if (k < BUSY_KEYS && hour >= recent) {
+        for (let m = 0; m < 60; m++)
+          rows.push({ ...row, minute: hour + m * MINUTE, count: 1, cost: 1 });
+      } else {
+        rows.push({ ...row, minute: hour + (k % 60) * MINUTE, count: 60, cost: 60 });
+      }
+    }
+    await store.recordUsage(rows, new Map());
+  }
+}
+
+/** The query timings on Redis (30 days hourly, and a year daily), or undefined when it is down. */
+async function redisQueries(details) {
+  const client = await openRedis(details, 'queryRedisSkipped');
+  if (client === undefined) return undefined;
+  const { RedisStore } = await loadPackage('redis');
+  const prefix = `kwbench_usage_query_${TAG}`;
+  const store = new RedisStore({ client, prefix });
+  try {
+    const now = Date.now() - (Date.now() % HOUR);
+    const t0 = performance.now();
+    await fillRedis(store, now);
+    const bytes = await redisBytes(client, prefix);
+    console.log(
+      `  Redis filled in ${((performance.now() - t0) / 1000).toFixed(1)} s through recordUsage;` +
+        ` it holds ${(bytes / 1e6).toFixed(0)} MB for it (MEMORY USAGE)`,
+    );
+    const keyward = createKeyward({ prefix: 'acme', store });
+    const hourly = await timeQueries('redis', keyward, now);
+    const daily = await timeQueries('redis', keyward, now, { days: 365, granularity: 'day' });
+    await keyward.close();
+    return { ...hourly, daily, bytes };
+  } finally {
+    await removeRedisKeys(client, prefix);
+    store.close();
+    await client.quit();
+  }
+}
+
 async function queries(figures, details) {
   heading('usage() of one key, 30 days hourly (720 points), among 10,000 active keys');
   console.log(
     `  ${ACTIVE_KEYS.toLocaleString('en-US')} keys with hour rows for days 8–30 (every key, every hour) and minute rows for\n` +
       `  the last 7 days (one minute an hour; every minute for the ${BUSY_KEYS} busiest keys): what 30 days of\n` +
-      '  flushes leave after pruning. keyward.usage() through the store, results shaped as points;\n' +
-      `  ${QUERIES} queries per case, "busy" cycling over the busiest keys, "typical" over the others.`,
+      '  flushes leave after pruning (on Redis: the same rows written hour by hour through recordUsage).\n' +
+      '  keyward.usage() through the store, results shaped as points; ' +
+      `${QUERIES} queries per case, "busy"\n  cycling over the busiest keys, "typical" over the others.`,
   );
   const now = Date.UTC(2032, 0, 31, 0, 0, 0);
   const results = [];
@@ -487,6 +604,8 @@ async function queries(figures, details) {
     return result;
   });
   if (postgres !== undefined) results.push(postgres);
+  const redis = await redisQueries(details);
+  if (redis !== undefined) results.push(redis);
   const rows = [
     ['store', 'busy key p50', 'busy p95', 'typical key p50', 'typical p95', 'target p50 ≤ 50 ms'],
   ];
@@ -516,6 +635,24 @@ async function queries(figures, details) {
     details.query[r.name] = r;
   }
   printTable(rows);
+  if (redis !== undefined) {
+    console.log(
+      `\n  Redis, usage() of one key over 365 days, daily: busy key p50 ${redis.daily.busy.p50.toFixed(2)} ms,` +
+        ` typical key p50 ${redis.daily.typical.p50.toFixed(2)} ms`,
+    );
+    figures['usageQuery.redis.daily365.typical.p50'] = figure(
+      'usage() 365 days daily, redis, typical key, p50',
+      redis.daily.typical.p50,
+      'ms',
+      'lower',
+    );
+    figures['usageQuery.redis.bytes'] = figure(
+      'Redis memory for 30 days of 10,000 keys (hourly) and 7 days of minutes',
+      redis.bytes,
+      'bytes',
+      'lower',
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -310,9 +310,10 @@ export class RedisStore
   }
 
   /**
-   * Adds usage (minute, hour and day cells, each hash expiring after its retention) and raises
-   * last uses: one script call per hash tag and chunk, all sent at once. A batch id applies once
-   * per chunk, so a batch offered again after a partial failure adds only what was missing.
+   * Adds usage (minute, hour and day cells as fields of hashes its hash tag's keys share, each
+   * hash expiring after its retention) and raises last uses: one script call per hash tag and
+   * chunk, all sent at once. A batch id applies once per chunk, so a batch offered again after a
+   * partial failure adds only what was missing.
    *
    * @example
    * ```ts
@@ -328,7 +329,8 @@ export class RedisStore
   }
 
   /**
-   * Usage totals of a key, an owner or the deployment (one pipelined HGETALL per hash).
+   * Usage totals of a key, an owner or the deployment: the key's or owner's day index, then one
+   * pipelined HMGET per hash of exactly its cells (the deployment: one HGETALL per hash).
    *
    * @example
    * ```ts
