@@ -106,7 +106,9 @@ async function runningApi(name: 'redis' | 'postgres') {
     import('pg'),
     import('@keyward/postgres'),
   ]);
-  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 2 });
+  // This run's own schema (see above): the shared database's public schema may hold another
+  // version's tables, which migrate() rightly refuses.
+  const pool = new pg.Pool({ connectionString: postgresUrl.href, max: 2 });
   pool.on('error', () => {});
   await migrate(pool); // the CLI's table: keyward_keys
   const store = new PostgresStore({ pool });
@@ -118,7 +120,7 @@ async function runningApi(name: 'redis' | 'postgres') {
   });
   return {
     keyward,
-    url: DATABASE_URL,
+    url: postgresUrl.href,
     stop: async () => {
       await keyward.close();
       store.close();
