@@ -4,7 +4,10 @@ import {
   type AuditRecord,
   type AuditStore,
   DuplicateKeyIdError,
+  foldKeySearch,
   type InvalidationChannel,
+  InvalidOptionsError,
+  KEY_STATUSES,
   type KeyListQuery,
   type KeyPage,
   type KeyRecord,
@@ -54,6 +57,13 @@ export interface RedisStoreOptions {
 /** Statuses of a client's first connection attempt (`wait`: lazyConnect, not yet used). */
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
 const MAX_INDEX_RETRIES = 3;
+/** Ids a filtered listing reads and filters per script call. */
+const FILTER_CHUNK = 500;
+/**
+ * Chunks one filtered listing walks at most (5,000,000 ids); past that it returns what it found
+ * with a cursor after the last id walked, so a caller continues where it stopped.
+ */
+const MAX_FILTER_CHUNKS = 10_000;
 
 function isClient(value: unknown): value is RedisClient {
   const client = value as Partial<Record<'defineCommand' | 'duplicate' | 'publish', unknown>>;
@@ -265,6 +275,15 @@ export class RedisStore
    * ```
    */
   listKeys(query: KeyListQuery): Promise<KeyPage> {
+    const { status, search } = query;
+    if (status !== undefined && !KEY_STATUSES.includes(status)) {
+      return Promise.reject(
+        new InvalidOptionsError(`status must be one of ${KEY_STATUSES.join(', ')}`),
+      );
+    }
+    if (status !== undefined || (search !== undefined && search !== '')) {
+      return this.#send(() => this.#listFiltered(query));
+    }
     return this.#send(async () => {
       const index = this.#names.index(query.ownerId, query.environment);
       const from = query.cursor === undefined ? '-' : `(${query.cursor}`;
@@ -277,6 +296,46 @@ export class RedisStore
       const last = page[page.length - 1];
       return ids.length > query.limit && last !== undefined ? { items, cursor: last } : { items };
     });
+  }
+
+  /**
+   * A listing with `status` or `search`: walks the owner/environment index in id order, a chunk
+   * of {@link FILTER_CHUNK} ids at a time, each chunk filtered by one script on the server,
+   * until the page and one more match are found or the index ends. Pages are full until the
+   * last; the cost is the number of ids walked (see docs/redis.md).
+   */
+  async #listFiltered(query: KeyListQuery): Promise<KeyPage> {
+    const index = this.#names.index(query.ownerId, query.environment);
+    const search = query.search ?? '';
+    const args = [
+      query.status ?? '',
+      String(query.now ?? Date.now()),
+      search,
+      foldKeySearch(search),
+    ];
+    const items: KeyRecord[] = [];
+    let from = query.cursor === undefined ? '-' : `(${query.cursor}`;
+    for (let chunk = 0; chunk < MAX_FILTER_CHUNKS; chunk++) {
+      const ids = await this.#client.zrangebylex(index, from, '+', 'LIMIT', 0, FILTER_CHUNK);
+      if (ids.length === 0) break;
+      const keys = ids.map((id) => this.#names.record(id));
+      const found = (await this.#scripts.filterKeys(keys.length, ...keys, ...args)) as (
+        | number
+        | string
+      )[];
+      for (let i = 1; i < found.length; i += 2) {
+        if (items.length === query.limit) {
+          const last = items[items.length - 1]!;
+          return { items, cursor: last.id };
+        }
+        items.push(JSON.parse(found[i] as string) as KeyRecord);
+      }
+      if (ids.length < FILTER_CHUNK) return { items };
+      const walked = ids[ids.length - 1]!;
+      if (chunk === MAX_FILTER_CHUNKS - 1) return { items, cursor: walked };
+      from = `(${walked}`;
+    }
+    return { items };
   }
 
   /**
