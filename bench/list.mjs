@@ -6,14 +6,19 @@
 // interleaved rounds (bench/lib.mjs compare), each case also as a ratio to the unfiltered first
 // page measured in the same run.
 //
-// Needs PostgreSQL (DATABASE_URL, default postgres://root@127.0.0.1:5432/test; skipped with the
-// reason when down). Everything written is removed afterwards: a unique PostgreSQL table, a
-// temporary SQLite file. KEYWARD_BENCH_LIST_KEYS changes the number of keys (default 100,000).
+// Redis is measured too (no target: a filtered Redis listing walks the id index; docs/redis.md).
+//
+// Needs PostgreSQL (DATABASE_URL, default postgres://root@127.0.0.1:5432/test) and Redis
+// (REDIS_URL, default redis://127.0.0.1:6379); a part whose service is down is skipped with the
+// reason. Everything written is removed afterwards: a unique PostgreSQL table, Redis keys under a
+// unique prefix, a temporary SQLite file. KEYWARD_BENCH_LIST_KEYS changes the number of keys
+// (default 100,000); KEYWARD_BENCH_LIST_ONLY=sqlite|postgres|redis runs one part.
 
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   boundedInt,
@@ -31,6 +36,7 @@ import {
 } from './lib.mjs';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TAG = `${process.pid}_${randomBytes(4).toString('hex')}`;
 const KEYS = boundedInt(process.env.KEYWARD_BENCH_LIST_KEYS, 100_000, 1000, 1_000_000);
 const LIMIT = 50;
@@ -237,6 +243,45 @@ async function postgresPart(figures, details) {
   }
 }
 
+async function redisPart(figures, details) {
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    console.log(`  Redis skipped: not reachable (${error?.code ?? error?.message})`);
+    details.redisSkipped = String(error?.code ?? error?.message);
+    return;
+  }
+  const { RedisStore } = await loadPackage('redis');
+  const prefix = `kwbl${TAG.replace(/[^a-z0-9]/gi, '')}`;
+  const store = new RedisStore({ client, prefix });
+  try {
+    const ids = randomIds(KEYS);
+    const started = Date.now();
+    for (let from = 0; from < KEYS; from += 1000) {
+      const chunk = ids.slice(from, from + 1000);
+      await Promise.all(chunk.map((id, j) => store.insertKey(keyRecord(id, from + j))));
+    }
+    console.log(`  Redis: ${KEYS} keys inserted in ${Date.now() - started} ms`);
+    await measure('Redis', store, cases(ids), figures, details, 'redis');
+  } finally {
+    let cursor = '0';
+    for (let pass = 0; pass < 100_000; pass++) {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await client.del(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+    client.disconnect();
+  }
+}
+
 heading('listKeys: the first page of 100,000 keys with each filter');
 console.log(
   `  ${KEYS.toLocaleString('en-US')} keys: 10 % revoked, 0.05 % disabled, 0.05 % expired, a quarter ` +
@@ -248,4 +293,5 @@ const details = {};
 const only = process.env.KEYWARD_BENCH_LIST_ONLY;
 if (only === undefined || only === 'sqlite') await sqlitePart(figures, details);
 if (only === undefined || only === 'postgres') await postgresPart(figures, details);
+if (only === undefined || only === 'redis') await redisPart(figures, details);
 await publish({ figures, details });

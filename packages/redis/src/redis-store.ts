@@ -57,11 +57,12 @@ export interface RedisStoreOptions {
 /** Statuses of a client's first connection attempt (`wait`: lazyConnect, not yet used). */
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
 const MAX_INDEX_RETRIES = 3;
-/** Ids a filtered listing reads and filters per script call. */
-const FILTER_CHUNK = 500;
+/** Ids a filtered listing reads and filters per script call: 100 first, then up to 1000. */
+const FIRST_FILTER_CHUNK = 100;
+const FILTER_CHUNK = 1000;
 /**
- * Chunks one filtered listing walks at most (5,000,000 ids); past that it returns what it found
- * with a cursor after the last id walked, so a caller continues where it stopped.
+ * Chunks one filtered listing walks at most (about 10,000,000 ids); past that it returns what it
+ * found with a cursor after the last id walked, so a caller continues where it stopped.
  */
 const MAX_FILTER_CHUNKS = 10_000;
 
@@ -299,9 +300,9 @@ export class RedisStore
   }
 
   /**
-   * A listing with `status` or `search`: walks the owner/environment index in id order, a chunk
-   * of {@link FILTER_CHUNK} ids at a time, each chunk filtered by one script on the server,
-   * until the page and one more match are found or the index ends. Pages are full until the
+   * A listing with `status` or `search`: walks the owner/environment index in id order, in
+   * chunks of 100 ids growing to 1000, each chunk filtered by one script on the server, until the
+   * page and one more match are found or the index ends. Pages are full until the
    * last; the cost is the number of ids walked (see docs/redis.md).
    */
   async #listFiltered(query: KeyListQuery): Promise<KeyPage> {
@@ -314,28 +315,29 @@ export class RedisStore
       foldKeySearch(search),
     ];
     const items: KeyRecord[] = [];
-    let from = query.cursor === undefined ? '-' : `(${query.cursor}`;
+    let after = query.cursor;
+    let size = FIRST_FILTER_CHUNK;
     for (let chunk = 0; chunk < MAX_FILTER_CHUNKS; chunk++) {
-      const ids = await this.#client.zrangebylex(index, from, '+', 'LIMIT', 0, FILTER_CHUNK);
-      if (ids.length === 0) break;
+      const from = after === undefined ? '-' : `(${after}`;
+      const ids = await this.#client.zrangebylex(index, from, '+', 'LIMIT', 0, size);
+      if (ids.length === 0) return { items };
       const keys = ids.map((id) => this.#names.record(id));
-      const found = (await this.#scripts.filterKeys(keys.length, ...keys, ...args)) as (
+      // One match more than the page needs tells whether another page follows.
+      const want = query.limit + 1 - items.length;
+      const found = (await this.#scripts.filterKeys(keys.length, ...keys, ...args, want)) as (
         | number
         | string
       )[];
-      for (let i = 1; i < found.length; i += 2) {
-        if (items.length === query.limit) {
-          const last = items[items.length - 1]!;
-          return { items, cursor: last.id };
-        }
+      for (let i = 2; i < found.length; i += 2) {
+        if (items.length === query.limit) return { items, cursor: items[items.length - 1]!.id };
         items.push(JSON.parse(found[i] as string) as KeyRecord);
       }
-      if (ids.length < FILTER_CHUNK) return { items };
-      const walked = ids[ids.length - 1]!;
-      if (chunk === MAX_FILTER_CHUNKS - 1) return { items, cursor: walked };
-      from = `(${walked}`;
+      if (ids.length < size) return { items };
+      after = ids[ids.length - 1]!;
+      size = Math.min(size * 4, FILTER_CHUNK);
     }
-    return { items };
+    // Walked MAX_FILTER_CHUNKS chunks: the page so far, and a cursor after the last id walked.
+    return { items, cursor: after };
   }
 
   /**
