@@ -100,6 +100,71 @@ function cases(ids) {
   ].map(([name, filters]) => ({ name, query: { limit: LIMIT, now: NOW, ...filters } }));
 }
 
+/**
+ * The console's 24 h sparklines for one page: usage of each of the first page's 50 keys, hourly
+ * over the last 24 hours, as 50 `keyward.usage` calls at once. Each key has a verified request
+ * every minute of the day (72,000 minute rows).
+ */
+async function sparklines(label, store, options, figures, details, key) {
+  const { createKeyward, MemoryStore } = await loadPackage('core');
+  const keyward = createKeyward({
+    prefix: 'acme',
+    keyStore: store,
+    limitStore: new MemoryStore(),
+    ...options,
+  });
+  try {
+    const { items } = await store.listKeys({ limit: LIMIT });
+    const hour = Math.floor(NOW / 3_600_000) * 3_600_000;
+    const from = hour - 23 * 3_600_000;
+    for (const item of items) {
+      const rows = [];
+      for (let minute = from; minute < hour + 3_600_000; minute += 60_000) {
+        rows.push({
+          keyId: item.id,
+          ownerId: item.ownerId,
+          minute,
+          outcome: 'verified',
+          route: '',
+          count: 1,
+          cost: 1,
+        });
+      }
+      await store.recordUsage(rows, new Map([[item.id, hour]]));
+    }
+    const page = () =>
+      Promise.all(
+        items.map((item) =>
+          keyward.usage({ keyId: item.id, from, to: hour + 3_600_000, granularity: 'hour' }),
+        ),
+      );
+    const points = (await page())[0].points;
+    const [result] = await compare(
+      [
+        {
+          name: 'sparklines',
+          run: async (n) => {
+            for (let i = 0; i < n; i++) await page();
+          },
+        },
+      ],
+      { rounds: 5, minRounds: 3, batchMs: 200, warmupMs: 100, maxMs: 20_000, maxIterations: 200 },
+    );
+    console.log(
+      `  ${label}: 24 h sparklines of a page of ${items.length} keys (${points.length} hourly points each, 50 usage() calls at once): ${formatNs(result.wall.nsPerOp)}`,
+    );
+    figures[`list.${key}.sparklines.ms`] = figure(
+      `${label}: 24 h hourly usage of 50 keys (50 usage() calls)`,
+      result.wall.nsPerOp / 1e6,
+      'ms',
+      'lower',
+    );
+    details[`${key}Sparklines`] = { keys: items.length, points: points.length, ...result.wall };
+  } finally {
+    await keyward.close();
+  }
+}
+
 /** Measures every case's first page on `store`; returns rows and figures. */
 async function measure(label, store, list, figures, details, key) {
   const results = await compare(
@@ -154,6 +219,7 @@ async function sqlitePart(figures, details) {
     console.log(`  SQLite: ${KEYS} keys inserted in ${Date.now() - started} ms (one transaction)`);
     const list = cases(ids);
     await measure('SQLite', store, list, figures, details, 'sqlite');
+    await sparklines('SQLite', store, {}, figures, details, 'sqlite');
     store.database.exec(
       'DROP INDEX keyward_keys_revoked; DROP INDEX keyward_keys_disabled; ' +
         'DROP INDEX keyward_keys_usable; DROP INDEX keyward_keys_list;',
@@ -225,6 +291,7 @@ async function postgresPart(figures, details) {
     );
     const list = cases(ids);
     await measure('PostgreSQL', store, list, figures, details, 'postgres');
+    await sparklines('PostgreSQL', store, {}, figures, details, 'postgres');
     for (const index of ['revoked', 'disabled', 'usable']) {
       await pool.query(`DROP INDEX IF EXISTS "${table}_${index}_idx"`);
     }
