@@ -9,7 +9,7 @@ import { BASE62_VALUE, CHECKSUM_LENGTH, CRC_TABLE, checksum } from './checksum.j
  * const environments: KeyEnvironment[] = ['live'];
  * ```
  */
-export type KeyEnvironment = 'live' | 'test';
+export type KeyEnvironment = string;
 
 export const ENVIRONMENTS: readonly KeyEnvironment[] = ['live', 'test'];
 export const ID_LENGTH = 12;

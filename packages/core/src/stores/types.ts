@@ -1,5 +1,4 @@
 import type { AuditDraft } from '../audit/types.js';
-import type { KeyEnvironment } from '../key/format.js';
 import type { Quota } from '../limits/quota.js';
 import type { LimitResult, RateLimit } from '../limits/token-bucket.js';
 
@@ -25,7 +24,15 @@ export type MaybePromise<T> = T | Promise<T>;
  */
 export interface KeyRecord {
   id: string;
-  environment: KeyEnvironment;
+  /** The key's environment: `live`, `test` or one the deployment names (`[a-z][a-z0-9]{1,7}`). */
+  environment: string;
+  /**
+   * `publishable` for a browser key (`<prefix>_pk_<env>_…`); absent (old records, older custom
+   * stores) means `secret`. Stores must keep it: a record read back without it is a secret key.
+   */
+  type?: 'secret' | 'publishable' | undefined;
+  /** Normalised route patterns (`'GET /invoices/*'`); absent or empty: any route. */
+  routes?: string[] | undefined;
   name: string;
   ownerId?: string | undefined;
   hash: string;
@@ -59,7 +66,9 @@ export interface KeyRecord {
  */
 export interface KeyListQuery {
   ownerId?: string | undefined;
-  environment?: KeyEnvironment | undefined;
+  environment?: string | undefined;
+  /** Only keys of this type (a record without `type` is `secret`). */
+  type?: 'secret' | 'publishable' | undefined;
   /** Page size, 1–1000. */
   limit: number;
   /** Opaque cursor from the previous page. */
