@@ -65,6 +65,7 @@ export type SqliteStoreOptions =
 const COLUMNS = [
   'id',
   'environment',
+  'type',
   'name',
   'owner_id',
   'hash',
@@ -73,6 +74,7 @@ const COLUMNS = [
   'scopes',
   'ips',
   'referrers',
+  'routes',
   'rate_capacity',
   'rate_refill_per_second',
   'quota_limit',
@@ -96,9 +98,17 @@ const UPDATE_SQL = `UPDATE keyward_keys SET ${COLUMNS.filter((c) => c !== 'id')
 interface ListParams {
   owner_id?: string;
   environment?: string;
+  type?: string;
   cursor: string;
   limit: number;
 }
+
+/** The filters of a listing, as columns; a statement is prepared per combination used. */
+const LIST_FILTERS = [
+  ['ownerId', 'owner_id'],
+  ['environment', 'environment'],
+  ['type', 'type'],
+] as const;
 
 type Statement<P, R = unknown> = Database.Statement<[P], R>;
 type UpdateParams = KeyParams & { expected_version: number };
@@ -132,12 +142,7 @@ export class SqliteStore implements KeyStore, LimitStore, UsageStore, AuditStore
   readonly #get: Database.Statement<[string], KeyRow>;
   readonly #insert: Statement<KeyParams>;
   readonly #update: Statement<KeyParams & { expected_version: number }>;
-  readonly #list: {
-    readonly all: Statement<ListParams, KeyRow>;
-    readonly owner: Statement<ListParams, KeyRow>;
-    readonly environment: Statement<ListParams, KeyRow>;
-    readonly both: Statement<ListParams, KeyRow>;
-  };
+  readonly #list = new Map<string, Statement<ListParams, KeyRow>>();
   readonly #take: (bucket: string, limit: RateLimit, cost: number, now: number) => LimitResult;
   readonly #count: (name: string, quota: Quota, cost: number, now: number) => LimitResult;
   readonly #audit: SqliteAudit;
@@ -193,16 +198,6 @@ export class SqliteStore implements KeyStore, LimitStore, UsageStore, AuditStore
     this.#get = db.prepare<[string], KeyRow>('SELECT * FROM keyward_keys WHERE id = ?');
     this.#insert = db.prepare<KeyParams>(INSERT_SQL);
     this.#update = db.prepare<KeyParams & { expected_version: number }>(UPDATE_SQL);
-    const list = (where: string) =>
-      db.prepare<ListParams, KeyRow>(
-        `SELECT * FROM keyward_keys WHERE ${where}id > @cursor ORDER BY id LIMIT @limit`,
-      );
-    this.#list = {
-      all: list(''),
-      owner: list('owner_id = @owner_id AND '),
-      environment: list('environment = @environment AND '),
-      both: list('owner_id = @owner_id AND environment = @environment AND '),
-    };
 
     const getBucket = db.prepare<[string], { tokens: number; updated_at: number }>(
       'SELECT tokens, updated_at FROM keyward_buckets WHERE name = ?',
@@ -319,18 +314,19 @@ export class SqliteStore implements KeyStore, LimitStore, UsageStore, AuditStore
   listKeys(query: KeyListQuery): KeyPage {
     const limit = Math.max(1, Math.min(1000, Math.trunc(query.limit)));
     const params: ListParams = { cursor: query.cursor ?? '', limit: limit + 1 };
-    const { ownerId, environment } = query;
-    let statement = this.#list.all;
-    if (ownerId !== undefined && environment !== undefined) {
-      statement = this.#list.both;
-      params.owner_id = ownerId;
-      params.environment = environment;
-    } else if (ownerId !== undefined) {
-      statement = this.#list.owner;
-      params.owner_id = ownerId;
-    } else if (environment !== undefined) {
-      statement = this.#list.environment;
-      params.environment = environment;
+    let where = '';
+    for (const [field, column] of LIST_FILTERS) {
+      const value = query[field];
+      if (value === undefined) continue;
+      params[column] = value;
+      where += `${column} = @${column} AND `;
+    }
+    let statement = this.#list.get(where);
+    if (statement === undefined) {
+      statement = this.database.prepare<ListParams, KeyRow>(
+        `SELECT * FROM keyward_keys WHERE ${where}id > @cursor ORDER BY id LIMIT @limit`,
+      );
+      this.#list.set(where, statement);
     }
     const rows = statement.all(params);
     const items = rows.slice(0, limit).map(fromRow);
