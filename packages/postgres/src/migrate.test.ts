@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { createKeyward, type KeyRecord, MemoryStore, type VerifyResult } from '@keyward/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresAvailable } from '../../../test-support/services.js';
 import { dropTables, testPool, uniqueTable } from '../test/pg-fixture.js';
 import { migrate } from './migrate.js';
 import { PostgresStore } from './postgres-store.js';
+import { COLUMNS, toRow } from './row.js';
 import { MIGRATION_SQL, migrationSql, SCHEMA_VERSION } from './schema.js';
 
 const available = await postgresAvailable();
@@ -78,7 +80,7 @@ describe.skipIf(!available)('migrate', () => {
     const table = uniqueTable();
     created.push(table);
     await Promise.all(Array.from({ length: 4 }, () => migrate(pool, { table })));
-    expect(await columnsOf(table)).toHaveLength(21);
+    expect(await columnsOf(table)).toHaveLength(23);
   });
 
   it('creates a custom, schema-qualified table', async () => {
@@ -121,6 +123,16 @@ describe.skipIf(!available)('migrate — schema steps', () => {
   const fixture = (name: string) =>
     readFile(new URL(`../test/fixtures/${name}`, import.meta.url), 'utf8');
 
+  /** The CHECK constraints of `table` that mention the environment. */
+  async function environmentChecks(table: string): Promise<string[]> {
+    const { rows } = await pool.query<{ conname: string }>(
+      `SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'
+       AND pg_get_constraintdef(oid) LIKE '%environment%'`,
+      [`"${table}"`],
+    );
+    return rows.map((row) => row.conname);
+  }
+
   async function meta(table: string): Promise<Record<string, string>> {
     const { rows } = await pool.query<{ name: string; value: string }>(
       `SELECT name, value FROM "${table}_meta"`,
@@ -129,13 +141,14 @@ describe.skipIf(!available)('migrate — schema steps', () => {
   }
 
   // The databases earlier releases left: step 1 alone (no meta table), steps 1 and 4 (the audit
-  // trail first), steps 1 and 3 (usage first).
+  // trail first), steps 1 and 3 (usage first), steps 1, 3 and 4 (the release before key types).
   it.each([
     ['step 1', 'schema-v1.sql'],
     ['steps 1 and 4', 'schema-steps-1-4.sql'],
     ['steps 1 and 3', 'schema-steps-1-3.sql'],
+    ['steps 1, 3 and 4', 'schema-steps-1-3-4.sql'],
   ])(
-    'upgrades a database at %s in place to steps 1, 3 and 4, keeping its keys, idempotently',
+    'upgrades a database at %s in place to steps 1, 2, 3 and 4, keeping its keys, idempotently',
     async (_, file) => {
       const table = uniqueTable();
       created.push(table);
@@ -150,9 +163,24 @@ describe.skipIf(!available)('migrate — schema steps', () => {
         await migrate(pool, { table });
         expect(await meta(table)).toStrictEqual({
           schema_version: String(SCHEMA_VERSION),
-          schema_steps: '1,3,4',
+          schema_steps: '1,2,3,4',
         });
         expect((await store.getKey('OldKey000001'))?.name).toBe('old key');
+        // Step 2: the old row is a secret key; the table takes a type, routes, any environment.
+        expect(await store.getKey('OldKey000001')).not.toHaveProperty('type');
+        const publishable: KeyRecord = {
+          ...(await store.getKey('OldKey000001'))!,
+          id: `NewKey00000${run}`,
+          environment: 'staging',
+          type: 'publishable',
+          routes: ['GET /invoices/*'],
+        };
+        await store.insertKey(publishable);
+        expect(await store.getKey(publishable.id)).toStrictEqual(publishable);
+        expect((await store.listKeys({ type: 'secret', limit: 10 })).items).toHaveLength(1);
+        expect((await store.listKeys({ type: 'publishable', limit: 10 })).items).toHaveLength(
+          run + 1,
+        );
         // Step 3: usage and last use.
         await store.recordUsage(
           [{ keyId: 'OldKey000001', minute, outcome: 'verified', route: '', count: 2, cost: 2 }],
@@ -193,8 +221,108 @@ describe.skipIf(!available)('migrate — schema steps', () => {
     await Promise.all(Array.from({ length: 4 }, () => migrate(pool, { table })));
     expect(await meta(table)).toStrictEqual({
       schema_version: String(SCHEMA_VERSION),
-      schema_steps: '1,3,4',
+      schema_steps: '1,2,3,4',
     });
+    expect(await environmentChecks(table)).toStrictEqual([]);
+  });
+
+  it('upgrades a database of the release before step 2 once from four connections at once', async () => {
+    const table = uniqueTable();
+    created.push(table);
+    await pool.query((await fixture('schema-steps-1-3-4.sql')).replaceAll('__TABLE__', table));
+    await pool.query(
+      `INSERT INTO "${table}" (id, environment, name, hash, scopes, created_at, updated_at, version)
+       SELECT 'OldKey' || lpad(i::text, 6, '0'), 'live', 'old key', 'sha256:x', '[]', 1, 2, 1
+       FROM generate_series(1, 50) AS i`,
+    );
+    const many = testPool({ max: 4 });
+    try {
+      await Promise.all(Array.from({ length: 4 }, () => migrate(many, { table })));
+    } finally {
+      await many.end();
+    }
+    expect((await meta(table)).schema_steps).toBe('1,2,3,4');
+    const store = new PostgresStore({ pool, table, prepare: false });
+    expect((await store.listKeys({ type: 'secret', limit: 100 })).items).toHaveLength(50);
+  });
+
+  it('upgrades a database of the release before step 2: its keys still verify, new fields round-trip', async () => {
+    const table = uniqueTable();
+    created.push(table);
+    await pool.query((await fixture('schema-steps-1-3-4.sql')).replaceAll('__TABLE__', table));
+    expect(await environmentChecks(table)).toHaveLength(1);
+    // A real key, created by keyward and written with that release's columns.
+    const memory = new MemoryStore();
+    const issuer = createKeyward({ prefix: 'acme', store: memory });
+    const { key, record } = await issuer.create({
+      name: 'old secret key',
+      environment: 'live',
+      ownerId: 'acct_old',
+      scopes: ['invoices:read'],
+      referrers: ['https://app.example.com/*'],
+      metadata: { team: 'billing' },
+    });
+    const stored = memory.getKey(record.id)!;
+    const oldColumns = COLUMNS.filter((column) => column !== 'type' && column !== 'routes');
+    await pool.query(
+      `INSERT INTO "${table}" (${oldColumns.join(', ')}) VALUES (${oldColumns.map((_, i) => `$${i + 1}`).join(', ')})`,
+      toRow(stored).slice(0, oldColumns.length),
+    );
+    await expect(
+      pool.query(
+        `INSERT INTO "${table}" (id, environment, name, hash, scopes, created_at, updated_at, version)
+         VALUES ('Staging00001', 'staging', 'n', 'sha256:x', '[]', 1, 1, 1)`,
+      ),
+    ).rejects.toMatchObject({ code: '23514' });
+
+    await migrate(pool, { table });
+    expect(await environmentChecks(table)).toStrictEqual([]);
+    const store = new PostgresStore({ pool, table });
+    expect(await store.getKey(record.id)).toStrictEqual(stored);
+    const keyward = createKeyward({
+      prefix: 'acme',
+      keyStore: store,
+      limitStore: memory,
+      cache: { max: 0 },
+    });
+    const result = (await keyward.verify({
+      headers: { authorization: `Bearer ${key}`, referer: 'https://app.example.com/x' },
+      ip: '10.0.0.1',
+    })) as VerifyResult;
+    expect(result.ok && result.key.id).toBe(record.id);
+    await keyward.close();
+
+    const now = Date.now();
+    const fresh: KeyRecord = {
+      id: 'Fresh0000001',
+      environment: 'staging',
+      type: 'publishable',
+      routes: ['GET /invoices', 'POST /reports/**'],
+      referrers: ['https://shop.example.com/*'],
+      name: 'browser',
+      hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+      scopes: [],
+      rateLimit: { capacity: 10, refillPerSecond: 1 },
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    await store.insertKey(fresh);
+    expect(await store.getKey(fresh.id)).toStrictEqual(fresh);
+    expect(await store.updateKey({ ...fresh, routes: ['GET /x'], version: 2 }, 1)).toBe(true);
+    expect((await store.getKey(fresh.id))?.routes).toStrictEqual(['GET /x']);
+    const ids = async (type: 'secret' | 'publishable') =>
+      (await store.listKeys({ type, limit: 10 })).items.map((item) => item.id);
+    expect(await ids('publishable')).toStrictEqual([fresh.id]);
+    expect(await ids('secret')).toStrictEqual([record.id]);
+    const staging = await store.listKeys({
+      environment: 'staging',
+      type: 'publishable',
+      limit: 10,
+    });
+    expect(staging.items).toHaveLength(1);
+    store.close();
   });
 
   it.each([
@@ -205,8 +333,8 @@ describe.skipIf(!available)('migrate — schema steps', () => {
     ],
     [
       'a step it does not know',
-      "SET value = '1,2,3,4' WHERE name = 'schema_steps'",
-      /steps 1,2,3,4/,
+      "SET value = '1,2,3,4,5' WHERE name = 'schema_steps'",
+      /steps 1,2,3,4,5/,
     ],
   ])('refuses a database with %s', async (_, change, message) => {
     const table = uniqueTable();

@@ -258,7 +258,7 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
   }
 
   async listKeys(query: KeyListQuery): Promise<KeyPage> {
-    const { limit, ownerId, environment, cursor } = query;
+    const { limit, ownerId, environment, type, cursor } = query;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
       throw new TypeError('limit must be an integer from 1 to 1000');
     }
@@ -270,6 +270,7 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
     };
     if (ownerId !== undefined) where('owner_id =', ownerId);
     if (environment !== undefined) where('environment =', environment);
+    if (type !== undefined) where('type =', type);
     if (cursor !== undefined) where('id >', cursor);
     values.push(limit + 1);
     const text =

@@ -23,6 +23,8 @@ export const COLUMNS = [
   'updated_at',
   'rotated_at',
   'version',
+  'type',
+  'routes',
 ] as const;
 
 type Column = (typeof COLUMNS)[number];
@@ -81,10 +83,16 @@ export function toRow(record: KeyRecord): (string | boolean | null)[] {
     time(record.updatedAt, 'updatedAt'),
     time(record.rotatedAt, 'rotatedAt'),
     String(record.version),
+    record.type ?? 'secret',
+    json(record.routes),
   ];
 }
 
-/** The record a row holds; NULL columns become absent fields. */
+/**
+ * The record a row holds; NULL columns become absent fields, and so does the default type: a
+ * `secret` row (every row of an earlier release is one) comes back without `type`, which keyward
+ * reads as secret, so a record round-trips as it was written.
+ */
 export function fromRow(row: Row): KeyRecord {
   const record: KeyRecord = {
     id: row.id!,
@@ -97,6 +105,7 @@ export function fromRow(row: Row): KeyRecord {
     updatedAt: Number(row.updated_at),
     version: Number(row.version),
   };
+  if (row.type !== 'secret') record.type = row.type as NonNullable<KeyRecord['type']>;
   if (row.owner_id !== null) record.ownerId = row.owner_id;
   if (row.previous_hash !== null) record.previousHash = row.previous_hash;
   if (row.previous_hash_expires_at !== null) {
@@ -104,6 +113,7 @@ export function fromRow(row: Row): KeyRecord {
   }
   if (row.ips !== null) record.ips = JSON.parse(row.ips) as string[];
   if (row.referrers !== null) record.referrers = JSON.parse(row.referrers) as string[];
+  if (row.routes !== null) record.routes = JSON.parse(row.routes) as string[];
   if (row.rate_limit !== null) {
     record.rateLimit = JSON.parse(row.rate_limit) as NonNullable<KeyRecord['rateLimit']>;
   }

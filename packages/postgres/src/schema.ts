@@ -33,18 +33,43 @@ CREATE INDEX IF NOT EXISTS "${name}_environment_idx" ON ${sql} (environment, id)
 }
 
 /**
- * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes (#14, not here yet: it
- * goes between 1 and 3), 3 usage and last use, 4 the audit trail. A database records the steps it
- * has had (`schema_steps`, e.g. `1,3,4`) and the number of the last (`schema_version`); a
- * migration applies the steps it has not had, whatever their order, so a database that skipped
- * one (a release with steps 1 and 4, then one with 1, 3 and 4) gets it in place.
+ * Schema step 2: key types and routes. Adds `type` (a row of an earlier release is a secret key)
+ * and `routes`, and drops the CHECK that limited `environment` to live/test, whatever name it
+ * has (PostgreSQL names it `<table>_environment_check`, cut to 63 bytes). Adding a column with a
+ * constant default rewrites no row (PostgreSQL 11+).
+ */
+function keyTypesStep({ sql }: TableName): string {
+  return `ALTER TABLE ${sql} ADD COLUMN IF NOT EXISTS type text NOT NULL DEFAULT 'secret';
+ALTER TABLE ${sql} ADD COLUMN IF NOT EXISTS routes jsonb;
+DO $keyward_environment_check$
+DECLARE
+  check_name name;
+BEGIN
+  FOR check_name IN
+    SELECT conname FROM pg_constraint
+    WHERE conrelid = '${sql}'::regclass AND contype = 'c'
+      AND pg_get_constraintdef(oid) LIKE '%environment%'
+  LOOP
+    EXECUTE format('ALTER TABLE ${sql} DROP CONSTRAINT %I', check_name);
+  END LOOP;
+END
+$keyward_environment_check$;
+`;
+}
+
+/**
+ * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes, 3 usage and last use,
+ * 4 the audit trail. A database records the steps it has had (`schema_steps`, e.g. `1,2,3,4`)
+ * and the number of the last (`schema_version`); a migration applies the steps it has not had,
+ * whatever their order, so a database that skipped one (a release with steps 1, 3 and 4, then
+ * one with 1, 2, 3 and 4) gets it in place.
  */
 const SCHEMA_STEPS: readonly {
   readonly step: number;
   readonly sql: (table: TableName) => string;
 }[] = [
   { step: 1, sql: keysStep },
-  // { step: 2, sql: keyTypesStep }, (#14)
+  { step: 2, sql: keyTypesStep },
   { step: USAGE_STEP, sql: usageStepSql },
   { step: AUDIT_STEP, sql: (table) => auditTableNames(table).ddl },
 ];
@@ -59,7 +84,7 @@ const ALL_STEPS = SCHEMA_STEPS.map(({ step }) => step).join(',');
  * The DDL that creates (or brings up to date) keyward's tables for `table` (default
  * `keyward_keys`; `name` or `schema.name`): a `<table>_meta` table holding `schema_version` and
  * `schema_steps`, then, in one block, every schema step the database has not had (the key table,
- * `<table>_usage` and `<table>_last_used`, the `<table>_audit` trail), then what it now has. A
+ * its `type` and `routes` columns, `<table>_usage` and `<table>_last_used`, the `<table>_audit` trail), then what it now has. A
  * database from before steps were recorded runs every step again (each is idempotent, `IF NOT
  * EXISTS`); one of a newer schema version, or with a step this package does not know, is
  * refused. Times are integer milliseconds since the epoch (BIGINT); restrictions and metadata

@@ -76,13 +76,13 @@ describe('SqliteStore — schema steps', () => {
           expect(store.getKey('OldKey000001')).not.toHaveProperty('type');
           expect(store.listKeys({ type: 'secret', limit: 10 }).items).toHaveLength(1);
           expect(store.listKeys({ type: 'publishable', limit: 10 }).items).toHaveLength(open);
-          const publishable = {
+          const publishable: KeyRecord = {
             ...store.getKey('OldKey000001')!,
             id: `NewKey00000${open}`,
             environment: 'staging',
             type: 'publishable',
             routes: ['GET /invoices/*'],
-          } as const;
+          };
           store.insertKey(publishable);
           expect(store.getKey(publishable.id)).toStrictEqual(publishable);
           // Step 3: usage and last use.
