@@ -129,8 +129,8 @@ export class DurableObjectKeyStore implements KeyStore {
    * ```
    */
   async listKeys(query: KeyListQuery): Promise<KeyPage> {
-    const { ownerId, environment, limit, cursor } = query;
-    const value = await this.#call('list', { ownerId, environment, limit, cursor });
+    const { ownerId, environment, type, limit, cursor } = query;
+    const value = await this.#call('list', { ownerId, environment, type, limit, cursor });
     if (!isPage(value)) throw unreadable();
     return value;
   }
