@@ -6,7 +6,7 @@ import {
   successRateLimitHeaders,
 } from './http/rate-limit-headers.js';
 import { type Extraction, extractKey, type HeaderBag } from './key/extract.js';
-import { type KeyEnvironment, type ParsedKey, parseKey } from './key/format.js';
+import { type KeyEnvironment, type KeyType, type ParsedKey, parseKey } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
 import type { LimitResult } from './limits/token-bucket.js';
@@ -60,6 +60,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface CompiledOptions {
   readonly requirement: ScopeRequirement;
+  /** The key type the route takes, or undefined for either. */
+  readonly keyType: KeyType | undefined;
   /** What a request costs: `options.cost`, default 1. */
   readonly cost: number;
   /** `options.cost` when given, else 0: what a later guard charges (see Verifier.authorize). */
@@ -87,8 +89,13 @@ export function compileVerifyOptions(options: VerifyOptions): CompiledOptions {
   if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost <= 0) {
     throw new TypeError('cost must be a positive whole number');
   }
+  const keyType = options.keyType;
+  if (keyType !== undefined && keyType !== 'secret' && keyType !== 'publishable') {
+    throw new TypeError('keyType must be "secret" or "publishable"');
+  }
   return {
     requirement: compileScopeRequirement(options.scopes, options.anyScopes),
+    keyType,
     cost,
     explicitCost: options.cost === undefined ? 0 : cost,
   };
@@ -96,8 +103,9 @@ export function compileVerifyOptions(options: VerifyOptions): CompiledOptions {
 
 /**
  * The verification pipeline: extract → parse → record (cache, then store) → constant-time
- * compare → environment label vs record → revoked / expired / disabled → IP → referrer → scopes →
- * rate limit → quota.
+ * compare → environment and `pk` labels vs record → revoked / expired / disabled → key type → IP →
+ * referrer (and Origin, for a publishable key) → route → scopes → rate limit → quota → the
+ * owner's shared rate limit → the owner's shared quota.
  * Synchronous whenever the record is cached and the stores answer synchronously.
  */
 export class Verifier {
@@ -158,7 +166,16 @@ export class Verifier {
     }
     const blockedMs = config.failures?.blockedFor(ip, now) ?? 0;
     if (blockedMs > 0) {
-      return this.#verifyThrottled(extraction, headers, ip, compiled, now, blockedMs, seen);
+      return this.#verifyThrottled(
+        extraction,
+        request,
+        headers,
+        ip,
+        compiled,
+        now,
+        blockedMs,
+        seen,
+      );
     }
     if (extraction.kind === 'ambiguous') return this.#fail('ambiguous_key', now, ip, seen);
     const parsed = parseKey(extraction.value, config.prefix);
@@ -173,9 +190,19 @@ export class Verifier {
       // until a digest matched.
       const matched = this.#matchSlot(parsed.secret, slot);
       if (matched === 0) return this.#fail('invalid_key', now, ip, seen, parsed.id);
-      return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now, seen);
+      return this.#accept(
+        cache.entries[slot],
+        matched,
+        parsed,
+        request,
+        headers,
+        ip,
+        compiled,
+        now,
+        seen,
+      );
     }
-    return this.#loadAndCheck(parsed, headers, ip, compiled, now, 0, seen);
+    return this.#loadAndCheck(parsed, request, headers, ip, compiled, now, 0, seen);
   }
 
   /** `options` compiled (memoised when it cannot change). */
@@ -207,6 +234,7 @@ export class Verifier {
    */
   #verifyThrottled(
     extraction: Extraction,
+    request: VerifyRequest,
     headers: HeaderBag,
     ip: string | undefined,
     compiled: CompiledOptions,
@@ -222,10 +250,11 @@ export class Verifier {
       const slot = cache.peek(parsed.id);
       const matched = slot >= 0 ? this.#matchSlot(parsed.secret, slot) : 0;
       if (matched !== 0 && cache.freshUntil[slot]! > now) {
-        return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now, seen);
+        const entry = cache.entries[slot];
+        return this.#accept(entry, matched, parsed, request, headers, ip, compiled, now, seen);
       }
       if (matched !== 0) {
-        return this.#loadAndCheck(parsed, headers, ip, compiled, now, blockedMs, seen);
+        return this.#loadAndCheck(parsed, request, headers, ip, compiled, now, blockedMs, seen);
       }
     }
     return this.#throttled(now, ip, blockedMs, seen);
@@ -273,6 +302,7 @@ export class Verifier {
    */
   #loadAndCheck(
     parsed: ParsedKey,
+    request: VerifyRequest,
     headers: HeaderBag,
     ip: string | undefined,
     compiled: CompiledOptions,
@@ -288,17 +318,18 @@ export class Verifier {
     }
     if (isPromiseLike(loaded)) {
       return loaded.then(
-        (entry) => this.#check(entry, parsed, headers, ip, compiled, now, blockedMs, seen),
+        (entry) => this.#check(entry, parsed, request, headers, ip, compiled, now, blockedMs, seen),
         (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error, seen),
       );
     }
-    return this.#check(loaded, parsed, headers, ip, compiled, now, blockedMs, seen);
+    return this.#check(loaded, parsed, request, headers, ip, compiled, now, blockedMs, seen);
   }
 
   /** A record just read from the store (cached or not): the same comparison on its own digests. */
   #check(
     loaded: LoadedKey,
     parsed: ParsedKey,
+    request: VerifyRequest,
     headers: HeaderBag,
     ip: string | undefined,
     compiled: CompiledOptions,
@@ -318,7 +349,7 @@ export class Verifier {
         ? this.#throttled(now, ip, blockedMs, seen)
         : this.#fail('invalid_key', now, ip, seen, parsed.id);
     }
-    return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now, seen);
+    return this.#accept(loaded.entry, matched, parsed, request, headers, ip, compiled, now, seen);
   }
 
   /** {@link #match} against cache slot `slot`. */
@@ -364,6 +395,7 @@ export class Verifier {
     entry: CachedKey | undefined,
     matched: number,
     parsed: ParsedKey,
+    request: VerifyRequest,
     headers: HeaderBag,
     ip: string | undefined,
     compiled: CompiledOptions,
@@ -384,6 +416,8 @@ export class Verifier {
     // record says which environment the key belongs to.
     if (record.environment !== parsed.environment)
       return this.#fail('wrong_environment', now, ip, seen, id);
+    // Likewise the `pk` marker: a record that is not of the kind the key says is refused.
+    if (entry.type !== parsed.type) return this.#fail('invalid_key', now, ip, seen, id);
     if (record.revokedAt != null) return this.#reject('revoked_key', now, ip, id, undefined, seen);
     if (record.expiresAt != null && now >= record.expiresAt) {
       return this.#reject('expired_key', now, ip, id, undefined, seen);
@@ -392,11 +426,26 @@ export class Verifier {
       return this.#reject('expired_key', now, ip, id, undefined, seen);
     }
     if (record.disabled) return this.#reject('disabled_key', now, ip, id, undefined, seen);
+    if (compiled.keyType !== undefined && compiled.keyType !== entry.type) {
+      return this.#reject('wrong_key_type', now, ip, id, undefined, seen);
+    }
     if (entry.ips !== undefined && !entry.ips.matches(ip)) {
       return this.#reject('ip_not_allowed', now, ip, id, undefined, seen);
     }
-    if (entry.referrers !== undefined && !entry.referrers.matches(headers)) {
+    if (entry.referrers !== undefined) {
+      if (!entry.referrers.matches(headers)) {
+        return this.#reject('referrer_not_allowed', now, ip, id, undefined, seen);
+      }
+      if (entry.type === 'publishable' && !entry.referrers.matchesOrigin(headers)) {
+        return this.#reject('referrer_not_allowed', now, ip, id, undefined, seen);
+      }
+    } else if (entry.type === 'publishable') {
+      // Impossible through the API (create refuses it): a hand-edited record fails closed.
       return this.#reject('referrer_not_allowed', now, ip, id, undefined, seen);
+    }
+    if (entry.routes !== undefined) {
+      const checked = entry.routes.check(request?.method, request?.route, request?.url);
+      if (checked !== 'ok') return this.#reject(checked, now, ip, id, undefined, seen);
     }
     if (!satisfiesScopes(entry.scopes, compiled.requirement)) {
       return this.#insufficientScope(compiled, now, ip, id, seen);
@@ -440,6 +489,9 @@ export class Verifier {
     const compiled = this.#compile(options);
     const now = this.config.clock();
     const ip = typeof request?.ip === 'string' && request.ip.length > 0 ? request.ip : undefined;
+    if (compiled.keyType !== undefined && compiled.keyType !== entry.type) {
+      return this.#reject('wrong_key_type', now, ip, entry.record.id, undefined, undefined);
+    }
     if (!satisfiesScopes(entry.scopes, compiled.requirement)) {
       return this.#insufficientScope(compiled, now, ip, entry.record.id, undefined);
     }

@@ -72,6 +72,7 @@ export class MemoryStore implements KeyStore, LimitStore, UsageStore, AuditStore
     for (const record of this.#records.values()) {
       if (query.ownerId !== undefined && record.ownerId !== query.ownerId) continue;
       if (query.environment !== undefined && record.environment !== query.environment) continue;
+      if (query.type !== undefined && (record.type ?? 'secret') !== query.type) continue;
       if (query.cursor !== undefined && record.id <= query.cursor) continue;
       matching.push(record);
     }

@@ -1,4 +1,5 @@
 import type { AuditDraft } from '../audit/types.js';
+import type { KeyEnvironment, KeyType } from '../key/format.js';
 import type { Quota } from '../limits/quota.js';
 import type { LimitResult, RateLimit } from '../limits/token-bucket.js';
 
@@ -24,15 +25,13 @@ export type MaybePromise<T> = T | Promise<T>;
  */
 export interface KeyRecord {
   id: string;
-  /** The key's environment: `live`, `test` or one the deployment names (`[a-z][a-z0-9]{1,7}`). */
-  environment: string;
+  /** `live`, `test` or a deployment's own environment name (`[a-z][a-z0-9]{1,7}`, never `pk`). */
+  environment: KeyEnvironment;
   /**
-   * `publishable` for a browser key (`<prefix>_pk_<env>_…`); absent (old records, older custom
-   * stores) means `secret`. Stores must keep it: a record read back without it is a secret key.
+   * `secret` or `publishable`; stores must persist it. A record without it (older rows, older
+   * custom stores) is a secret key.
    */
-  type?: 'secret' | 'publishable' | undefined;
-  /** Normalised route patterns (`'GET /invoices/*'`); absent or empty: any route. */
-  routes?: string[] | undefined;
+  type?: KeyType | undefined;
   name: string;
   ownerId?: string | undefined;
   hash: string;
@@ -42,6 +41,8 @@ export interface KeyRecord {
   scopes: string[];
   ips?: string[] | undefined;
   referrers?: string[] | undefined;
+  /** Normalised route patterns (`GET /invoices/*`); absent or empty: any route. */
+  routes?: string[] | undefined;
   rateLimit?: RateLimit | undefined;
   quota?: Quota | undefined;
   expiresAt?: number | undefined;
@@ -66,9 +67,9 @@ export interface KeyRecord {
  */
 export interface KeyListQuery {
   ownerId?: string | undefined;
-  environment?: string | undefined;
-  /** Only keys of this type (a record without `type` is `secret`). */
-  type?: 'secret' | 'publishable' | undefined;
+  environment?: KeyEnvironment | undefined;
+  /** Only keys of this type; a record without `type` is a secret key. */
+  type?: KeyType | undefined;
   /** Page size, 1–1000. */
   limit: number;
   /** Opaque cursor from the previous page. */
