@@ -52,7 +52,8 @@ describe.skipIf(!available)('migrate', () => {
     const store = new PostgresStore({ pool, table });
     const record = {
       id: 'abcdefABCDEF',
-      environment: 'live' as const,
+      environment: 'live',
+      type: 'secret' as const,
       name: 'kept',
       hash: 'sha256:x',
       scopes: [],
@@ -167,7 +168,7 @@ describe.skipIf(!available)('migrate — schema steps', () => {
         });
         expect((await store.getKey('OldKey000001'))?.name).toBe('old key');
         // Step 2: the old row is a secret key; the table takes a type, routes, any environment.
-        expect(await store.getKey('OldKey000001')).not.toHaveProperty('type');
+        expect((await store.getKey('OldKey000001'))?.type).toBe('secret');
         const publishable: KeyRecord = {
           ...(await store.getKey('OldKey000001'))!,
           id: `NewKey00000${run}`,
@@ -278,7 +279,7 @@ describe.skipIf(!available)('migrate — schema steps', () => {
     await migrate(pool, { table });
     expect(await environmentChecks(table)).toStrictEqual([]);
     const store = new PostgresStore({ pool, table });
-    expect(await store.getKey(record.id)).toStrictEqual(stored);
+    expect(await store.getKey(record.id)).toStrictEqual({ ...stored, type: 'secret' });
     const keyward = createKeyward({
       prefix: 'acme',
       keyStore: store,

@@ -89,14 +89,15 @@ export function toRow(record: KeyRecord): (string | boolean | null)[] {
 }
 
 /**
- * The record a row holds; NULL columns become absent fields, and so does the default type: a
- * `secret` row (every row of an earlier release is one) comes back without `type`, which keyward
- * reads as secret, so a record round-trips as it was written.
+ * The record a row holds; NULL columns become absent fields. `type` is always set: a record
+ * written without one, and every row of an earlier release, reads back as `secret` (which is what
+ * keyward reads a record without a type as).
  */
 export function fromRow(row: Row): KeyRecord {
   const record: KeyRecord = {
     id: row.id!,
-    environment: row.environment as KeyRecord['environment'],
+    environment: row.environment!,
+    type: row.type as NonNullable<KeyRecord['type']>,
     name: row.name!,
     hash: row.hash!,
     scopes: JSON.parse(row.scopes!) as string[],
@@ -105,7 +106,6 @@ export function fromRow(row: Row): KeyRecord {
     updatedAt: Number(row.updated_at),
     version: Number(row.version),
   };
-  if (row.type !== 'secret') record.type = row.type as NonNullable<KeyRecord['type']>;
   if (row.owner_id !== null) record.ownerId = row.owner_id;
   if (row.previous_hash !== null) record.previousHash = row.previous_hash;
   if (row.previous_hash_expires_at !== null) {

@@ -66,14 +66,15 @@ export function toParams(record: KeyRecord): KeyParams {
 }
 
 /**
- * A row as a record: NULL columns become absent fields (not `undefined` ones), and so does the
- * default type: a `secret` row (every row of an earlier release is one) comes back without
- * `type`, which keyward reads as secret, so a record round-trips as it was written.
+ * A row as a record: NULL columns become absent fields (not `undefined` ones). `type` is always
+ * set: a record written without one, and every row of an earlier release, reads back as `secret`
+ * (which is what keyward reads a record without a type as).
  */
 export function fromRow(row: KeyRow): KeyRecord {
   const record: KeyRecord = {
     id: row.id,
     environment: row.environment,
+    type: row.type,
     name: row.name,
     hash: row.hash,
     scopes: JSON.parse(row.scopes) as string[],
@@ -82,7 +83,6 @@ export function fromRow(row: KeyRow): KeyRecord {
     updatedAt: row.updated_at,
     version: row.version,
   };
-  if (row.type !== 'secret') record.type = row.type;
   if (row.owner_id !== null) record.ownerId = row.owner_id;
   if (row.previous_hash !== null) record.previousHash = row.previous_hash;
   if (row.previous_hash_expires_at !== null) {

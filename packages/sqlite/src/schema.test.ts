@@ -73,7 +73,7 @@ describe('SqliteStore — schema steps', () => {
           });
           expect(store.getKey('OldKey000001')?.name).toBe('old key');
           // Step 2: the old row is a secret key; the key table takes a type and routes.
-          expect(store.getKey('OldKey000001')).not.toHaveProperty('type');
+          expect(store.getKey('OldKey000001')?.type).toBe('secret');
           expect(store.listKeys({ type: 'secret', limit: 10 }).items).toHaveLength(1);
           expect(store.listKeys({ type: 'publishable', limit: 10 }).items).toHaveLength(open);
           const publishable: KeyRecord = {
@@ -172,7 +172,7 @@ describe('SqliteStore — schema steps', () => {
     try {
       expect(meta(store).schema_steps).toBe('1,2,3,4');
       expect(keyTableSql(store.database)).not.toMatch(/CHECK/i);
-      expect(store.getKey(record.id)).toStrictEqual(stored);
+      expect(store.getKey(record.id)).toStrictEqual({ ...stored, type: 'secret' });
       const keyward = createKeyward({ prefix: 'acme', store, cache: { max: 0 } });
       const result = (await keyward.verify({
         headers: { authorization: `Bearer ${key}`, referer: 'https://app.example.com/x' },
