@@ -2,7 +2,7 @@ import { usageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { booleanFlag, requireKeyward, stringFlag } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { parseEnvironment } from '../key-options.js';
+import { parseEnvironment, parseKeyType } from '../key-options.js';
 import { formatTable, keyStatus, toJson } from '../output.js';
 import { escapeControl } from '../terminal-text.js';
 
@@ -17,11 +17,13 @@ export function parseLimit(text: string | undefined): number | undefined {
 /** `keyward list`: one page of keys as a table or JSON. */
 export const listCommand: Command = {
   name: 'list',
-  summary: 'list keys (filter by owner and environment)',
-  usage: 'keyward list [--owner <id>] [--env live|test] [--limit <n>] [--cursor <c>] [--json]',
+  summary: 'list keys (filter by owner, environment and type)',
+  usage:
+    'keyward list [--owner <id>] [--env <env>] [--type secret|publishable] [--limit <n>] [--cursor <c>] [--json]',
   flagHelp: [
     '--owner <id>           only this owner’s keys',
-    '--env <live|test>      only this environment',
+    '--env <env>            only this environment (live, test, staging…)',
+    '--type <type>          only secret or only publishable keys',
     '--limit <n>            page size, 1 to 1000 (default 100)',
     '--cursor <cursor>      the next page, as printed after the previous one',
     '--json                 print { items, cursor } as JSON',
@@ -29,6 +31,7 @@ export const listCommand: Command = {
   options: {
     owner: { type: 'string' },
     env: { type: 'string' },
+    type: { type: 'string' },
     limit: { type: 'string' },
     cursor: { type: 'string' },
     json: { type: 'boolean' },
@@ -40,6 +43,7 @@ export const listCommand: Command = {
     const page = await requireKeyward(context).list({
       ownerId: stringFlag(values, 'owner'),
       environment: parseEnvironment(values),
+      type: parseKeyType(values),
       limit: parseLimit(stringFlag(values, 'limit')),
       cursor: stringFlag(values, 'cursor'),
     });
@@ -54,16 +58,17 @@ export const listCommand: Command = {
     const rows = page.items.map((info) => [
       info.id,
       info.environment,
+      info.type,
       keyStatus(info, now),
       info.lastUsedAt?.toISOString() ?? 'never',
       info.name,
       info.ownerId ?? '-',
       info.expiresAt?.toISOString() ?? '-',
+      info.routes?.join(',') || '-',
       info.scopes.join(',') || '-',
     ]);
-    io.stdout(
-      formatTable(['ID', 'ENV', 'STATUS', 'LAST USED', 'NAME', 'OWNER', 'EXPIRES', 'SCOPES'], rows),
-    );
+    const header = ['ID', 'ENV', 'TYPE', 'STATUS', 'LAST USED', 'NAME', 'OWNER', 'EXPIRES'];
+    io.stdout(formatTable([...header, 'ROUTES', 'SCOPES'], rows));
     if (page.cursor !== undefined) {
       io.stderr(`more: keyward list --cursor ${escapeControl(page.cursor)}\n`);
     }
