@@ -284,9 +284,7 @@ function usageSettings(
     throw new TypeError('usage must be { store?, flushIntervalMs?, maxPending? } or false');
   }
   const given = (option ?? {}) as UsageRecordingOptions;
-  for (const name of Object.keys(given)) {
-    if (!USAGE_OPTION_NAMES.has(name)) throw new TypeError(`usage.${name} is not an option`);
-  }
+  rejectUnknownOptions(given, USAGE_OPTION_NAMES, 'usage');
   let store: UsageStore | undefined;
   if (given.store !== undefined) {
     checkStore(given.store, 'usage.store', ['recordUsage', 'queryUsage', 'lastUsed', 'pruneUsage']);

@@ -153,7 +153,7 @@ export function parseKey(input: unknown, prefix: string): ParsedKey | undefined 
   let crc = prefixCrc(prefix);
   for (let i = prefix.length; i < checksumStart; i++) {
     const code = input.charCodeAt(i);
-    if (i === envStart - 1 || i === idStart - 1 || i === secretStart - 1) {
+    if (i === envStart - 1 || i === idStart - 1 || i === secretStart - 1 || i === prefix.length) {
       if (code !== 95) return undefined;
     } else if (code > 127 || BASE62_VALUE[code]! < 0) {
       return undefined;
