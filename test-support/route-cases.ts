@@ -30,6 +30,8 @@ export type Routing = 'path' | 'template' | 'url';
  * wrapper), with no scopes:
  * - `GET /api/public/:name` → 200 JSON `{ keyId, handler: 'public' }`
  * - `GET /api/private/:name` → 200 JSON `{ keyId, handler: 'private' }`
+ * and, outside `/api`, behind a guard with `keyType: 'publishable'`:
+ * - `GET /browser/:name` → 200 JSON `{ keyId, handler: 'browser' }`
  * and 404 for anything else.
  */
 export interface RouteHarness {
@@ -147,6 +149,7 @@ const CASES: readonly RouteCase[] = [
  * ```
  */
 export function describeRouteCases(harness: RouteHarness): void {
+  const deployed: { keyward?: Keyward } = {};
   describe(`${harness.name}: per-key route restrictions through real HTTP (${harness.routing})`, () => {
     let app: RunningApp;
     let key: string;
@@ -158,6 +161,7 @@ export function describeRouteCases(harness: RouteHarness): void {
         store: new MemoryStore(),
         failedAttempts: false,
       });
+      deployed.keyward = keyward;
       const routed = await keyward.create({ name: 'routed', routes: ['GET /api/public/*'] });
       key = routed.key;
       keyId = routed.record.id;
@@ -175,6 +179,35 @@ export function describeRouteCases(harness: RouteHarness): void {
           body: { keyId: open.id, handler },
         });
       }
+    });
+
+    it('keyType: a publishable-only route refuses a secret key (403 wrong_key_type), takes a publishable one', async () => {
+      const keyward = deployed.keyward!;
+      const pk = await keyward.create({
+        name: 'browser',
+        type: 'publishable',
+        referrers: ['https://shop.example.com/*'],
+      });
+      const fromShop: [string, string][] = [['Origin', 'https://shop.example.com']];
+      const reply = await sendRaw(app.url, '/browser/a', [['X-API-Key', pk.key], ...fromShop]);
+      expect({ status: reply.status, body: reply.json() }).toEqual({
+        status: 200,
+        body: { keyId: pk.record.id, handler: 'browser' },
+      });
+      expectRejection(
+        await sendRaw(app.url, '/browser/a', [['X-API-Key', open.key], ...fromShop]),
+        'wrong_key_type',
+        403,
+      );
+      expectRejection(
+        await sendRaw(app.url, '/browser/a', [
+          ['X-API-Key', pk.key],
+          ['Origin', 'https://evil.example.net'],
+          ['Referer', 'https://shop.example.com/cart'],
+        ]),
+        'referrer_not_allowed',
+        403,
+      );
     });
 
     for (const c of CASES) {

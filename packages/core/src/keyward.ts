@@ -14,6 +14,7 @@ import {
 import { normalizePeppers, SecretHasher } from './key/hash.js';
 import { type IssuedKey, KeyLifecycle } from './lifecycle.js';
 import { FailedAttempts } from './limits/failed-attempts.js';
+import { OwnerLimitCache } from './limits/owner-limits.js';
 import type { Quota } from './limits/quota.js';
 import { type RateLimit, validateRateLimit } from './limits/token-bucket.js';
 import { fanOut, type VerifyObserver } from './observe.js';
@@ -531,6 +532,10 @@ export class Keyward {
       cache: this.#cache,
       failures: failedAttempts === false ? undefined : new FailedAttempts(failedAttempts),
       limitStoreFailure,
+      ownerLimits:
+        ownerLimits === undefined
+          ? undefined
+          : new OwnerLimitCache(ownerLimits, this.#cache.options.ttlMs, this.#cache.options.max),
       storeTimeoutMs,
       clock,
       emit: onEvent === undefined ? undefined : emit,

@@ -4,11 +4,13 @@ import {
   rateLimitHeaders,
   retryAfter,
   successRateLimitHeaders,
+  withOwnerHeaders,
 } from './http/rate-limit-headers.js';
 import { type Extraction, extractKey, type HeaderBag } from './key/extract.js';
 import { type KeyEnvironment, type KeyType, type ParsedKey, parseKey } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
+import type { OwnerLimitCache, OwnerPlan } from './limits/owner-limits.js';
 import type { LimitResult } from './limits/token-bucket.js';
 import { Attempt, type VerifyObserver } from './observe.js';
 import {
@@ -46,6 +48,8 @@ export interface VerifierConfig {
   readonly cache: RecordCache;
   readonly failures: FailedAttempts | undefined;
   readonly limitStoreFailure: 'closed' | 'open';
+  /** The owners' shared limits (`ownerLimits`), cached per owner. */
+  readonly ownerLimits: OwnerLimitCache | undefined;
   readonly storeTimeoutMs: number;
   readonly clock: () => number;
   /** The event sink until {@link Verifier.listen} says otherwise. */
@@ -451,7 +455,7 @@ export class Verifier {
       return this.#insufficientScope(compiled, now, ip, id, seen);
     }
     if (record.rateLimit == null && record.quota == null) {
-      return this.#success(entry, ip, NO_HEADERS, now, true, seen);
+      return this.#afterKeyLimits(entry, ip, compiled.cost, now, true, NO_HEADERS, seen);
     }
     return this.#takeBucket(entry, ip, compiled.cost, now, true, seen);
   }
@@ -497,8 +501,9 @@ export class Verifier {
     }
     const charge = compiled.explicitCost - credit;
     const { rateLimit, quota } = entry.record;
-    if (charge <= 0 || (rateLimit == null && quota == null)) {
-      return { ok: true, key: entry.info, headers: NO_HEADERS };
+    if (charge <= 0) return { ok: true, key: entry.info, headers: NO_HEADERS };
+    if (rateLimit == null && quota == null) {
+      return this.#afterKeyLimits(entry, ip, charge, now, false, NO_HEADERS, undefined);
     }
     return this.#takeBucket(entry, ip, charge, now, false, undefined);
   }
@@ -550,7 +555,7 @@ export class Verifier {
       headers['retry-after'] = retryAfter(bucket.retryAfterMs);
       return this.#reject('rate_limited', now, ip, entry.record.id, headers, seen);
     }
-    if (quota == null) return this.#finish(entry, ip, now, announce, bucket, undefined, seen);
+    if (quota == null) return this.#finish(entry, ip, cost, now, announce, bucket, undefined, seen);
     let counted: MaybePromise<LimitResult>;
     try {
       counted = this.config.limitStore.countQuota(entry.record.id, quota, cost, now);
@@ -559,23 +564,24 @@ export class Verifier {
     }
     if (isPromiseLike(counted)) {
       return withTimeout(counted, this.config.storeTimeoutMs, 'limit store').then(
-        (window) => this.#finish(entry, ip, now, announce, bucket, window, seen),
+        (window) => this.#finish(entry, ip, cost, now, announce, bucket, window, seen),
         (error: unknown) =>
           this.#limitFailure(entry, ip, cost, now, announce, error, 'quota', bucket, seen),
       );
     }
-    return this.#finish(entry, ip, now, announce, bucket, counted, seen);
+    return this.#finish(entry, ip, cost, now, announce, bucket, counted, seen);
   }
 
   #finish(
     entry: CachedKey,
     ip: string | undefined,
+    cost: number,
     now: number,
     announce: boolean,
     bucket: LimitResult | undefined,
     window: LimitResult | undefined,
     seen: Attempt | undefined,
-  ): VerifyResult {
+  ): MaybePromise<VerifyResult> {
     const { rateLimit, quota } = entry.record;
     if (seen !== undefined) seen.quota = window;
     if (window !== undefined && !window.allowed) {
@@ -597,7 +603,230 @@ export class Verifier {
       window,
       entry.policy,
     );
-    return this.#success(entry, ip, headers, now, announce, seen);
+    return this.#afterKeyLimits(entry, ip, cost, now, announce, headers, seen);
+  }
+
+  /**
+   * After the key's own limits passed (`headers`: theirs): the owner's shared bucket and quota
+   * when `ownerLimits` gives the key's owner any, else success. An `ownerLimits` that throws,
+   * rejects or answers nonsense is `store_unavailable` whatever `limitStoreFailure` says (it is
+   * configuration, not an outage to ride out); a limit store failing on the owner's bucket or
+   * quota follows `limitStoreFailure` as for the key's own.
+   */
+  #afterKeyLimits(
+    entry: CachedKey,
+    ip: string | undefined,
+    cost: number,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    seen: Attempt | undefined,
+  ): MaybePromise<VerifyResult> {
+    const owners = this.config.ownerLimits;
+    const ownerId = entry.record.ownerId;
+    if (owners === undefined || ownerId == null) {
+      return this.#success(entry, ip, headers, now, announce, seen);
+    }
+    let plan: MaybePromise<OwnerPlan | undefined>;
+    try {
+      plan = owners.get(ownerId, now);
+    } catch (error) {
+      return this.#ownerLimitsFailed(entry, ip, now, error, seen);
+    }
+    if (isPromiseLike(plan)) {
+      return withTimeout(plan, this.config.storeTimeoutMs, 'ownerLimits').then(
+        (settled) => this.#takeOwnerBucket(entry, ip, cost, now, announce, headers, settled, seen),
+        (error: unknown) => this.#ownerLimitsFailed(entry, ip, now, error, seen),
+      );
+    }
+    return this.#takeOwnerBucket(entry, ip, cost, now, announce, headers, plan, seen);
+  }
+
+  #ownerLimitsFailed(
+    entry: CachedKey,
+    ip: string | undefined,
+    now: number,
+    error: unknown,
+    seen: Attempt | undefined,
+  ): VerifyRejection {
+    const id = entry.record.id;
+    this.#storeError(now, ip, id, error, 'limit');
+    return this.#reject('store_unavailable', now, ip, id, { 'retry-after': '1' }, seen);
+  }
+
+  /** The owner's shared token bucket, named `owner:<ownerId>` in the limit store. */
+  #takeOwnerBucket(
+    entry: CachedKey,
+    ip: string | undefined,
+    cost: number,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    plan: OwnerPlan | undefined,
+    seen: Attempt | undefined,
+  ): MaybePromise<VerifyResult> {
+    if (plan === undefined) return this.#success(entry, ip, headers, now, announce, seen);
+    const limit = plan.rateLimit;
+    if (limit === undefined) {
+      return this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, undefined, seen);
+    }
+    const name = `owner:${entry.record.ownerId}`;
+    let taken: MaybePromise<LimitResult>;
+    try {
+      taken = this.config.limitStore.takeToken(name, limit, cost, now);
+    } catch (error) {
+      return this.#ownerLimitFailure(
+        entry,
+        ip,
+        cost,
+        now,
+        announce,
+        headers,
+        plan,
+        error,
+        'bucket',
+        undefined,
+        seen,
+      );
+    }
+    if (isPromiseLike(taken)) {
+      return withTimeout(taken, this.config.storeTimeoutMs, 'limit store').then(
+        (bucket) =>
+          this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, bucket, seen),
+        (error: unknown) =>
+          this.#ownerLimitFailure(
+            entry,
+            ip,
+            cost,
+            now,
+            announce,
+            headers,
+            plan,
+            error,
+            'bucket',
+            undefined,
+            seen,
+          ),
+      );
+    }
+    return this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, taken, seen);
+  }
+
+  #countOwnerQuota(
+    entry: CachedKey,
+    ip: string | undefined,
+    cost: number,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    plan: OwnerPlan,
+    bucket: LimitResult | undefined,
+    seen: Attempt | undefined,
+  ): MaybePromise<VerifyResult> {
+    if (bucket !== undefined && !bucket.allowed) {
+      const refused = withOwnerHeaders(
+        headers,
+        plan.policy,
+        plan.rateLimit,
+        bucket,
+        undefined,
+        undefined,
+      );
+      refused['retry-after'] = retryAfter(bucket.retryAfterMs);
+      return this.#reject('rate_limited', now, ip, entry.record.id, refused, seen);
+    }
+    const quota = plan.quota;
+    if (quota === undefined) {
+      return this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, undefined, seen);
+    }
+    const name = `owner:${entry.record.ownerId}`;
+    let counted: MaybePromise<LimitResult>;
+    try {
+      counted = this.config.limitStore.countQuota(name, quota, cost, now);
+    } catch (error) {
+      return this.#ownerLimitFailure(
+        entry,
+        ip,
+        cost,
+        now,
+        announce,
+        headers,
+        plan,
+        error,
+        'quota',
+        bucket,
+        seen,
+      );
+    }
+    if (isPromiseLike(counted)) {
+      return withTimeout(counted, this.config.storeTimeoutMs, 'limit store').then(
+        (window) =>
+          this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, window, seen),
+        (error: unknown) =>
+          this.#ownerLimitFailure(
+            entry,
+            ip,
+            cost,
+            now,
+            announce,
+            headers,
+            plan,
+            error,
+            'quota',
+            bucket,
+            seen,
+          ),
+      );
+    }
+    return this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, counted, seen);
+  }
+
+  #finishOwner(
+    entry: CachedKey,
+    ip: string | undefined,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    plan: OwnerPlan,
+    bucket: LimitResult | undefined,
+    window: LimitResult | undefined,
+    seen: Attempt | undefined,
+  ): VerifyResult {
+    const all = withOwnerHeaders(headers, plan.policy, plan.rateLimit, bucket, plan.quota, window);
+    if (window !== undefined && !window.allowed) {
+      all['retry-after'] = retryAfter(window.retryAfterMs);
+      return this.#reject('quota_exceeded', now, ip, entry.record.id, all, seen);
+    }
+    return this.#success(entry, ip, all, now, announce, seen);
+  }
+
+  #ownerLimitFailure(
+    entry: CachedKey,
+    ip: string | undefined,
+    cost: number,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    plan: OwnerPlan,
+    error: unknown,
+    stage: 'bucket' | 'quota',
+    bucket: LimitResult | undefined,
+    seen: Attempt | undefined,
+  ): MaybePromise<VerifyResult> {
+    this.#storeError(now, ip, entry.record.id, error, 'limit');
+    if (this.config.limitStoreFailure === 'closed') {
+      return this.#reject(
+        'store_unavailable',
+        now,
+        ip,
+        entry.record.id,
+        { 'retry-after': '1' },
+        seen,
+      );
+    }
+    return stage === 'bucket'
+      ? this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, undefined, seen)
+      : this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, undefined, seen);
   }
 
   #limitFailure(
@@ -625,7 +854,7 @@ export class Verifier {
     // Fail open: skip the limit the store could not apply.
     return stage === 'bucket'
       ? this.#countQuota(entry, ip, cost, now, announce, undefined, seen)
-      : this.#finish(entry, ip, now, announce, bucket, undefined, seen);
+      : this.#finish(entry, ip, cost, now, announce, bucket, undefined, seen);
   }
 
   /** A success; `announce`: emit `key.verified` (false for a later guard's extra charge). */

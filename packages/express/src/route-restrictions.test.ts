@@ -23,6 +23,7 @@ for (const [name, express] of [
       app.use('/api', apiKeyAuth(keyward));
       app.get('/api/public/:name', show('public'));
       app.get('/api/private/:name', show('private'));
+      app.get('/browser/:name', apiKeyAuth(keyward, { keyType: 'publishable' }), show('browser'));
       return listenOnLoopback(app);
     },
   });

@@ -24,6 +24,11 @@ for (const [name, fastify] of [
       await app.register(apiKeyAuth, { keyward });
       app.get('/api/public/:name', show('public'));
       app.get('/api/private/:name', show('private'));
+      app.get(
+        '/browser/:name',
+        { config: { apiKey: { keyType: 'publishable' } } },
+        show('browser'),
+      );
       await app.listen({ port: 0, host: '127.0.0.1' });
       const { port } = app.server.address() as AddressInfo;
       return { url: `http://127.0.0.1:${port}`, close: () => app.close() };

@@ -10,11 +10,20 @@ describeRouteCases({
   // A fetch handler routes on the Request's WHATWG URL, as keyward reads it.
   routing: 'url',
   start(keyward) {
+    const handle = (request: Request, handler: string) =>
+      Response.json({ keyId: getApiKey(request)?.id, handler });
+    const browser = withApiKey((request: Request) => handle(request, 'browser'), keyward, {
+      keyType: 'publishable',
+    });
     const guarded = withApiKey((request: Request) => {
       const match = HANDLER.exec(new URL(request.url).pathname);
       if (match === null) return new Response('not found', { status: 404 });
       return Response.json({ keyId: getApiKey(request)?.id, handler: match[1] });
     }, keyward);
-    return listenOnLoopback(getRequestListener(guarded));
+    return listenOnLoopback(
+      getRequestListener((request: Request) =>
+        new URL(request.url).pathname.startsWith('/browser/') ? browser(request) : guarded(request),
+      ),
+    );
   },
 });

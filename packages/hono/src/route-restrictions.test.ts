@@ -14,6 +14,9 @@ describeRouteCases({
     for (const handler of ['public', 'private']) {
       app.get(`/api/${handler}/:name`, (c) => c.json({ keyId: c.get('apiKey').id, handler }));
     }
+    app.get('/browser/:name', apiKeyAuth(keyward, { keyType: 'publishable' }), (c) =>
+      c.json({ keyId: c.get('apiKey').id, handler: 'browser' }),
+    );
     return listenOnLoopback(getRequestListener(app.fetch));
   },
 });

@@ -160,3 +160,37 @@ export function successRateLimitHeaders(
 export function retryAfter(ms: number): string {
   return String(Math.max(1, seconds(ms)));
 }
+
+/**
+ * The key's headers with the owner's shared limits appended (`"owner"` for the bucket,
+ * `"owner-quota"` for the quota), for every response of a key whose owner has a plan.
+ */
+export function withOwnerHeaders(
+  keyHeaders: Readonly<Record<string, string>>,
+  policy: { readonly bucket: string | undefined; readonly quota: string | undefined },
+  rateLimit: RateLimit | undefined,
+  bucket: LimitResult | undefined,
+  quota: Quota | undefined,
+  window: LimitResult | undefined,
+): Record<string, string> {
+  let policies = keyHeaders['ratelimit-policy'];
+  let states = keyHeaders.ratelimit;
+  const add = (item: string, state: string) => {
+    policies = policies === undefined ? item : `${policies}, ${item}`;
+    states = states === undefined ? state : `${states}, ${state}`;
+  };
+  if (rateLimit !== undefined && bucket !== undefined && policy.bucket !== undefined) {
+    const remaining = formatCount(Math.max(0, bucket.remaining));
+    add(policy.bucket, `"owner";r=${remaining};t=${bucketResetSeconds(rateLimit, bucket)}`);
+  }
+  if (quota !== undefined && window !== undefined && policy.quota !== undefined) {
+    const remaining = formatCount(Math.max(0, window.remaining));
+    add(policy.quota, `"owner-quota";r=${remaining};t=${quotaResetSeconds(window)}`);
+  }
+  const headers: Record<string, string> = { ...keyHeaders };
+  if (policies !== undefined && states !== undefined) {
+    headers['ratelimit-policy'] = policies;
+    headers.ratelimit = states;
+  }
+  return headers;
+}
