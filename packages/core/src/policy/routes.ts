@@ -241,9 +241,11 @@ const MAX_SEGMENTS = 128;
 class PathScan {
   readonly starts = new Int32Array(MAX_SEGMENTS);
   readonly ends = new Int32Array(MAX_SEGMENTS);
-  /** A segment's decoded text when it held `%` (null: refused); undefined when it is plain. */
-  readonly decoded: (string | null | undefined)[] = [];
+  /** A segment's decoded text when the path held `%`; undefined for a plain segment. */
+  readonly decoded: (string | undefined)[] = [];
   count = 0;
+  /** Whether the last path held a `%` (only then is {@link decoded} filled in). */
+  careful = false;
 
   /**
    * Splits `url` (query cut) into segments, or returns false when the path could
@@ -263,6 +265,7 @@ class PathScan {
     const careful = percent !== -1 && percent < end;
     if (end > 1 && url.charCodeAt(end - 1) === 47) end--;
     this.count = 0;
+    this.careful = careful;
     if (end === 1) return true;
     let start = 1;
     while (start <= end) {
@@ -280,8 +283,11 @@ class PathScan {
       const n = this.count++;
       this.starts[n] = start;
       this.ends[n] = stop;
-      this.decoded[n] = careful ? decodeSegment(url, start, stop) : undefined;
-      if (this.decoded[n] === null) return false;
+      if (careful) {
+        const decoded = decodeSegment(url, start, stop);
+        if (decoded === null) return false;
+        this.decoded[n] = decoded;
+      }
       start = stop + 1;
     }
     return true;
@@ -289,8 +295,10 @@ class PathScan {
 
   /** Whether segment `n` of `url` equals `literal`. */
   equals(url: string, n: number, literal: string): boolean {
-    const decoded = this.decoded[n];
-    if (decoded != null) return decoded === literal;
+    if (this.careful) {
+      const decoded = this.decoded[n];
+      if (decoded != null) return decoded === literal;
+    }
     const start = this.starts[n]!;
     const length = literal.length;
     if (this.ends[n]! - start !== length) return false;
