@@ -3,7 +3,7 @@ import type { KeyRecord } from '@keyward/core';
 /** One row of `keyward_keys` as better-sqlite3 returns it. */
 export interface KeyRow {
   id: string;
-  environment: 'live' | 'test';
+  environment: string;
   name: string;
   owner_id: string | null;
   hash: string;
