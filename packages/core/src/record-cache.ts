@@ -1,5 +1,11 @@
 import { LRUCache } from 'lru-cache';
-import { type HeaderMemo, newHeaderMemo, rateLimitPolicy } from './http/rate-limit-headers.js';
+import {
+  type HeaderMemo,
+  newHeaderMemo,
+  newOwnerHeaderMemo,
+  type OwnerHeaderMemo,
+  rateLimitPolicy,
+} from './http/rate-limit-headers.js';
 import type { KeyType } from './key/format.js';
 import { DIGEST_LENGTH, parseStoredHash, type StoredDigest } from './key/hash.js';
 import { toKeyInfo } from './key-info.js';
@@ -27,6 +33,8 @@ export interface CachedKey {
   readonly policy: { readonly key: string | undefined; readonly quota: string | undefined };
   /** The last success header values, reused while their numbers repeat (successRateLimitHeaders). */
   readonly headerMemo: HeaderMemo;
+  /** Likewise for the headers with the owner's shared limits; made on first use. */
+  ownerHeaderMemo: OwnerHeaderMemo | undefined;
   /** The alert detectors' state for this key, kept here while the record is cached (no lookup). */
   alertWatch: unknown;
 }
@@ -109,6 +117,7 @@ export function compileRecord(prefix: string, record: KeyRecord): CachedKey {
     referrers,
     policy: rateLimitPolicy(record.rateLimit ?? undefined, record.quota ?? undefined),
     headerMemo: newHeaderMemo(),
+    ownerHeaderMemo: undefined,
     alertWatch: undefined,
   };
 }

@@ -1,6 +1,7 @@
 import { isPromiseLike, withTimeout } from './async.js';
 import { reject } from './http/problem.js';
 import {
+  newOwnerHeaderMemo,
   rateLimitHeaders,
   retryAfter,
   successRateLimitHeaders,
@@ -670,7 +671,7 @@ export class Verifier {
     if (limit === undefined) {
       return this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, undefined, seen);
     }
-    const name = `owner:${entry.record.ownerId}`;
+    const name = plan.name;
     let taken: MaybePromise<LimitResult>;
     try {
       taken = this.config.limitStore.takeToken(name, limit, cost, now);
@@ -725,6 +726,7 @@ export class Verifier {
   ): MaybePromise<VerifyResult> {
     if (bucket !== undefined && !bucket.allowed) {
       const refused = withOwnerHeaders(
+        newOwnerHeaderMemo(),
         headers,
         plan.policy,
         plan.rateLimit,
@@ -739,7 +741,7 @@ export class Verifier {
     if (quota === undefined) {
       return this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, undefined, seen);
     }
-    const name = `owner:${entry.record.ownerId}`;
+    const name = plan.name;
     let counted: MaybePromise<LimitResult>;
     try {
       counted = this.config.limitStore.countQuota(name, quota, cost, now);
@@ -792,7 +794,16 @@ export class Verifier {
     window: LimitResult | undefined,
     seen: Attempt | undefined,
   ): VerifyResult {
-    const all = withOwnerHeaders(headers, plan.policy, plan.rateLimit, bucket, plan.quota, window);
+    entry.ownerHeaderMemo ??= newOwnerHeaderMemo();
+    const all = withOwnerHeaders(
+      entry.ownerHeaderMemo,
+      headers,
+      plan.policy,
+      plan.rateLimit,
+      bucket,
+      plan.quota,
+      window,
+    );
     if (window !== undefined && !window.allowed) {
       all['retry-after'] = retryAfter(window.retryAfterMs);
       return this.#reject('quota_exceeded', now, ip, entry.record.id, all, seen);

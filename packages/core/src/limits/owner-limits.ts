@@ -6,6 +6,8 @@ import { type RateLimit, validateRateLimit } from './token-bucket.js';
 
 /** The limits an owner's keys share, checked and with their header policy items built once. */
 export interface OwnerPlan {
+  /** The limit store name of the owner's bucket and quota: `owner:<ownerId>`. */
+  readonly name: string;
   readonly rateLimit: RateLimit | undefined;
   readonly quota: Quota | undefined;
   /** `RateLimit-Policy` items: `"owner";q=…;w=…` and `"owner-quota";q=…;w=…`. */
@@ -25,7 +27,7 @@ const NAMES: ReadonlySet<string> = new Set(['rateLimit', 'quota']);
 const PERIOD_SECONDS = { minute: 60, hour: 3600, day: 86_400, month: 2_592_000 } as const;
 
 /** Checks what `ownerLimits` returned; throws naming the problem (verify answers 503). */
-function toPlan(value: unknown): OwnerPlan | undefined {
+function toPlan(ownerId: string, value: unknown): OwnerPlan | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'object')
     throw new TypeError('ownerLimits must return { rateLimit?, quota? } or undefined');
@@ -38,6 +40,7 @@ function toPlan(value: unknown): OwnerPlan | undefined {
   const quota = given.quota == null ? undefined : validateQuota(given.quota, 'ownerLimits().quota');
   if (rateLimit === undefined && quota === undefined) return undefined;
   return {
+    name: `owner:${ownerId}`,
     rateLimit,
     quota,
     policy: {
@@ -80,9 +83,9 @@ export class OwnerLimitCache {
     const pending = this.#pending.get(ownerId);
     if (pending !== undefined) return pending;
     const answer = this.limits(ownerId);
-    if (!isPromiseLike(answer)) return this.#remember(ownerId, toPlan(answer), now);
+    if (!isPromiseLike(answer)) return this.#remember(ownerId, toPlan(ownerId, answer), now);
     const load = Promise.resolve(answer).then((value) =>
-      this.#remember(ownerId, toPlan(value), now),
+      this.#remember(ownerId, toPlan(ownerId, value), now),
     );
     this.#pending.set(ownerId, load);
     const clear = () => {

@@ -147,40 +147,19 @@ function hasControl(text: string): boolean {
 }
 
 /**
- * The decoded segments of a request path (query and fragment cut), or undefined when the path
+ * The decoded segments of a request path (query cut), or undefined when the path
  * could mean another route: not starting with `/`, `.`/`..` or empty segments (one trailing `/`
- * is ignored), `%2e`, `%2f`, `%5c`, a backslash, a control character, or undecodable bytes.
+ * is ignored), `%2e`, `%2f`, `%5c`, a backslash, undecodable bytes, or a `%`-encoded control
+ * character.
  */
 export function pathSegments(url: string): string[] | undefined {
-  let end = url.length;
-  const query = url.indexOf('?');
-  if (query !== -1) end = query;
-  const hash = url.indexOf('#');
-  if (hash !== -1 && hash < end) end = hash;
-  if (end === 0 || url.charCodeAt(0) !== 47) return undefined;
-  if (end > 1 && url.charCodeAt(end - 1) === 47) end--;
-  const segments: string[] = [];
-  if (end === 1) return segments;
-  let start = 1;
-  while (start <= end) {
-    let stop = url.indexOf('/', start);
-    if (stop === -1 || stop > end) stop = end;
-    const raw = url.slice(start, stop);
-    if (raw === '' || raw === '.' || raw === '..' || raw.includes('\\')) return undefined;
-    let segment = raw;
-    if (raw.includes('%')) {
-      if (/%(?:2e|2f|5c)/i.test(raw)) return undefined;
-      try {
-        segment = decodeURIComponent(raw);
-      } catch {
-        return undefined;
-      }
-    }
-    if (hasControl(segment)) return undefined;
-    segments.push(segment);
-    start = stop + 1;
+  const scan = new PathScan();
+  if (!scan.scan(url)) return undefined;
+  const out: string[] = [];
+  for (let n = 0; n < scan.count; n++) {
+    out.push(scan.decoded[n] ?? url.slice(scan.starts[n], scan.ends[n]));
   }
-  return segments;
+  return out;
 }
 
 /** A framework template segment: a literal, one parameter (`:id`), or what may span several. */
@@ -204,20 +183,19 @@ function templateSegments(template: string): TemplateSegment[] | undefined {
   return out;
 }
 
+/** Whether `text` has no lower-case ASCII letter (request methods never do: no copy needed). */
+function isUpperCase(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 97 && code <= 122) return false;
+  }
+  return true;
+}
+
 function methodAllowed(route: CompiledRoute, method: string): boolean {
   return (
     route.method === '*' || route.method === method || (method === 'HEAD' && route.method === 'GET')
   );
-}
-
-function matchesPath(pattern: readonly PatternSegment[], segments: readonly string[]): boolean {
-  for (let i = 0; i < pattern.length; i++) {
-    const want = pattern[i]!;
-    if (want === REST) return true;
-    if (i >= segments.length) return false;
-    if (want !== ONE && want !== segments[i]) return false;
-  }
-  return pattern.length === segments.length;
 }
 
 function matchesTemplate(
@@ -236,12 +214,107 @@ function matchesTemplate(
   return pattern.length === segments.length;
 }
 
+/**
+ * Segment `[start, stop)` of `url` decoded when it holds a `%`; undefined when it is plain; null
+ * when it must be refused (`%2e`, `%2f`, `%5c`, undecodable, or decoding to a control character).
+ */
+function decodeSegment(url: string, start: number, stop: number): string | null | undefined {
+  const raw = url.slice(start, stop);
+  if (!raw.includes('%')) return undefined;
+  if (/%(?:2e|2f|5c)/i.test(raw)) return null;
+  let segment: string;
+  try {
+    segment = decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+  return hasControl(segment) ? null : segment;
+}
+
+/** At most this many segments in a checked path; a longer one matches no pattern. */
+const MAX_SEGMENTS = 128;
+
+/**
+ * Where the segments of the last path checked are, without copying them: segment `i` is
+ * `url.slice(starts[i], ends[i])`, decoded into `decoded[i]` only when it held a `%`.
+ */
+class PathScan {
+  readonly starts = new Int32Array(MAX_SEGMENTS);
+  readonly ends = new Int32Array(MAX_SEGMENTS);
+  /** A segment's decoded text when the path held `%`; undefined for a plain segment. */
+  readonly decoded: (string | undefined)[] = [];
+  count = 0;
+  /** Whether the last path held a `%` (only then is {@link decoded} filled in). */
+  careful = false;
+
+  /**
+   * Splits `url` (query cut) into segments, or returns false when the path could
+   * mean another route (see {@link pathSegments}), or has more than {@link MAX_SEGMENTS} segments.
+   */
+  scan(url: string): boolean {
+    // The query is cut; a `#` (never sent by browsers) stays in its segment, where no literal
+    // pattern matches it: at worst a refusal, never another route.
+    let end = url.indexOf('?');
+    if (end === -1) end = url.length;
+    if (end === 0 || url.charCodeAt(0) !== 47) return false;
+    // Native searches, no regular expression (which costs more than the rest of the check): a
+    // backslash refuses the path; only a path with `%` has its segments decoded.
+    const backslash = url.indexOf('\\');
+    if (backslash !== -1 && backslash < end) return false;
+    const percent = url.indexOf('%');
+    const careful = percent !== -1 && percent < end;
+    if (end > 1 && url.charCodeAt(end - 1) === 47) end--;
+    this.count = 0;
+    this.careful = careful;
+    if (end === 1) return true;
+    let start = 1;
+    while (start <= end) {
+      let stop = url.indexOf('/', start);
+      if (stop === -1 || stop > end) stop = end;
+      const length = stop - start;
+      if (length === 0) return false;
+      if (
+        url.charCodeAt(start) === 46 &&
+        (length === 1 || (length === 2 && url.charCodeAt(start + 1) === 46))
+      ) {
+        return false;
+      }
+      if (this.count === MAX_SEGMENTS) return false;
+      const n = this.count++;
+      this.starts[n] = start;
+      this.ends[n] = stop;
+      if (careful) {
+        const decoded = decodeSegment(url, start, stop);
+        if (decoded === null) return false;
+        this.decoded[n] = decoded;
+      }
+      start = stop + 1;
+    }
+    return true;
+  }
+
+  /** Whether segment `n` of `url` equals `literal`. */
+  equals(url: string, n: number, literal: string): boolean {
+    if (this.careful) {
+      const decoded = this.decoded[n];
+      if (decoded != null) return decoded === literal;
+    }
+    const start = this.starts[n]!;
+    const length = literal.length;
+    if (this.ends[n]! - start !== length) return false;
+    // Short literals compare faster char by char than through a startsWith call.
+    for (let i = 0; i < length; i++) {
+      if (url.charCodeAt(start + i) !== literal.charCodeAt(i)) return false;
+    }
+    return true;
+  }
+}
+
 class CompiledRouteAllowList implements RouteAllowList {
-  // The last path or template checked and its segments: a client repeats its requests.
-  #lastPath: string | undefined;
-  #lastPathSegments: string[] | undefined;
+  // The last template checked and its segments: a route's requests all carry the same one.
   #lastTemplate: string | undefined;
   #lastTemplateSegments: TemplateSegment[] | undefined;
+  readonly #scan = new PathScan();
 
   constructor(
     readonly entries: readonly string[],
@@ -254,7 +327,7 @@ class CompiledRouteAllowList implements RouteAllowList {
     url: string | undefined,
   ): RouteCheck {
     if (typeof method !== 'string') return 'route_not_allowed';
-    const verb = method.toUpperCase();
+    const verb = isUpperCase(method) ? method : method.toUpperCase();
     if (typeof route === 'string' && route.length > 0) {
       let segments: TemplateSegment[] | undefined;
       if (route === this.#lastTemplate) segments = this.#lastTemplateSegments;
@@ -271,17 +344,22 @@ class CompiledRouteAllowList implements RouteAllowList {
       return 'route_not_allowed';
     }
     if (typeof url !== 'string' || url.length > 8192) return 'invalid_path';
-    let segments: string[] | undefined;
-    if (url === this.#lastPath) segments = this.#lastPathSegments;
-    else {
-      segments = pathSegments(url);
-      this.#lastPath = url;
-      this.#lastPathSegments = segments;
-    }
-    if (segments === undefined) return 'invalid_path';
+    const scan = this.#scan;
+    if (!scan.scan(url)) return 'invalid_path';
     for (const allowed of this.routes) {
-      if (methodAllowed(allowed, verb) && matchesPath(allowed.segments, segments)) return 'ok';
+      if (methodAllowed(allowed, verb) && matchesScan(allowed.segments, scan, url)) return 'ok';
     }
     return 'route_not_allowed';
   }
+}
+
+function matchesScan(pattern: readonly PatternSegment[], scan: PathScan, url: string): boolean {
+  const count = scan.count;
+  for (let i = 0; i < pattern.length; i++) {
+    const want = pattern[i]!;
+    if (want === REST) return true;
+    if (i >= count) return false;
+    if (want !== ONE && !scan.equals(url, i, want)) return false;
+  }
+  return pattern.length === count;
 }
