@@ -70,13 +70,15 @@ export class MapStore implements KeyStore, LimitStore {
     return true;
   }
 
-  async listKeys({ ownerId, environment, limit, cursor }: KeyListQuery): Promise<KeyPage> {
+  async listKeys({ ownerId, environment, type, limit, cursor }: KeyListQuery): Promise<KeyPage> {
     await this.#roundTrip();
     const matching = [...this.#records.values()]
       .filter(
         (r) =>
           (ownerId === undefined || r.ownerId === ownerId) &&
           (environment === undefined || r.environment === environment) &&
+          // A record written before keys had a type is a secret key.
+          (type === undefined || (r.type ?? 'secret') === type) &&
           (cursor === undefined || r.id > cursor),
       )
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

@@ -132,6 +132,16 @@ describe('route patterns', () => {
     }
   });
 
+  it('keeps nothing of one path for the next (decoded segments included)', () => {
+    const list = compileRouteAllowList(['GET /a/b']);
+    expect(list.check('GET', undefined, '/a/%62')).toBe('ok');
+    expect(list.check('GET', undefined, '/a/c')).toBe('route_not_allowed');
+    expect(list.check('GET', undefined, '/%61/b')).toBe('ok');
+    expect(list.check('GET', undefined, '/%61/%63')).toBe('route_not_allowed');
+    expect(list.check('GET', undefined, '/a/b%2fc')).toBe('invalid_path');
+    expect(list.check('GET', undefined, '/a/b')).toBe('ok');
+  });
+
   it('splits and decodes plain paths', () => {
     expect(pathSegments('/a/b%20c/')).toEqual(['a', 'b c']);
     expect(pathSegments('/')).toEqual([]);
