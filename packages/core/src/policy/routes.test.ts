@@ -69,6 +69,12 @@ describe('route patterns', () => {
     expect(routes.check('GET', undefined, url)).toBe('invalid_path');
   });
 
+  it('matches a method in lower case as its upper-case form', () => {
+    expect(routes.check('get', undefined, '/invoices')).toBe('ok');
+    expect(routes.check('get', '/invoices/:id', undefined)).toBe('ok');
+    expect(routes.check('delete', undefined, '/invoices')).toBe('route_not_allowed');
+  });
+
   it('refuses a missing url or method', () => {
     expect(routes.check('GET', undefined, undefined)).toBe('invalid_path');
     expect(routes.check(undefined, undefined, '/invoices')).toBe('route_not_allowed');
