@@ -77,7 +77,7 @@ export class MapStore implements KeyStore, LimitStore {
         (r) =>
           (ownerId === undefined || r.ownerId === ownerId) &&
           (environment === undefined || r.environment === environment) &&
-          // A record without a type is a secret key.
+          // A record written before keys had a type is a secret key.
           (type === undefined || (r.type ?? 'secret') === type) &&
           (cursor === undefined || r.id > cursor),
       )

@@ -69,6 +69,12 @@ describe('route patterns', () => {
     expect(routes.check('GET', undefined, url)).toBe('invalid_path');
   });
 
+  it('matches a method in lower case as its upper-case form', () => {
+    expect(routes.check('get', undefined, '/invoices')).toBe('ok');
+    expect(routes.check('get', '/invoices/:id', undefined)).toBe('ok');
+    expect(routes.check('delete', undefined, '/invoices')).toBe('route_not_allowed');
+  });
+
   it('refuses a missing url or method', () => {
     expect(routes.check('GET', undefined, undefined)).toBe('invalid_path');
     expect(routes.check(undefined, undefined, '/invoices')).toBe('route_not_allowed');
@@ -130,6 +136,16 @@ describe('route patterns', () => {
     if (Array.isArray(value) && value.length <= 100) {
       expect((error as Error).message).toMatch(/^routes\[0\]: /);
     }
+  });
+
+  it('keeps nothing of one path for the next (decoded segments included)', () => {
+    const list = compileRouteAllowList(['GET /a/b']);
+    expect(list.check('GET', undefined, '/a/%62')).toBe('ok');
+    expect(list.check('GET', undefined, '/a/c')).toBe('route_not_allowed');
+    expect(list.check('GET', undefined, '/%61/b')).toBe('ok');
+    expect(list.check('GET', undefined, '/%61/%63')).toBe('route_not_allowed');
+    expect(list.check('GET', undefined, '/a/b%2fc')).toBe('invalid_path');
+    expect(list.check('GET', undefined, '/a/b')).toBe('ok');
   });
 
   it('splits and decodes plain paths', () => {

@@ -327,7 +327,7 @@ class CompiledRouteAllowList implements RouteAllowList {
     url: string | undefined,
   ): RouteCheck {
     if (typeof method !== 'string') return 'route_not_allowed';
-    const verb = isUpperCase(method) ? method : method.toUpperCase();
+    const routes = this.routes;
     if (typeof route === 'string' && route.length > 0) {
       let segments: TemplateSegment[] | undefined;
       if (route === this.#lastTemplate) segments = this.#lastTemplateSegments;
@@ -337,24 +337,35 @@ class CompiledRouteAllowList implements RouteAllowList {
         this.#lastTemplateSegments = segments;
       }
       if (segments === undefined) return 'invalid_path';
-      for (const allowed of this.routes) {
-        if (methodAllowed(allowed, verb) && matchesTemplate(allowed.segments, segments))
-          return 'ok';
+      for (let verb = method; ; verb = verb.toUpperCase()) {
+        for (let r = 0; r < routes.length; r++) {
+          const allowed = routes[r]!;
+          if (methodAllowed(allowed, verb) && matchesTemplate(allowed.segments, segments)) {
+            return 'ok';
+          }
+        }
+        // Frameworks give methods in upper case; anything else gets one more try, upper-cased.
+        if (isUpperCase(verb)) return 'route_not_allowed';
       }
-      return 'route_not_allowed';
     }
     if (typeof url !== 'string' || url.length > 8192) return 'invalid_path';
     const scan = this.#scan;
     if (!scan.scan(url)) return 'invalid_path';
-    for (const allowed of this.routes) {
-      if (methodAllowed(allowed, verb) && matchesScan(allowed.segments, scan, url)) return 'ok';
+    for (let verb = method; ; verb = verb.toUpperCase()) {
+      for (let r = 0; r < routes.length; r++) {
+        const allowed = routes[r]!;
+        if (methodAllowed(allowed, verb) && matchesScan(allowed.segments, scan, url)) return 'ok';
+      }
+      if (isUpperCase(verb)) return 'route_not_allowed';
     }
-    return 'route_not_allowed';
   }
 }
 
 function matchesScan(pattern: readonly PatternSegment[], scan: PathScan, url: string): boolean {
   const count = scan.count;
+  const last = pattern.length - 1;
+  // The segment counts first: most patterns that cannot match are refused without a comparison.
+  if (last >= 0 && pattern[last] === REST ? count < last : count !== pattern.length) return false;
   for (let i = 0; i < pattern.length; i++) {
     const want = pattern[i]!;
     if (want === REST) return true;
