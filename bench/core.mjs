@@ -534,10 +534,126 @@ async function verifyAsStoreGrows(figures, details) {
 
 // ---------------------------------------------------------------------------------------------
 
+const ROUTES = ['GET /invoices', 'GET /invoices/*', 'POST /reports/**', 'GET /customers/*/orders'];
+/** Distinct paths, so the route check's last-path memo misses as with real traffic. */
+const PATHS = Array.from({ length: 64 }, (_, i) => `/invoices/inv_${i}?expand=lines`);
+
+/**
+ * A key with route restrictions vs the same key without, and a key whose owner has a shared
+ * rate limit vs one without, each pair interleaved (#14 targets: routes within 10 %, an owner
+ * limit one bucket take more).
+ */
+async function routesAndOwnerLimits(figures, details) {
+  heading('verify: route restrictions and owner-shared limits (#14), interleaved pairs');
+  console.log(
+    `  the headline key of the section above; routed: + routes ${JSON.stringify(ROUTES)},` +
+      `\n  requests GET over ${PATHS.length} distinct paths (no template: the path is parsed and checked);` +
+      '\n  owner: + ownerId whose ownerLimits gives a (never empty) token bucket',
+  );
+  const keyward = createKeyward({
+    prefix: 'acme',
+    store: new MemoryStore(),
+    ownerLimits: (ownerId) => (ownerId === 'acct_1' ? { rateLimit: ROOMY_LIMIT } : undefined),
+  });
+  const plainKey = (await keyward.create(KEY_OPTIONS)).key;
+  const routedKey = (await keyward.create({ ...KEY_OPTIONS, routes: ROUTES })).key;
+  const ownedKey = (await keyward.create({ ...KEY_OPTIONS, ownerId: 'acct_1' })).key;
+  const { rateLimit: _own, ...UNLIMITED_OPTIONS } = KEY_OPTIONS;
+  const unlimitedKey = (await keyward.create(UNLIMITED_OPTIONS)).key;
+  const requests = (key) => PATHS.map((url) => ({ ...requestFor(key), method: 'GET', url }));
+  const plain = requests(plainKey);
+  const routed = requests(routedKey);
+  const owned = requests(ownedKey);
+  const unlimited = requests(unlimitedKey);
+  for (const [list, what] of [
+    [plain, 'plain'],
+    [routed, 'routed'],
+    [owned, 'owned'],
+    [unlimited, 'unlimited'],
+  ]) {
+    for (const request of list) assertVerified(keyward, request, what);
+  }
+  const mask = PATHS.length - 1;
+  const verifyCase = (name, list) => ({
+    name,
+    run(n) {
+      for (let i = 0; i < n; i++) blackhole(keyward.verify(list[i & mask], VERIFY_OPTIONS));
+    },
+  });
+  const [base, withRoutes] = await compare(
+    [verifyCase('plain', plain), verifyCase('routed', routed)],
+    {
+      rounds: 60,
+      batchMs: 5,
+    },
+  );
+  const [base2, withOwner, noBucket] = await compare(
+    [verifyCase('plain', plain), verifyCase('owner', owned), verifyCase('unlimited', unlimited)],
+    { rounds: 60, batchMs: 5 },
+  );
+  const routesRatio = ratio(withRoutes, base);
+  const ownerRatio = ratio(withOwner, base2);
+  const ownerExtraNs = withOwner.cpu.nsPerOp - base2.cpu.nsPerOp;
+  // What the key's own token bucket costs verify (take + headers): the yardstick of "one bucket
+  // take more".
+  const keyBucketNs = base2.cpu.nsPerOp - noBucket.cpu.nsPerOp;
+  printTable([
+    [...ROW_HEADER, 'vs plain'],
+    row('verify, no routes', base, ['1.00×']),
+    row('verify, 4 route patterns', withRoutes, [formatRatio(routesRatio.cpu.median)]),
+    row('verify, no owner plan', base2, ['1.00×']),
+    row('verify, owner bucket', withOwner, [formatRatio(ownerRatio.cpu.median)]),
+    row('verify, key without a bucket', noBucket, [formatRatio(ratio(noBucket, base2).cpu.median)]),
+  ]);
+  console.log(
+    `  the owner's bucket costs ${formatNs(ownerExtraNs)} per verify; the key's own bucket costs ${formatNs(keyBucketNs)}`,
+  );
+  figures['routes.ratio'] = figure(
+    'verify with 4 route patterns / without (cpu median, interleaved)',
+    routesRatio.cpu.median,
+    '×',
+    'lower',
+  );
+  figures['routes.ns'] = figure(
+    'verify with route patterns',
+    withRoutes.cpu.nsPerOp,
+    'ns/op',
+    'lower',
+  );
+  figures['owner.ratio'] = figure(
+    'verify with an owner bucket / without (cpu median, interleaved)',
+    ownerRatio.cpu.median,
+    '×',
+    'lower',
+  );
+  figures['owner.extraNs'] = figure(
+    'owner bucket: extra ns per verify',
+    ownerExtraNs,
+    'ns/op',
+    'lower',
+  );
+  figures['owner.keyBucketNs'] = figure(
+    "the key's own bucket: extra ns per verify (take + headers)",
+    keyBucketNs,
+    'ns/op',
+    'lower',
+  );
+  details.routesAndOwner = {
+    routes: ROUTES,
+    paths: PATHS.length,
+    routesRatio: routesRatio.cpu,
+    ownerRatio: ownerRatio.cpu,
+  };
+  await keyward.close();
+}
+
+// ---------------------------------------------------------------------------------------------
+
 const started = Date.now();
 const figures = {};
 const details = {};
 await verifyVsSha256(figures, details);
+await routesAndOwnerLimits(figures, details);
 await tokenBucketVsRateLimiterFlexible(figures, details);
 await memoryPerKey(figures, details);
 await verifyAsStoreGrows(figures, details);

@@ -75,7 +75,7 @@ export class MapStore implements KeyStore, LimitStore {
     await this.#roundTrip();
     const { limit, cursor } = query;
     const now = query.now ?? Date.now();
-    // Owner, environment, status and search: keyward's own rules, as every store applies them.
+    // Owner, environment, type, status and search: keyward's own rules, as every store applies them.
     const matching = [...this.#records.values()]
       .filter((r) => (cursor === undefined || r.id > cursor) && matchesKeyListQuery(r, query, now))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

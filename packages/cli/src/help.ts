@@ -6,6 +6,10 @@ const GLOBAL_HELP = [
   '                       a string, or JSON {"current","peppers"}. --pepper <value> is refused',
   '--db <path>            SQLite file (or KEYWARD_DB; default ./keyward.db)',
   '--store <url>          redis://… or postgres://… instead of SQLite (or KEYWARD_STORE)',
+  '--environments <a,b>   the environments the deployment accepts (or KEYWARD_ENVIRONMENTS;',
+  '                       default live,test): what verify takes, the first is create’s default',
+  '--publishable-scopes <a,b>  scopes a publishable key may hold (or KEYWARD_PUBLISHABLE_SCOPES;',
+  '                       default none), as the deployment’s publishableScopes',
   '-h, --help             show help',
 ];
 

@@ -13,8 +13,10 @@ import {
 import { CliError, usageError } from './cli-error.js';
 import { type CliIo, type FlagValues, stringFlag } from './command.js';
 import { EXIT_CODES } from './exit-codes.js';
+import { isEnvironmentName } from './key-options.js';
 import { warnIfShared } from './private-file.js';
 import { quoteArgument } from './quote-argument.js';
+import { splitList } from './values.js';
 
 /** A keyward instance over the store the flags name, and how to let go of it. */
 export interface OpenedKeyward {
@@ -229,6 +231,37 @@ function publishOnly(store: unknown): InvalidationChannel | false {
   };
 }
 
+/**
+ * `--environments <a,b>` or `KEYWARD_ENVIRONMENTS`: the environments the deployment accepts
+ * (what `verify` takes, and `create`'s default is the first); undefined: keyward's default,
+ * live and test.
+ */
+export function resolveEnvironments(values: FlagValues, env: CliIo['env']): string[] | undefined {
+  const flag = stringFlag(values, 'environments');
+  const text = flag ?? env.KEYWARD_ENVIRONMENTS;
+  if (text === undefined || text === '') return undefined;
+  const source = flag === undefined ? 'KEYWARD_ENVIRONMENTS' : '--environments';
+  const names = splitList([text]);
+  if (names.length === 0) throw usageError(`${source}: give at least one environment`);
+  for (const name of names) {
+    if (!isEnvironmentName(name)) {
+      throw usageError(
+        `${source}: ${quoteArgument(name)} is not an environment name ([a-z][a-z0-9]{1,7}, not pk)`,
+      );
+    }
+  }
+  return names;
+}
+
+/**
+ * `--publishable-scopes <a,b>` or `KEYWARD_PUBLISHABLE_SCOPES`: the scopes a publishable key may
+ * hold (the deployment's `publishableScopes`); none by default.
+ */
+function resolvePublishableScopes(values: FlagValues, env: CliIo['env']): string[] | undefined {
+  const text = stringFlag(values, 'publishable-scopes') ?? env.KEYWARD_PUBLISHABLE_SCOPES;
+  return text === undefined || text === '' ? undefined : splitList([text]);
+}
+
 function storeUrl(values: FlagValues, env: CliIo['env']): string | undefined {
   const url = stringFlag(values, 'store') ?? env.KEYWARD_STORE;
   if (url === undefined || url === '') return undefined;
@@ -248,6 +281,8 @@ export async function openKeyward(
   mayCreate: boolean,
 ): Promise<OpenedKeyward> {
   const prefix = resolvePrefix(values, io.env);
+  const environments = resolveEnvironments(values, io.env);
+  const publishableScopes = resolvePublishableScopes(values, io.env);
   const pepper = await resolvePepper(values, io);
   const url = storeUrl(values, io.env);
   let opened: Opened;
@@ -271,6 +306,8 @@ export async function openKeyward(
     keyward = createKeyward({
       prefix,
       pepper,
+      ...(environments === undefined ? {} : { environments }),
+      ...(publishableScopes === undefined ? {} : { publishableScopes }),
       keyStore: store,
       limitStore,
       invalidation: publishOnly(store),
@@ -280,7 +317,12 @@ export async function openKeyward(
     });
   } catch (error) {
     await opened.close();
-    throw usageError((error as Error).message);
+    const message = (error as Error).message;
+    throw usageError(
+      message.startsWith('publishableScopes')
+        ? `--publishable-scopes (or KEYWARD_PUBLISHABLE_SCOPES): ${message}`
+        : message,
+    );
   }
   return {
     keyward,

@@ -37,6 +37,7 @@ export function formatKeyInfo(info: KeyInfo, now: number): string {
     ['key', info.redacted],
     ['name', info.name],
     ['environment', info.environment],
+    ['type', info.type],
   ];
   if (info.ownerId !== undefined) rows.push(['owner', info.ownerId]);
   rows.push(['status', keyStatus(info, now)]);
@@ -45,6 +46,7 @@ export function formatKeyInfo(info: KeyInfo, now: number): string {
   rows.push(['scopes', info.scopes.length > 0 ? info.scopes.join(', ') : '(none)']);
   if (info.ips !== undefined) rows.push(['ips', info.ips.join(', ')]);
   if (info.referrers !== undefined) rows.push(['referrers', info.referrers.join(', ')]);
+  rows.push(['routes', info.routes !== undefined ? info.routes.join(', ') : '(any)']);
   if (info.rateLimit !== undefined) rows.push(['rate limit', formatRateLimit(info.rateLimit)]);
   if (info.quota !== undefined) {
     rows.push(['quota', `${info.quota.limit}/${info.quota.period}`]);

@@ -16,10 +16,20 @@ const GLOBAL_OPTIONS = {
   'pepper-file': { type: 'string' },
   db: { type: 'string' },
   store: { type: 'string' },
+  environments: { type: 'string' },
+  'publishable-scopes': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const GLOBAL_WITH_VALUE = new Set(['--prefix', '--pepper', '--pepper-file', '--db', '--store']);
+const GLOBAL_WITH_VALUE = new Set([
+  '--prefix',
+  '--pepper',
+  '--pepper-file',
+  '--db',
+  '--store',
+  '--environments',
+  '--publishable-scopes',
+]);
 
 /**
  * Refuses `--pepper <value>` wherever it is: a pepper on the command line shows in the process

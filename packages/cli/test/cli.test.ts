@@ -289,7 +289,7 @@ describe('keyward create', () => {
     [['--expires', 'soon'], '--expires'],
     [['--expires', '2001-01-01'], 'expiresAt'],
     [['--meta', 'novalue'], '--meta'],
-    [['--env', 'staging'], '--env'],
+    [['--env', 'Staging'], '--env'],
     [['--scopes', 'bad scope'], 'scope'],
   ])('exits 2 on %j', async (flags, named) => {
     const result = await run(['create', '--name', 'x', ...flags]);
@@ -318,7 +318,7 @@ describe('keyward list and show', () => {
   it('prints a table of keys', async () => {
     const result = await run(['list']);
     expect(result.code).toBe(0);
-    expect(result.stdout.split('\n')[0]).toMatch(/^ID\s+ENV\s+STATUS\s+LAST USED\s+NAME/);
+    expect(result.stdout.split('\n')[0]).toMatch(/^ID\s+ENV\s+TYPE\s+STATUS\s+LAST USED\s+NAME/);
     for (const id of Object.values(ids)) expect(result.stdout).toContain(id);
   });
 
@@ -441,7 +441,7 @@ describe('keyward create --admin, list --status and --search', () => {
     expect(await listed(['--status', 'active'])).toStrictEqual([ids.active, ids.expiring].sort());
     expect(await listed(['--status', 'expired'])).toStrictEqual([ids.expired]);
     const table = await run(['list', '--status', 'expired']);
-    expect(table.stdout).toMatch(new RegExp(`${ids.expired}\\s+live\\s+expired`));
+    expect(table.stdout).toMatch(new RegExp(`${ids.expired}\\s+live\\s+secret\\s+expired`));
   });
 
   it('list --search finds an id exactly and names case-insensitively, % and _ literally', async () => {

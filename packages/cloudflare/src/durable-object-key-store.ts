@@ -133,7 +133,7 @@ export class DurableObjectKeyStore implements KeyStore {
    * ```
    */
   async listKeys(query: KeyListQuery): Promise<KeyPage> {
-    const { ownerId, environment, limit, cursor, status, search } = query;
+    const { ownerId, environment, type, limit, cursor, status, search } = query;
     if (status !== undefined && !KEY_STATUSES.includes(status)) {
       throw new InvalidOptionsError(`status must be one of ${KEY_STATUSES.join(', ')}`);
     }
@@ -149,6 +149,7 @@ export class DurableObjectKeyStore implements KeyStore {
     const value = await this.#call('list', {
       ownerId,
       environment,
+      type,
       limit,
       cursor,
       ...filters,

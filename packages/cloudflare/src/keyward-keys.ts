@@ -78,8 +78,8 @@ export class KeywardKeys {
 
   /**
    * Answers `POST /get` `{ id }`, `/insert` `{ record }`, `/update` `{ record, expectedVersion }`
-   * and `/list` `{ ownerId?, environment?, status?, search?, now?, limit, cursor? }`; anything
-   * else with 400.
+   * and `/list` `{ ownerId?, environment?, type?, status?, search?, now?, limit, cursor? }`;
+   * anything else with 400.
    *
    * @example
    * ```ts
@@ -149,10 +149,11 @@ export class KeywardKeys {
   }
 
   #list(sql: SqlStorageLike, query: Record<string, unknown>): Response {
-    const { ownerId, environment, limit, cursor, status, search, now } = query;
+    const { ownerId, environment, type, limit, cursor, status, search, now } = query;
     if (
       !optionalString(ownerId) ||
       !optionalString(environment) ||
+      !optionalString(type) ||
       !optionalString(cursor) ||
       !isFiniteNumber(limit) ||
       !Number.isSafeInteger(limit) ||
@@ -174,6 +175,12 @@ export class KeywardKeys {
     if (environment !== undefined) {
       where.push('environment = ?');
       bindings.push(environment);
+    }
+    if (type !== undefined) {
+      // The type lives in the record's JSON only (a record written without it is secret), so
+      // objects created before key types need no new column.
+      where.push("coalesce(json_extract(record, '$.type'), 'secret') = ?");
+      bindings.push(type);
     }
     if (status !== undefined) {
       where.push(STATUS_SQL[status as KeyStatus]);

@@ -118,7 +118,12 @@ export class KvKeyStore implements KeyStore {
     const name = this.#names.record(record.id);
     return serialize(name, async () => {
       if ((await this.#kv.get(name, 'text')) !== null) throw new DuplicateKeyIdError(record.id);
-      const indexes = await this.#names.indexes(record.id, record.ownerId, record.environment);
+      const indexes = await this.#names.indexes(
+        record.id,
+        record.ownerId,
+        record.environment,
+        record.type,
+      );
       // Index entries first: one without its record is skipped by listings, never the reverse.
       await Promise.all(indexes.map((index) => this.#kv.put(index, '')));
       await this.#kv.put(name, JSON.stringify(record));
@@ -127,7 +132,7 @@ export class KvKeyStore implements KeyStore {
 
   /**
    * Replaces the record if the stored one is at `expectedVersion`, moving its index entries when
-   * the owner or environment changed. Exact within an isolate; across isolates see the class
+   * the owner, environment or type changed. Exact within an isolate; across isolates see the class
    * notes.
    *
    * @example
@@ -140,8 +145,14 @@ export class KvKeyStore implements KeyStore {
     return serialize(name, async () => {
       const stored = await this.getKey(record.id);
       if (stored === undefined || stored.version !== expectedVersion) return false;
-      const before = await this.#names.indexes(stored.id, stored.ownerId, stored.environment);
-      const after = await this.#names.indexes(record.id, record.ownerId, record.environment);
+      const names = this.#names;
+      const before = await names.indexes(
+        stored.id,
+        stored.ownerId,
+        stored.environment,
+        stored.type,
+      );
+      const after = await names.indexes(record.id, record.ownerId, record.environment, record.type);
       await Promise.all(
         after.filter((index) => !before.includes(index)).map((index) => this.#kv.put(index, '')),
       );
@@ -156,8 +167,10 @@ export class KvKeyStore implements KeyStore {
   /**
    * Records matching the filters, in id order, at most 100 a page (fewer than `limit` with a
    * cursor means more may follow). The cursor is KV's; a page reflects KV's cache here, so a key
-   * created or moved elsewhere in the last minute may be missing. `status` and `search` are
-   * refused with an `InvalidOptionsError` (use `DurableObjectKeyStore` for a console).
+   * created or moved elsewhere in the last minute may be missing. Publishable keys have their own
+   * index entries; a listing of secret keys reads the full index and leaves publishable ones out
+   * (a page may then hold fewer). `status` and `search` are refused with an
+   * `InvalidOptionsError` (use `DurableObjectKeyStore` for a console).
    *
    * @example
    * ```ts
@@ -176,7 +189,11 @@ export class KvKeyStore implements KeyStore {
     if (cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) {
       throw new InvalidOptionsError('cursor must be one a KvKeyStore listing returned');
     }
-    const prefix = await this.#names.listing(query.ownerId, query.environment);
+    const prefix = await this.#names.listing(
+      query.ownerId,
+      query.environment,
+      query.type === 'publishable',
+    );
     const listed = await this.#kv.list({
       prefix,
       limit: Math.min(query.limit, MAX_PAGE),
@@ -189,7 +206,8 @@ export class KvKeyStore implements KeyStore {
       (record): record is KeyRecord =>
         record !== undefined &&
         (query.ownerId === undefined || record.ownerId === query.ownerId) &&
-        (query.environment === undefined || record.environment === query.environment),
+        (query.environment === undefined || record.environment === query.environment) &&
+        (query.type === undefined || (record.type ?? 'secret') === query.type),
     );
     return listed.list_complete || listed.cursor === undefined
       ? { items }

@@ -20,7 +20,9 @@ async function part(value: string): Promise<string> {
 /**
  * KV key names. A record is `<prefix>:rec:<id>`; listings read index entries (empty values) named
  * `<prefix>:env:<env>:<id>`, `<prefix>:own:<owner>:<id>` and `<prefix>:own-env:<owner>:<env>:<id>`,
- * which KV lists in id order under their prefix.
+ * which KV lists in id order under their prefix. A publishable key also has the same entries
+ * under `pk`, `pk-env`, `pk-own` and `pk-own-env` (and `<prefix>:pk:<id>`), so listing publishable
+ * keys never reads the secret ones.
  */
 export class KvNames {
   constructor(readonly prefix: string) {}
@@ -33,27 +35,33 @@ export class KvNames {
   async listing(
     ownerId: string | undefined,
     environment: KeyEnvironment | undefined,
+    publishable = false,
   ): Promise<string> {
+    const pk = publishable ? 'pk-' : '';
     if (ownerId === undefined) {
-      return environment === undefined
-        ? `${this.prefix}:rec:`
-        : `${this.prefix}:env:${await part(environment)}:`;
+      if (environment !== undefined) return `${this.prefix}:${pk}env:${await part(environment)}:`;
+      return publishable ? `${this.prefix}:pk:` : `${this.prefix}:rec:`;
     }
     return environment === undefined
-      ? `${this.prefix}:own:${await part(ownerId)}:`
-      : `${this.prefix}:own-env:${await part(ownerId)}:${await part(environment)}:`;
+      ? `${this.prefix}:${pk}own:${await part(ownerId)}:`
+      : `${this.prefix}:${pk}own-env:${await part(ownerId)}:${await part(environment)}:`;
   }
 
-  /** Every index entry a record with this owner and environment has. */
+  /** Every index entry a record with this owner, environment and type has. */
   async indexes(
     id: string,
     ownerId: string | undefined,
     environment: KeyEnvironment,
+    type: 'secret' | 'publishable' | undefined,
   ): Promise<string[]> {
-    const names = [`${await this.listing(undefined, environment)}${id}`];
-    if (ownerId !== undefined) {
-      names.push(`${await this.listing(ownerId, undefined)}${id}`);
-      names.push(`${await this.listing(ownerId, environment)}${id}`);
+    const names: string[] = [];
+    for (const publishable of type === 'publishable' ? [false, true] : [false]) {
+      if (publishable) names.push(`${await this.listing(undefined, undefined, true)}${id}`);
+      names.push(`${await this.listing(undefined, environment, publishable)}${id}`);
+      if (ownerId !== undefined) {
+        names.push(`${await this.listing(ownerId, undefined, publishable)}${id}`);
+        names.push(`${await this.listing(ownerId, environment, publishable)}${id}`);
+      }
     }
     return names;
   }

@@ -1,10 +1,15 @@
 import type { Keyward } from './keyward.js';
+import { rejectUnknownOptions } from './option-names.js';
 import type { VerifyOptions } from './types.js';
+
+const VERIFY_OPTION_NAMES = ['scopes', 'anyScopes', 'cost', 'keyType'];
 
 /**
  * For adapter authors: the verify options in an adapter's (or a route's) options object, each
  * field falling back to `defaults`, copied, frozen and checked against `keyward` once — so a bad
- * scope or cost throws a TypeError at startup, and every request passes the same compiled object.
+ * scope, cost or keyType throws a TypeError at startup, and every request passes the same compiled
+ * object. A name that is neither a verify option nor one of `otherNames` (the adapter's own
+ * options) throws a TypeError naming it: a typo (`scope:`) must never leave a route open.
  *
  * @example
  * ```ts
@@ -16,14 +21,22 @@ export function prepareVerifyOptions(
   keyward: Keyward,
   options: VerifyOptions,
   defaults: VerifyOptions = {},
+  otherNames: readonly string[] = [],
+  where = 'options',
 ): VerifyOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError(`${where} must be an object`);
+  }
+  rejectUnknownOptions(options, new Set([...VERIFY_OPTION_NAMES, ...otherNames]), where);
   const scopes = options.scopes ?? defaults.scopes;
   const anyScopes = options.anyScopes ?? defaults.anyScopes;
   const cost = options.cost ?? defaults.cost;
+  const keyType = options.keyType ?? defaults.keyType;
   const prepared: VerifyOptions = Object.freeze({
     ...(scopes === undefined ? {} : { scopes: Object.freeze([...scopes]) }),
     ...(anyScopes === undefined ? {} : { anyScopes: Object.freeze([...anyScopes]) }),
     ...(cost === undefined ? {} : { cost }),
+    ...(keyType === undefined ? {} : { keyType }),
   });
   keyward.checkVerifyOptions(prepared);
   return prepared;
@@ -32,8 +45,10 @@ export function prepareVerifyOptions(
 /**
  * For adapter authors: checks what an adapter was given — a Keyward instance, an options object,
  * an `onReject` that is a function when present — and prepares its verify options with
- * {@link prepareVerifyOptions}. Throws a TypeError naming the problem; `missingKeyward` is the
- * message for a missing or wrong `keyward`, in the adapter's own words.
+ * {@link prepareVerifyOptions}. Throws a TypeError naming the problem (an unknown option name
+ * included: `otherNames` lists the adapter's own options besides the verify options and
+ * `onReject`); `missingKeyward` is the message for a missing or wrong `keyward`, in the adapter's
+ * own words.
  *
  * @example
  * ```ts
@@ -42,6 +57,7 @@ export function prepareVerifyOptions(
  *     keyward,
  *     options,
  *     'apiKeyAuth() needs a Keyward instance from createKeyward()',
+ *     ['getConnInfo'],
  *   );
  *   // …
  * }
@@ -51,6 +67,7 @@ export function prepareAdapterOptions<Handler>(
   keyward: Keyward | undefined,
   options: (VerifyOptions & { readonly onReject?: Handler | undefined }) | undefined,
   missingKeyward: string,
+  otherNames: readonly string[] = [],
 ): {
   readonly keyward: Keyward;
   readonly verifyOptions: VerifyOptions;
@@ -71,7 +88,13 @@ export function prepareAdapterOptions<Handler>(
   }
   return {
     keyward: keyward as Keyward,
-    verifyOptions: prepareVerifyOptions(keyward as Keyward, options),
+    verifyOptions: prepareVerifyOptions(
+      keyward as Keyward,
+      options,
+      {},
+      ['onReject', ...otherNames],
+      'apiKeyAuth() options',
+    ),
     onReject,
   };
 }

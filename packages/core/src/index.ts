@@ -31,13 +31,14 @@ export {
 } from './errors.js';
 export { REJECTIONS } from './http/problem.js';
 export type { HeaderBag } from './key/extract.js';
-export type { KeyEnvironment, ParsedKey } from './key/format.js';
+export type { KeyEnvironment, KeyType, ParsedKey } from './key/format.js';
 export { parseKey, redactKey } from './key/format.js';
 export type { FoundKey } from './key/scan.js';
 export { scanForKeys } from './key/scan.js';
 export type {
   KeywardOptions,
   KeywardStats,
+  OwnerLimits,
   SubscribeOptions,
   UsageRecordingOptions,
 } from './keyward.js';
@@ -51,6 +52,8 @@ export type { IpAllowList } from './policy/ip-allow-list.js';
 export { compileIpAllowList } from './policy/ip-allow-list.js';
 export type { ReferrerAllowList } from './policy/referrer.js';
 export { compileReferrerAllowList } from './policy/referrer.js';
+export type { RouteAllowList, RouteCheck } from './policy/routes.js';
+export { compileRouteAllowList } from './policy/routes.js';
 export type {
   LastUsedSource,
   ReviewFinding,

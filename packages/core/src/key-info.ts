@@ -26,8 +26,9 @@ export function toKeyInfo(prefix: string, record: KeyRecord): KeyInfo {
   const info: { -readonly [K in keyof KeyInfo]: KeyInfo[K] } = {
     id: record.id,
     environment: record.environment,
+    type: record.type === 'publishable' ? 'publishable' : 'secret',
     name: record.name,
-    redacted: redactKey(prefix, record.environment, record.id),
+    redacted: redactKey(prefix, record.environment, record.id, record.type ?? 'secret'),
     scopes: Object.freeze(Array.isArray(record.scopes) ? [...record.scopes] : []),
     disabled: record.disabled === true,
     createdAt: new Date(record.createdAt),
@@ -37,6 +38,7 @@ export function toKeyInfo(prefix: string, record: KeyRecord): KeyInfo {
   if (record.ownerId != null) info.ownerId = record.ownerId;
   if (record.ips != null) info.ips = frozen(record.ips);
   if (record.referrers != null) info.referrers = frozen(record.referrers);
+  if (record.routes != null && record.routes.length > 0) info.routes = frozen(record.routes);
   if (record.rateLimit != null) info.rateLimit = frozen(record.rateLimit);
   if (record.quota != null) info.quota = frozen(record.quota);
   if (record.expiresAt != null) info.expiresAt = date(record.expiresAt);

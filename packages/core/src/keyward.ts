@@ -5,12 +5,21 @@ import { callStore, isPromiseLike } from './async.js';
 import { type AuditListOptions, AuditTrail, isAuditStore } from './audit/audit-trail.js';
 import type { AuditContext, AuditEntry, AuditStore, AuditVerification } from './audit/types.js';
 import { KeywardError } from './errors.js';
-import { ENVIRONMENTS, type KeyEnvironment, PREFIX_PATTERN } from './key/format.js';
+import {
+  ENVIRONMENTS,
+  isEnvironmentName,
+  type KeyEnvironment,
+  PREFIX_PATTERN,
+} from './key/format.js';
 import { normalizePeppers, SecretHasher } from './key/hash.js';
 import { type IssuedKey, KeyLifecycle } from './lifecycle.js';
 import { FailedAttempts } from './limits/failed-attempts.js';
-import type { RateLimit } from './limits/token-bucket.js';
+import { OwnerLimitCache } from './limits/owner-limits.js';
+import type { Quota } from './limits/quota.js';
+import { type RateLimit, validateRateLimit } from './limits/token-bucket.js';
 import { fanOut, type VerifyObserver } from './observe.js';
+import { rejectUnknownOptions } from './option-names.js';
+import { compileGrantedScopes, validateGrantedScopes } from './policy/scopes.js';
 import { RecordCache } from './record-cache.js';
 import {
   type LastUsedSource,
@@ -95,6 +104,51 @@ interface Subscriber {
 }
 
 const USAGE_OPTION_NAMES = new Set(['store', 'flushIntervalMs', 'maxPending']);
+const CACHE_OPTION_NAMES = new Set(['max', 'ttlMs', 'negativeTtlMs']);
+const KEYWARD_OPTION_NAMES: ReadonlySet<string> = new Set([
+  'prefix',
+  'environments',
+  'store',
+  'keyStore',
+  'limitStore',
+  'invalidation',
+  'pepper',
+  'cache',
+  'keyHeaders',
+  'failedAttempts',
+  'limitStoreFailure',
+  'storeTimeoutMs',
+  'realm',
+  'clock',
+  'onEvent',
+  'auditStore',
+  'alerts',
+  'usage',
+  'publishableScopes',
+  'publishableRateLimit',
+  'ownerLimits',
+]);
+
+/** The default `publishableRateLimit`: 60 requests a minute per key, bursts of 20. */
+const DEFAULT_PUBLISHABLE_RATE_LIMIT: RateLimit = Object.freeze({
+  capacity: 20,
+  refillPerSecond: 1,
+});
+
+/**
+ * The limits all keys of one owner share (a customer's plan), from {@link KeywardOptions.ownerLimits}.
+ *
+ * @example
+ * ```ts
+ * const plan: OwnerLimits = { rateLimit: { capacity: 100, refillPerSecond: 50 }, quota: { limit: 1_000_000, period: 'month' } };
+ * ```
+ */
+export interface OwnerLimits {
+  /** One token bucket for all the owner's keys, taken after each key's own. */
+  rateLimit?: RateLimit | undefined;
+  /** One quota for all the owner's keys, counted after each key's own. */
+  quota?: Quota | undefined;
+}
 
 /**
  * Options of {@link createKeyward}. Only `prefix` is required.
@@ -107,7 +161,11 @@ const USAGE_OPTION_NAMES = new Set(['store', 'flushIntervalMs', 'maxPending']);
 export interface KeywardOptions {
   /** What every key starts with: `[a-z][a-z0-9]{1,15}`. */
   prefix: string;
-  /** Environments this deployment accepts; default `['live', 'test']`. */
+  /**
+   * Environments this deployment accepts, each `[a-z][a-z0-9]{1,7}` and never `pk`; default
+   * `['live', 'test']`. A key of another environment is `401 wrong_environment` before any store
+   * read. The first is the default environment of `create`.
+   */
   environments?: readonly KeyEnvironment[] | undefined;
   /** One store for keys and limits (default: a new {@link MemoryStore}). */
   store?: (KeyStore & LimitStore) | undefined;
@@ -156,6 +214,25 @@ export interface KeywardOptions {
    * Default: on when the key store (or `store`) implements {@link UsageStore}.
    */
   usage?: UsageRecordingOptions | false | undefined;
+  /**
+   * The scopes a publishable key may hold (wildcards allowed, e.g. `['checkout:*']`); default
+   * none, so `create({ type: 'publishable' })` refuses any scope.
+   */
+  publishableScopes?: readonly string[] | undefined;
+  /**
+   * The rate limit of a publishable key created without one; default
+   * `{ capacity: 20, refillPerSecond: 1 }`.
+   */
+  publishableRateLimit?: RateLimit | undefined;
+  /**
+   * The limits every key of an owner shares (a customer's plan), or `undefined` for none: one
+   * token bucket and one quota per owner, checked after the key's own limits, shown as the
+   * `"owner"` policy of the RateLimit headers. Called at most once per owner per record-cache
+   * TTL (`cache.ttlMs`); may return a Promise. A throw or a bad result is `store_unavailable`.
+   */
+  ownerLimits?:
+    | ((ownerId: string) => OwnerLimits | undefined | Promise<OwnerLimits | undefined>)
+    | undefined;
 }
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');
@@ -170,6 +247,15 @@ function nonNegative(value: unknown, option: string, fallback: number): number {
     throw new TypeError(`${option} must be a non-negative number`);
   }
   return value;
+}
+
+/** Runs a validator shared with `create`, turning its InvalidOptionsError into a TypeError. */
+function asTypeError<T>(validate: () => T): T {
+  try {
+    return validate();
+  } catch (error) {
+    throw error instanceof KeywardError ? new TypeError(error.message) : error;
+  }
 }
 
 function isInvalidationChannel(value: unknown): value is InvalidationChannel {
@@ -199,9 +285,7 @@ function usageSettings(
     throw new TypeError('usage must be { store?, flushIntervalMs?, maxPending? } or false');
   }
   const given = (option ?? {}) as UsageRecordingOptions;
-  for (const name of Object.keys(given)) {
-    if (!USAGE_OPTION_NAMES.has(name)) throw new TypeError(`usage.${name} is not an option`);
-  }
+  rejectUnknownOptions(given, USAGE_OPTION_NAMES, 'usage');
   let store: UsageStore | undefined;
   if (given.store !== undefined) {
     checkStore(given.store, 'usage.store', ['recordUsage', 'queryUsage', 'lastUsed', 'pruneUsage']);
@@ -273,17 +357,34 @@ export class Keyward {
     if (typeof options !== 'object' || options === null) {
       throw new TypeError('createKeyward() needs an options object with a prefix');
     }
+    rejectUnknownOptions(options, KEYWARD_OPTION_NAMES, 'createKeyward()');
     const { prefix } = options;
     if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
       throw new TypeError('prefix must match [a-z][a-z0-9]{1,15}, e.g. "acme"');
     }
     const environments = options.environments ?? ENVIRONMENTS;
-    if (
-      !Array.isArray(environments) ||
-      environments.length === 0 ||
-      environments.some((env) => !ENVIRONMENTS.includes(env))
-    ) {
-      throw new TypeError('environments must be a non-empty array of "live" and/or "test"');
+    if (!Array.isArray(environments) || environments.length === 0 || environments.length > 32) {
+      throw new TypeError('environments must be an array of 1 to 32 environment names');
+    }
+    environments.forEach((env: unknown, i) => {
+      if (!isEnvironmentName(env)) {
+        throw new TypeError(
+          `environments[${i}]: ${JSON.stringify(String(env).slice(0, 40))} is not an environment name ([a-z][a-z0-9]{1,7}, never "pk")`,
+        );
+      }
+    });
+    const publishableScopes = asTypeError(() =>
+      validateGrantedScopes(options.publishableScopes ?? [], 'publishableScopes'),
+    );
+    const publishableRateLimit =
+      options.publishableRateLimit === undefined
+        ? DEFAULT_PUBLISHABLE_RATE_LIMIT
+        : asTypeError(() =>
+            validateRateLimit(options.publishableRateLimit, 'publishableRateLimit'),
+          );
+    const ownerLimits = options.ownerLimits;
+    if (ownerLimits !== undefined && typeof ownerLimits !== 'function') {
+      throw new TypeError('ownerLimits must be a function of an owner id');
     }
     const store =
       options.store ?? (options.keyStore && options.limitStore ? undefined : new MemoryStore());
@@ -312,6 +413,7 @@ export class Keyward {
     if (typeof cacheOptions !== 'object' || cacheOptions === null) {
       throw new TypeError('cache must be { max?, ttlMs?, negativeTtlMs? }');
     }
+    rejectUnknownOptions(cacheOptions, CACHE_OPTION_NAMES, 'cache');
     const max = nonNegative(cacheOptions.max, 'cache.max', 10_000);
     if (!Number.isSafeInteger(max)) throw new TypeError('cache.max must be an integer');
     this.#cache = new RecordCache({
@@ -430,6 +532,10 @@ export class Keyward {
       cache: this.#cache,
       failures: failedAttempts === false ? undefined : new FailedAttempts(failedAttempts),
       limitStoreFailure,
+      ownerLimits:
+        ownerLimits === undefined
+          ? undefined
+          : new OwnerLimitCache(ownerLimits, this.#cache.options.ttlMs, this.#cache.options.max),
       storeTimeoutMs,
       clock,
       emit: onEvent === undefined ? undefined : emit,
@@ -446,6 +552,11 @@ export class Keyward {
       clock,
       emit,
       audit,
+      publishableScopes: {
+        list: Object.freeze(publishableScopes),
+        granted: compileGrantedScopes(publishableScopes),
+      },
+      publishableRateLimit,
     });
     this.#unsubscribe = invalidation?.subscribeInvalidations((id) =>
       typeof id === 'string' ? this.#cache.invalidate(id) : this.#cache.clear(),

@@ -62,9 +62,14 @@ describe('create and update validation', () => {
     await expect(keyward.create({} as CreateKeyOptions)).rejects.toBeInstanceOf(
       InvalidOptionsError,
     );
-    await expect(
-      keyward.create({ name: 'x', environment: 'prod' as 'live' }),
-    ).rejects.toBeInstanceOf(InvalidOptionsError);
+    await expect(keyward.create({ name: 'x', environment: 'Prod' })).rejects.toBeInstanceOf(
+      InvalidOptionsError,
+    );
+    for (const environment of ['pk', 'p', 'stagingxx', 'st-g', '9live', '']) {
+      await expect(keyward.create({ name: 'x', environment })).rejects.toBeInstanceOf(
+        InvalidOptionsError,
+      );
+    }
   });
 
   it('create defaults the environment to the first configured one', async () => {
@@ -309,7 +314,9 @@ describe('management API', () => {
     for (const limit of [0, 1001, 1.5]) {
       await expect(keyward.list({ limit })).rejects.toBeInstanceOf(InvalidOptionsError);
     }
-    await expect(keyward.list({ environment: 'prod' as 'live' })).rejects.toBeInstanceOf(
+    await expect(keyward.list({ environment: 'Prod' })).rejects.toBeInstanceOf(InvalidOptionsError);
+    await expect(keyward.list({ environment: 'pk' })).rejects.toBeInstanceOf(InvalidOptionsError);
+    await expect(keyward.list({ type: 'public' as 'secret' })).rejects.toBeInstanceOf(
       InvalidOptionsError,
     );
   });

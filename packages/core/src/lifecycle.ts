@@ -10,20 +10,23 @@ import {
 } from './errors.js';
 import { randomBase62 } from './key/base62.js';
 import {
-  ENVIRONMENTS,
   formatKey,
+  isEnvironmentName,
   KEY_ID_PATTERN,
   type KeyEnvironment,
+  type KeyType,
   newKeyId,
   newSecret,
 } from './key/format.js';
 import type { SecretHasher } from './key/hash.js';
 import { toKeyInfo } from './key-info.js';
 import { validateQuota } from './limits/quota.js';
-import { validateRateLimit } from './limits/token-bucket.js';
+import { type RateLimit, validateRateLimit } from './limits/token-bucket.js';
+import { rejectUnknownOptions } from './option-names.js';
 import { compileIpAllowList } from './policy/ip-allow-list.js';
 import { compileReferrerAllowList } from './policy/referrer.js';
-import { validateGrantedScopes } from './policy/scopes.js';
+import { compileRouteAllowList } from './policy/routes.js';
+import { type GrantedScopes, scopesOutside, validateGrantedScopes } from './policy/scopes.js';
 import type { RecordCache } from './record-cache.js';
 import { KEY_STATUSES, MAX_KEY_SEARCH_LENGTH } from './stores/key-list-filter.js';
 import type { InvalidationChannel, KeyListQuery, KeyRecord, KeyStore } from './stores/types.js';
@@ -84,6 +87,52 @@ export interface LifecycleConfig {
   readonly clock: () => number;
   readonly emit: (event: KeywardEvent) => void;
   readonly audit: AuditTrail | undefined;
+  /** The scopes a publishable key may hold, as given and compiled. */
+  readonly publishableScopes: { readonly list: readonly string[]; readonly granted: GrantedScopes };
+  /** The rate limit a publishable key gets when it names none. */
+  readonly publishableRateLimit: RateLimit;
+}
+
+const invalid = (message: string) => new InvalidOptionsError(message);
+const RESTRICTION_NAMES = [
+  'scopes',
+  'ips',
+  'referrers',
+  'routes',
+  'rateLimit',
+  'quota',
+  'expiresAt',
+  'metadata',
+];
+const CREATE_OPTION_NAMES: ReadonlySet<string> = new Set([
+  'name',
+  'environment',
+  'type',
+  'ownerId',
+  ...RESTRICTION_NAMES,
+  'actor',
+  'reason',
+]);
+const UPDATE_FIELD_NAMES: ReadonlySet<string> = new Set(['name', ...RESTRICTION_NAMES, 'disabled']);
+const MUTATE_OPTION_NAMES: ReadonlySet<string> = new Set(['expectedVersion', 'actor', 'reason']);
+const ROTATE_OPTION_NAMES: ReadonlySet<string> = new Set(['gracePeriodMs', 'actor', 'reason']);
+const AUDIT_OPTION_NAMES: ReadonlySet<string> = new Set(['actor', 'reason']);
+const LIST_OPTION_NAMES: ReadonlySet<string> = new Set([
+  'ownerId',
+  'environment',
+  'type',
+  'status',
+  'search',
+  'limit',
+  'cursor',
+]);
+
+/** Checks a management call's options object: an object, and no unknown names. */
+function checkOptionsObject(options: unknown, names: ReadonlySet<string>, where: string): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionsError(`${where} takes an options object`);
+  }
+  rejectUnknownOptions(options, names, where, invalid);
 }
 
 /** Text every store can hold as it is: no NUL, no lone UTF-16 surrogate. */
@@ -216,6 +265,12 @@ function applyRestrictions(
         : [...compileReferrerAllowList(options.referrers).entries];
     changed.push('referrers');
   }
+  if (options.routes !== undefined) {
+    const routes =
+      options.routes === null ? [] : [...compileRouteAllowList(options.routes).entries];
+    record.routes = routes.length === 0 ? undefined : routes;
+    changed.push('routes');
+  }
   if (options.rateLimit !== undefined) {
     record.rateLimit =
       options.rateLimit === null ? undefined : validateRateLimit(options.rateLimit);
@@ -252,12 +307,19 @@ export class KeyLifecycle {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionsError('create() needs an options object with a name');
     }
+    rejectUnknownOptions(options, CREATE_OPTION_NAMES, 'create()', invalid);
     const name = optionalString(options.name, 'name');
     if (name === undefined) throw new InvalidOptionsError('name is required');
     const environment = options.environment ?? this.config.environments[0]!;
-    if (!ENVIRONMENTS.includes(environment)) {
+    if (!isEnvironmentName(environment)) {
       throw new InvalidOptionsError(
-        `environment must be live or test, not "${String(environment)}"`,
+        `environment must match [a-z][a-z0-9]{1,7} and not be "pk", not ${JSON.stringify(String(environment).slice(0, 40))}`,
+      );
+    }
+    const type: KeyType = options.type ?? 'secret';
+    if (type !== 'secret' && type !== 'publishable') {
+      throw new InvalidOptionsError(
+        `type must be "secret" or "publishable", not ${JSON.stringify(String(type).slice(0, 40))}`,
       );
     }
     const now = clock();
@@ -265,6 +327,7 @@ export class KeyLifecycle {
     const record: KeyRecord = {
       id: '',
       environment,
+      type,
       name,
       hash: hasher.hashForStorage(secret),
       scopes: [],
@@ -276,6 +339,10 @@ export class KeyLifecycle {
     const ownerId = optionalString(options.ownerId, 'ownerId');
     if (ownerId !== undefined) record.ownerId = ownerId;
     applyRestrictions(record, options, now, []);
+    if (type === 'publishable') {
+      record.rateLimit ??= { ...this.config.publishableRateLimit };
+      this.#checkPublishable(record);
+    }
     stripUndefined(record);
     const { audit } = this.config;
     const context = auditContext(options);
@@ -302,15 +369,36 @@ export class KeyLifecycle {
       ownerId: record.ownerId,
     });
     return new IssuedKey(
-      formatKey(prefix, environment, record.id, secret),
+      formatKey(prefix, environment, record.id, secret, type),
       toKeyInfo(prefix, record),
     );
+  }
+
+  /** A publishable key's rules: referrers, scopes within `publishableScopes`, a rate limit. */
+  #checkPublishable(record: KeyRecord): void {
+    if (record.referrers == null || record.referrers.length === 0) {
+      throw new InvalidOptionsError(
+        'referrers: a publishable key needs at least one origin/referrer pattern (it sits in browser code)',
+      );
+    }
+    if (record.rateLimit == null) {
+      throw new InvalidOptionsError('rateLimit: a publishable key always has a rate limit');
+    }
+    const { list, granted } = this.config.publishableScopes;
+    const outside = scopesOutside(granted, record.scopes);
+    if (outside.length > 0) {
+      const allowed = list.length === 0 ? 'none (publishableScopes is empty)' : list.join(', ');
+      throw new InvalidOptionsError(
+        `scopes: ${outside.map((s) => JSON.stringify(s)).join(', ')} not allowed on a publishable key (publishableScopes: ${allowed})`,
+      );
+    }
   }
 
   async rotate(
     id: string,
     options: { gracePeriodMs?: number } & AuditContext = {},
   ): Promise<IssuedKey> {
+    checkOptionsObject(options, ROTATE_OPTION_NAMES, 'rotate()');
     const grace = options.gracePeriodMs ?? 0;
     if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) {
       throw new InvalidOptionsError('gracePeriodMs must be a non-negative number');
@@ -337,12 +425,13 @@ export class KeyLifecycle {
       previousSecretExpiresAt: info.previousSecretExpiresAt,
     });
     return new IssuedKey(
-      formatKey(this.config.prefix, record.environment, record.id, secret),
+      formatKey(this.config.prefix, record.environment, record.id, secret, record.type),
       info,
     );
   }
 
   async revoke(id: string, options: AuditContext = {}): Promise<KeyInfo> {
+    checkOptionsObject(options, AUDIT_OPTION_NAMES, 'revoke()');
     const reason = optionalString(options.reason, 'reason', 500);
     const audited = { type: 'key.revoked', context: auditContext(options) } as const;
     const record = await this.#mutate(id, undefined, audited, (draft, now) => {
@@ -363,6 +452,13 @@ export class KeyLifecycle {
     if (typeof changes !== 'object' || changes === null) {
       throw new InvalidOptionsError('update() needs an object of changes');
     }
+    if (Object.hasOwn(changes, 'type') || Object.hasOwn(changes, 'environment')) {
+      throw new InvalidOptionsError(
+        "update(): a key's type and environment are part of the key itself and cannot change; create a new key",
+      );
+    }
+    rejectUnknownOptions(changes, UPDATE_FIELD_NAMES, 'update()', invalid);
+    checkOptionsObject(options, MUTATE_OPTION_NAMES, 'update() options');
     const changed: string[] = [];
     const audited = { type: 'key.updated', context: auditContext(options) } as const;
     const record = await this.#mutate(id, options.expectedVersion, audited, (draft, now) => {
@@ -379,6 +475,7 @@ export class KeyLifecycle {
         changed.push('disabled');
       }
       applyRestrictions(draft, changes, now, changed);
+      if (draft.type === 'publishable') this.#checkPublishable(draft);
     });
     this.config.emit({
       type: 'key.updated',
@@ -398,6 +495,12 @@ export class KeyLifecycle {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidOptionsError(`${disabled ? 'disable' : 'enable'}() takes an options object`);
     }
+    rejectUnknownOptions(
+      options,
+      MUTATE_OPTION_NAMES,
+      `${disabled ? 'disable' : 'enable'}()`,
+      invalid,
+    );
     const audited = {
       type: disabled ? 'key.disabled' : 'key.enabled',
       context: auditContext(options),
@@ -422,12 +525,17 @@ export class KeyLifecycle {
   }
 
   async list(options: ListKeysOptions = {}): Promise<{ items: KeyInfo[]; cursor?: string }> {
+    checkOptionsObject(options, LIST_OPTION_NAMES, 'list()');
     const limit = options.limit ?? 100;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
       throw new InvalidOptionsError('limit must be an integer from 1 to 1000');
     }
-    if (options.environment !== undefined && !ENVIRONMENTS.includes(options.environment)) {
-      throw new InvalidOptionsError('environment must be live or test');
+    if (options.environment !== undefined && !isEnvironmentName(options.environment)) {
+      throw new InvalidOptionsError('environment must match [a-z][a-z0-9]{1,7} and not be "pk"');
+    }
+    const type = options.type;
+    if (type !== undefined && type !== 'secret' && type !== 'publishable') {
+      throw new InvalidOptionsError('type must be "secret" or "publishable"');
     }
     const { status, search } = options;
     if (status !== undefined && !KEY_STATUSES.includes(status)) {
@@ -442,6 +550,7 @@ export class KeyLifecycle {
       environment: options.environment,
       cursor: options.cursor,
     };
+    if (type !== undefined) query.type = type;
     if (status !== undefined) {
       query.status = status;
       query.now = clock();

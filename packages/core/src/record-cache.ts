@@ -1,9 +1,17 @@
 import { LRUCache } from 'lru-cache';
-import { type HeaderMemo, newHeaderMemo, rateLimitPolicy } from './http/rate-limit-headers.js';
+import {
+  type HeaderMemo,
+  newHeaderMemo,
+  newOwnerHeaderMemo,
+  type OwnerHeaderMemo,
+  rateLimitPolicy,
+} from './http/rate-limit-headers.js';
+import type { KeyType } from './key/format.js';
 import { DIGEST_LENGTH, parseStoredHash, type StoredDigest } from './key/hash.js';
 import { toKeyInfo } from './key-info.js';
 import { compileIpAllowList, type IpAllowList } from './policy/ip-allow-list.js';
 import { compileReferrerAllowList, type ReferrerAllowList } from './policy/referrer.js';
+import { compileRouteAllowList, type RouteAllowList } from './policy/routes.js';
 import { compileGrantedScopes, type GrantedScopes } from './policy/scopes.js';
 import type { KeyRecord } from './stores/types.js';
 import type { KeyInfo } from './types.js';
@@ -18,10 +26,15 @@ export interface CachedKey {
   readonly scopes: GrantedScopes;
   readonly ips: IpAllowList | undefined;
   readonly referrers: ReferrerAllowList | undefined;
+  readonly routes: RouteAllowList | undefined;
+  /** The record's type (`secret` when it has none); anything else fails closed. */
+  readonly type: KeyType | 'unknown';
   /** `RateLimit-Policy` items, built once per record. */
   readonly policy: { readonly key: string | undefined; readonly quota: string | undefined };
   /** The last success header values, reused while their numbers repeat (successRateLimitHeaders). */
   readonly headerMemo: HeaderMemo;
+  /** Likewise for the headers with the owner's shared limits; made on first use. */
+  ownerHeaderMemo: OwnerHeaderMemo | undefined;
   /** The alert detectors' state for this key, kept here while the record is cached (no lookup). */
   alertWatch: unknown;
 }
@@ -54,7 +67,15 @@ export interface PepperVersions {
 }
 
 const DENY_ALL_IPS: IpAllowList = Object.freeze({ entries: [], matches: () => false });
-const DENY_ALL_REFERRERS: ReferrerAllowList = Object.freeze({ entries: [], matches: () => false });
+const DENY_ALL_ROUTES: RouteAllowList = Object.freeze({
+  entries: [],
+  check: () => 'route_not_allowed' as const,
+});
+const DENY_ALL_REFERRERS: ReferrerAllowList = Object.freeze({
+  entries: [],
+  matches: () => false,
+  matchesOrigin: () => false,
+});
 
 /**
  * Compiles a stored record. A restriction the store holds in a form keyward cannot compile (edited
@@ -77,14 +98,26 @@ export function compileRecord(prefix: string, record: KeyRecord): CachedKey {
       referrers = DENY_ALL_REFERRERS;
     }
   }
+  let routes: RouteAllowList | undefined;
+  if (record.routes != null && !(Array.isArray(record.routes) && record.routes.length === 0)) {
+    try {
+      routes = compileRouteAllowList(record.routes);
+    } catch {
+      routes = DENY_ALL_ROUTES;
+    }
+  }
+  const type = record.type ?? 'secret';
   return {
     record,
     info: toKeyInfo(prefix, record),
+    routes,
+    type: type === 'secret' || type === 'publishable' ? type : 'unknown',
     scopes: compileGrantedScopes(Array.isArray(record.scopes) ? record.scopes : []),
     ips,
     referrers,
     policy: rateLimitPolicy(record.rateLimit ?? undefined, record.quota ?? undefined),
     headerMemo: newHeaderMemo(),
+    ownerHeaderMemo: undefined,
     alertWatch: undefined,
   };
 }

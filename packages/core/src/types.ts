@@ -1,7 +1,7 @@
 import type { Alert, AlertKind } from './alerts/types.js';
 import type { AuditActor } from './audit/types.js';
 import type { HeaderBag } from './key/extract.js';
-import type { KeyEnvironment } from './key/format.js';
+import type { KeyEnvironment, KeyType } from './key/format.js';
 import type { Quota } from './limits/quota.js';
 import type { RateLimit } from './limits/token-bucket.js';
 
@@ -18,6 +18,8 @@ import type { RateLimit } from './limits/token-bucket.js';
 export interface KeyInfo {
   readonly id: string;
   readonly environment: KeyEnvironment;
+  /** `secret`, or `publishable` for a key meant for browser code (`acme_pk_live_…`). */
+  readonly type: KeyType;
   readonly name: string;
   readonly ownerId?: string | undefined;
   /** The key with its secret cut off, safe to log: `acme_live_4GhT9xQ2mPz1_…`. */
@@ -25,6 +27,8 @@ export interface KeyInfo {
   readonly scopes: readonly string[];
   readonly ips?: readonly string[] | undefined;
   readonly referrers?: readonly string[] | undefined;
+  /** Route patterns the key is limited to (`GET /invoices/*`); absent: any route. */
+  readonly routes?: readonly string[] | undefined;
   readonly rateLimit?: RateLimit | undefined;
   readonly quota?: Quota | undefined;
   readonly expiresAt?: Date | undefined;
@@ -90,6 +94,11 @@ export interface VerifyOptions {
    * keyward pass costs the sum of the costs they name, or 1 (see `Keyward.verifyOnce`).
    */
   readonly cost?: number | undefined;
+  /**
+   * The kind of key this route takes: a `secret` key is refused where `publishable` is given and
+   * the reverse (`403 wrong_key_type`). Default: either.
+   */
+  readonly keyType?: KeyType | undefined;
 }
 
 /**
@@ -112,6 +121,9 @@ export type RejectionCode =
   | 'ip_not_allowed'
   | 'referrer_not_allowed'
   | 'insufficient_scope'
+  | 'route_not_allowed'
+  | 'invalid_path'
+  | 'wrong_key_type'
   | 'rate_limited'
   | 'quota_exceeded'
   | 'too_many_failures'
@@ -199,14 +211,24 @@ export interface VerifyRejection {
  */
 export interface CreateKeyOptions {
   name: string;
-  /** `live` or `test`; default: the first of the deployment's `environments`. */
+  /**
+   * Any environment name (`[a-z][a-z0-9]{1,7}`, not `pk`); default: the first of the
+   * deployment's `environments`. A deployment verifies only keys of its own environments.
+   */
   environment?: KeyEnvironment | undefined;
+  /**
+   * `secret` (default) or `publishable`: a key for browser code, which must have `referrers`,
+   * may hold only the deployment's `publishableScopes`, and always has a rate limit.
+   */
+  type?: KeyType | undefined;
   ownerId?: string | undefined;
   scopes?: readonly string[] | undefined;
   /** CIDR ranges or single addresses, IPv4 or IPv6. */
   ips?: readonly string[] | undefined;
   /** Google-style patterns, e.g. `https://*.example.com/*`. */
   referrers?: readonly string[] | undefined;
+  /** Route patterns the key is limited to: `GET /invoices`, `GET /invoices/*`, `POST /reports/**`. */
+  routes?: readonly string[] | undefined;
   rateLimit?: RateLimit | undefined;
   quota?: Quota | undefined;
   expiresAt?: Date | number | undefined;
@@ -230,6 +252,7 @@ export interface UpdateKeyOptions {
   scopes?: readonly string[] | undefined;
   ips?: readonly string[] | null | undefined;
   referrers?: readonly string[] | null | undefined;
+  routes?: readonly string[] | null | undefined;
   rateLimit?: RateLimit | null | undefined;
   quota?: Quota | null | undefined;
   disabled?: boolean | undefined;
@@ -249,6 +272,8 @@ export interface UpdateKeyOptions {
 export interface ListKeysOptions {
   ownerId?: string | undefined;
   environment?: KeyEnvironment | undefined;
+  /** Only secret or only publishable keys. */
+  type?: KeyType | undefined;
   /**
    * Only keys in this state now (keyward's clock): `revoked`, `disabled` (not revoked), `expired`
    * (past expiresAt, neither revoked nor disabled) or `active` (none of those).

@@ -1,14 +1,17 @@
 import { isPromiseLike, withTimeout } from './async.js';
 import { reject } from './http/problem.js';
 import {
+  newOwnerHeaderMemo,
   rateLimitHeaders,
   retryAfter,
   successRateLimitHeaders,
+  withOwnerHeaders,
 } from './http/rate-limit-headers.js';
 import { type Extraction, extractKey, type HeaderBag } from './key/extract.js';
-import { type KeyEnvironment, type ParsedKey, parseKey } from './key/format.js';
+import { type KeyEnvironment, type KeyType, type ParsedKey, parseKey } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
+import type { OwnerLimitCache, OwnerPlan } from './limits/owner-limits.js';
 import type { LimitResult } from './limits/token-bucket.js';
 import { Attempt, type VerifyObserver } from './observe.js';
 import {
@@ -46,6 +49,8 @@ export interface VerifierConfig {
   readonly cache: RecordCache;
   readonly failures: FailedAttempts | undefined;
   readonly limitStoreFailure: 'closed' | 'open';
+  /** The owners' shared limits (`ownerLimits`), cached per owner. */
+  readonly ownerLimits: OwnerLimitCache | undefined;
   readonly storeTimeoutMs: number;
   readonly clock: () => number;
   /** The event sink until {@link Verifier.listen} says otherwise. */
@@ -60,6 +65,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 interface CompiledOptions {
   readonly requirement: ScopeRequirement;
+  /** The key type the route takes, or undefined for either. */
+  readonly keyType: KeyType | undefined;
   /** What a request costs: `options.cost`, default 1. */
   readonly cost: number;
   /** `options.cost` when given, else 0: what a later guard charges (see Verifier.authorize). */
@@ -87,8 +94,13 @@ export function compileVerifyOptions(options: VerifyOptions): CompiledOptions {
   if (typeof cost !== 'number' || !Number.isSafeInteger(cost) || cost <= 0) {
     throw new TypeError('cost must be a positive whole number');
   }
+  const keyType = options.keyType;
+  if (keyType !== undefined && keyType !== 'secret' && keyType !== 'publishable') {
+    throw new TypeError('keyType must be "secret" or "publishable"');
+  }
   return {
     requirement: compileScopeRequirement(options.scopes, options.anyScopes),
+    keyType,
     cost,
     explicitCost: options.cost === undefined ? 0 : cost,
   };
@@ -96,8 +108,9 @@ export function compileVerifyOptions(options: VerifyOptions): CompiledOptions {
 
 /**
  * The verification pipeline: extract → parse → record (cache, then store) → constant-time
- * compare → environment label vs record → revoked / expired / disabled → IP → referrer → scopes →
- * rate limit → quota.
+ * compare → environment and `pk` labels vs record → revoked / expired / disabled → key type → IP →
+ * referrer (and Origin, for a publishable key) → route → scopes → rate limit → quota → the
+ * owner's shared rate limit → the owner's shared quota.
  * Synchronous whenever the record is cached and the stores answer synchronously.
  */
 export class Verifier {
@@ -158,7 +171,16 @@ export class Verifier {
     }
     const blockedMs = config.failures?.blockedFor(ip, now) ?? 0;
     if (blockedMs > 0) {
-      return this.#verifyThrottled(extraction, headers, ip, compiled, now, blockedMs, seen);
+      return this.#verifyThrottled(
+        extraction,
+        request,
+        headers,
+        ip,
+        compiled,
+        now,
+        blockedMs,
+        seen,
+      );
     }
     if (extraction.kind === 'ambiguous') return this.#fail('ambiguous_key', now, ip, seen);
     const parsed = parseKey(extraction.value, config.prefix);
@@ -173,9 +195,19 @@ export class Verifier {
       // until a digest matched.
       const matched = this.#matchSlot(parsed.secret, slot);
       if (matched === 0) return this.#fail('invalid_key', now, ip, seen, parsed.id);
-      return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now, seen);
+      return this.#accept(
+        cache.entries[slot],
+        matched,
+        parsed,
+        request,
+        headers,
+        ip,
+        compiled,
+        now,
+        seen,
+      );
     }
-    return this.#loadAndCheck(parsed, headers, ip, compiled, now, 0, seen);
+    return this.#loadAndCheck(parsed, request, headers, ip, compiled, now, 0, seen);
   }
 
   /** `options` compiled (memoised when it cannot change). */
@@ -207,6 +239,7 @@ export class Verifier {
    */
   #verifyThrottled(
     extraction: Extraction,
+    request: VerifyRequest,
     headers: HeaderBag,
     ip: string | undefined,
     compiled: CompiledOptions,
@@ -222,10 +255,11 @@ export class Verifier {
       const slot = cache.peek(parsed.id);
       const matched = slot >= 0 ? this.#matchSlot(parsed.secret, slot) : 0;
       if (matched !== 0 && cache.freshUntil[slot]! > now) {
-        return this.#accept(cache.entries[slot], matched, parsed, headers, ip, compiled, now, seen);
+        const entry = cache.entries[slot];
+        return this.#accept(entry, matched, parsed, request, headers, ip, compiled, now, seen);
       }
       if (matched !== 0) {
-        return this.#loadAndCheck(parsed, headers, ip, compiled, now, blockedMs, seen);
+        return this.#loadAndCheck(parsed, request, headers, ip, compiled, now, blockedMs, seen);
       }
     }
     return this.#throttled(now, ip, blockedMs, seen);
@@ -273,6 +307,7 @@ export class Verifier {
    */
   #loadAndCheck(
     parsed: ParsedKey,
+    request: VerifyRequest,
     headers: HeaderBag,
     ip: string | undefined,
     compiled: CompiledOptions,
@@ -288,17 +323,18 @@ export class Verifier {
     }
     if (isPromiseLike(loaded)) {
       return loaded.then(
-        (entry) => this.#check(entry, parsed, headers, ip, compiled, now, blockedMs, seen),
+        (entry) => this.#check(entry, parsed, request, headers, ip, compiled, now, blockedMs, seen),
         (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error, seen),
       );
     }
-    return this.#check(loaded, parsed, headers, ip, compiled, now, blockedMs, seen);
+    return this.#check(loaded, parsed, request, headers, ip, compiled, now, blockedMs, seen);
   }
 
   /** A record just read from the store (cached or not): the same comparison on its own digests. */
   #check(
     loaded: LoadedKey,
     parsed: ParsedKey,
+    request: VerifyRequest,
     headers: HeaderBag,
     ip: string | undefined,
     compiled: CompiledOptions,
@@ -318,7 +354,7 @@ export class Verifier {
         ? this.#throttled(now, ip, blockedMs, seen)
         : this.#fail('invalid_key', now, ip, seen, parsed.id);
     }
-    return this.#accept(loaded.entry, matched, parsed, headers, ip, compiled, now, seen);
+    return this.#accept(loaded.entry, matched, parsed, request, headers, ip, compiled, now, seen);
   }
 
   /** {@link #match} against cache slot `slot`. */
@@ -364,6 +400,7 @@ export class Verifier {
     entry: CachedKey | undefined,
     matched: number,
     parsed: ParsedKey,
+    request: VerifyRequest,
     headers: HeaderBag,
     ip: string | undefined,
     compiled: CompiledOptions,
@@ -384,6 +421,8 @@ export class Verifier {
     // record says which environment the key belongs to.
     if (record.environment !== parsed.environment)
       return this.#fail('wrong_environment', now, ip, seen, id);
+    // Likewise the `pk` marker: a record that is not of the kind the key says is refused.
+    if (entry.type !== parsed.type) return this.#fail('invalid_key', now, ip, seen, id);
     if (record.revokedAt != null) return this.#reject('revoked_key', now, ip, id, undefined, seen);
     if (record.expiresAt != null && now >= record.expiresAt) {
       return this.#reject('expired_key', now, ip, id, undefined, seen);
@@ -392,17 +431,32 @@ export class Verifier {
       return this.#reject('expired_key', now, ip, id, undefined, seen);
     }
     if (record.disabled) return this.#reject('disabled_key', now, ip, id, undefined, seen);
+    if (compiled.keyType !== undefined && compiled.keyType !== entry.type) {
+      return this.#reject('wrong_key_type', now, ip, id, undefined, seen);
+    }
     if (entry.ips !== undefined && !entry.ips.matches(ip)) {
       return this.#reject('ip_not_allowed', now, ip, id, undefined, seen);
     }
-    if (entry.referrers !== undefined && !entry.referrers.matches(headers)) {
+    if (entry.referrers !== undefined) {
+      if (!entry.referrers.matches(headers)) {
+        return this.#reject('referrer_not_allowed', now, ip, id, undefined, seen);
+      }
+      if (entry.type === 'publishable' && !entry.referrers.matchesOrigin(headers)) {
+        return this.#reject('referrer_not_allowed', now, ip, id, undefined, seen);
+      }
+    } else if (entry.type === 'publishable') {
+      // Impossible through the API (create refuses it): a hand-edited record fails closed.
       return this.#reject('referrer_not_allowed', now, ip, id, undefined, seen);
+    }
+    if (entry.routes !== undefined) {
+      const checked = entry.routes.check(request?.method, request?.route, request?.url);
+      if (checked !== 'ok') return this.#reject(checked, now, ip, id, undefined, seen);
     }
     if (!satisfiesScopes(entry.scopes, compiled.requirement)) {
       return this.#insufficientScope(compiled, now, ip, id, seen);
     }
     if (record.rateLimit == null && record.quota == null) {
-      return this.#success(entry, ip, NO_HEADERS, now, true, seen);
+      return this.#afterKeyLimits(entry, ip, compiled.cost, now, true, NO_HEADERS, seen);
     }
     return this.#takeBucket(entry, ip, compiled.cost, now, true, seen);
   }
@@ -440,13 +494,17 @@ export class Verifier {
     const compiled = this.#compile(options);
     const now = this.config.clock();
     const ip = typeof request?.ip === 'string' && request.ip.length > 0 ? request.ip : undefined;
+    if (compiled.keyType !== undefined && compiled.keyType !== entry.type) {
+      return this.#reject('wrong_key_type', now, ip, entry.record.id, undefined, undefined);
+    }
     if (!satisfiesScopes(entry.scopes, compiled.requirement)) {
       return this.#insufficientScope(compiled, now, ip, entry.record.id, undefined);
     }
     const charge = compiled.explicitCost - credit;
     const { rateLimit, quota } = entry.record;
-    if (charge <= 0 || (rateLimit == null && quota == null)) {
-      return { ok: true, key: entry.info, headers: NO_HEADERS };
+    if (charge <= 0) return { ok: true, key: entry.info, headers: NO_HEADERS };
+    if (rateLimit == null && quota == null) {
+      return this.#afterKeyLimits(entry, ip, charge, now, false, NO_HEADERS, undefined);
     }
     return this.#takeBucket(entry, ip, charge, now, false, undefined);
   }
@@ -498,7 +556,7 @@ export class Verifier {
       headers['retry-after'] = retryAfter(bucket.retryAfterMs);
       return this.#reject('rate_limited', now, ip, entry.record.id, headers, seen);
     }
-    if (quota == null) return this.#finish(entry, ip, now, announce, bucket, undefined, seen);
+    if (quota == null) return this.#finish(entry, ip, cost, now, announce, bucket, undefined, seen);
     let counted: MaybePromise<LimitResult>;
     try {
       counted = this.config.limitStore.countQuota(entry.record.id, quota, cost, now);
@@ -507,23 +565,24 @@ export class Verifier {
     }
     if (isPromiseLike(counted)) {
       return withTimeout(counted, this.config.storeTimeoutMs, 'limit store').then(
-        (window) => this.#finish(entry, ip, now, announce, bucket, window, seen),
+        (window) => this.#finish(entry, ip, cost, now, announce, bucket, window, seen),
         (error: unknown) =>
           this.#limitFailure(entry, ip, cost, now, announce, error, 'quota', bucket, seen),
       );
     }
-    return this.#finish(entry, ip, now, announce, bucket, counted, seen);
+    return this.#finish(entry, ip, cost, now, announce, bucket, counted, seen);
   }
 
   #finish(
     entry: CachedKey,
     ip: string | undefined,
+    cost: number,
     now: number,
     announce: boolean,
     bucket: LimitResult | undefined,
     window: LimitResult | undefined,
     seen: Attempt | undefined,
-  ): VerifyResult {
+  ): MaybePromise<VerifyResult> {
     const { rateLimit, quota } = entry.record;
     if (seen !== undefined) seen.quota = window;
     if (window !== undefined && !window.allowed) {
@@ -545,7 +604,240 @@ export class Verifier {
       window,
       entry.policy,
     );
-    return this.#success(entry, ip, headers, now, announce, seen);
+    return this.#afterKeyLimits(entry, ip, cost, now, announce, headers, seen);
+  }
+
+  /**
+   * After the key's own limits passed (`headers`: theirs): the owner's shared bucket and quota
+   * when `ownerLimits` gives the key's owner any, else success. An `ownerLimits` that throws,
+   * rejects or answers nonsense is `store_unavailable` whatever `limitStoreFailure` says (it is
+   * configuration, not an outage to ride out); a limit store failing on the owner's bucket or
+   * quota follows `limitStoreFailure` as for the key's own.
+   */
+  #afterKeyLimits(
+    entry: CachedKey,
+    ip: string | undefined,
+    cost: number,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    seen: Attempt | undefined,
+  ): MaybePromise<VerifyResult> {
+    const owners = this.config.ownerLimits;
+    const ownerId = entry.record.ownerId;
+    if (owners === undefined || ownerId == null) {
+      return this.#success(entry, ip, headers, now, announce, seen);
+    }
+    let plan: MaybePromise<OwnerPlan | undefined>;
+    try {
+      plan = owners.get(ownerId, now);
+    } catch (error) {
+      return this.#ownerLimitsFailed(entry, ip, now, error, seen);
+    }
+    if (isPromiseLike(plan)) {
+      return withTimeout(plan, this.config.storeTimeoutMs, 'ownerLimits').then(
+        (settled) => this.#takeOwnerBucket(entry, ip, cost, now, announce, headers, settled, seen),
+        (error: unknown) => this.#ownerLimitsFailed(entry, ip, now, error, seen),
+      );
+    }
+    return this.#takeOwnerBucket(entry, ip, cost, now, announce, headers, plan, seen);
+  }
+
+  #ownerLimitsFailed(
+    entry: CachedKey,
+    ip: string | undefined,
+    now: number,
+    error: unknown,
+    seen: Attempt | undefined,
+  ): VerifyRejection {
+    const id = entry.record.id;
+    this.#storeError(now, ip, id, error, 'limit');
+    return this.#reject('store_unavailable', now, ip, id, { 'retry-after': '1' }, seen);
+  }
+
+  /** The owner's shared token bucket, named `owner:<ownerId>` in the limit store. */
+  #takeOwnerBucket(
+    entry: CachedKey,
+    ip: string | undefined,
+    cost: number,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    plan: OwnerPlan | undefined,
+    seen: Attempt | undefined,
+  ): MaybePromise<VerifyResult> {
+    if (plan === undefined) return this.#success(entry, ip, headers, now, announce, seen);
+    const limit = plan.rateLimit;
+    if (limit === undefined) {
+      return this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, undefined, seen);
+    }
+    const name = plan.name;
+    let taken: MaybePromise<LimitResult>;
+    try {
+      taken = this.config.limitStore.takeToken(name, limit, cost, now);
+    } catch (error) {
+      return this.#ownerLimitFailure(
+        entry,
+        ip,
+        cost,
+        now,
+        announce,
+        headers,
+        plan,
+        error,
+        'bucket',
+        undefined,
+        seen,
+      );
+    }
+    if (isPromiseLike(taken)) {
+      return withTimeout(taken, this.config.storeTimeoutMs, 'limit store').then(
+        (bucket) =>
+          this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, bucket, seen),
+        (error: unknown) =>
+          this.#ownerLimitFailure(
+            entry,
+            ip,
+            cost,
+            now,
+            announce,
+            headers,
+            plan,
+            error,
+            'bucket',
+            undefined,
+            seen,
+          ),
+      );
+    }
+    return this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, taken, seen);
+  }
+
+  #countOwnerQuota(
+    entry: CachedKey,
+    ip: string | undefined,
+    cost: number,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    plan: OwnerPlan,
+    bucket: LimitResult | undefined,
+    seen: Attempt | undefined,
+  ): MaybePromise<VerifyResult> {
+    if (bucket !== undefined && !bucket.allowed) {
+      const refused = withOwnerHeaders(
+        newOwnerHeaderMemo(),
+        headers,
+        plan.policy,
+        plan.rateLimit,
+        bucket,
+        undefined,
+        undefined,
+      );
+      refused['retry-after'] = retryAfter(bucket.retryAfterMs);
+      return this.#reject('rate_limited', now, ip, entry.record.id, refused, seen);
+    }
+    const quota = plan.quota;
+    if (quota === undefined) {
+      return this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, undefined, seen);
+    }
+    const name = plan.name;
+    let counted: MaybePromise<LimitResult>;
+    try {
+      counted = this.config.limitStore.countQuota(name, quota, cost, now);
+    } catch (error) {
+      return this.#ownerLimitFailure(
+        entry,
+        ip,
+        cost,
+        now,
+        announce,
+        headers,
+        plan,
+        error,
+        'quota',
+        bucket,
+        seen,
+      );
+    }
+    if (isPromiseLike(counted)) {
+      return withTimeout(counted, this.config.storeTimeoutMs, 'limit store').then(
+        (window) =>
+          this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, window, seen),
+        (error: unknown) =>
+          this.#ownerLimitFailure(
+            entry,
+            ip,
+            cost,
+            now,
+            announce,
+            headers,
+            plan,
+            error,
+            'quota',
+            bucket,
+            seen,
+          ),
+      );
+    }
+    return this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, counted, seen);
+  }
+
+  #finishOwner(
+    entry: CachedKey,
+    ip: string | undefined,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    plan: OwnerPlan,
+    bucket: LimitResult | undefined,
+    window: LimitResult | undefined,
+    seen: Attempt | undefined,
+  ): VerifyResult {
+    entry.ownerHeaderMemo ??= newOwnerHeaderMemo();
+    const all = withOwnerHeaders(
+      entry.ownerHeaderMemo,
+      headers,
+      plan.policy,
+      plan.rateLimit,
+      bucket,
+      plan.quota,
+      window,
+    );
+    if (window !== undefined && !window.allowed) {
+      all['retry-after'] = retryAfter(window.retryAfterMs);
+      return this.#reject('quota_exceeded', now, ip, entry.record.id, all, seen);
+    }
+    return this.#success(entry, ip, all, now, announce, seen);
+  }
+
+  #ownerLimitFailure(
+    entry: CachedKey,
+    ip: string | undefined,
+    cost: number,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    plan: OwnerPlan,
+    error: unknown,
+    stage: 'bucket' | 'quota',
+    bucket: LimitResult | undefined,
+    seen: Attempt | undefined,
+  ): MaybePromise<VerifyResult> {
+    this.#storeError(now, ip, entry.record.id, error, 'limit');
+    if (this.config.limitStoreFailure === 'closed') {
+      return this.#reject(
+        'store_unavailable',
+        now,
+        ip,
+        entry.record.id,
+        { 'retry-after': '1' },
+        seen,
+      );
+    }
+    return stage === 'bucket'
+      ? this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, undefined, seen)
+      : this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, undefined, seen);
   }
 
   #limitFailure(
@@ -573,7 +865,7 @@ export class Verifier {
     // Fail open: skip the limit the store could not apply.
     return stage === 'bucket'
       ? this.#countQuota(entry, ip, cost, now, announce, undefined, seen)
-      : this.#finish(entry, ip, now, announce, bucket, undefined, seen);
+      : this.#finish(entry, ip, cost, now, announce, bucket, undefined, seen);
   }
 
   /** A success; `announce`: emit `key.verified` (false for a later guard's extra charge). */

@@ -206,8 +206,10 @@ for (const [name, fastify] of versions) {
     it('throws on bad plugin options at registration', async () => {
       const bad = [
         { keyward, scopes: ['not a scope'] },
-        { keyward, anyScopes: ['items'] },
+        { keyward, anyScopes: ['items:*'] },
         { keyward, cost: 0 },
+        { keyward, scope: ['items:read'] },
+        { keyward, keyType: 'public' },
         { keyward, onReject: 'nope' },
         {},
       ];
@@ -224,6 +226,9 @@ for (const [name, fastify] of versions) {
       expect(() =>
         app.get('/x', { config: { apiKey: { scopes: ['not a scope'] } } }, async () => 'x'),
       ).toThrow(TypeError);
+      expect(() =>
+        app.get('/z', { config: { apiKey: { scope: ['items:read'] } as never } }, async () => 'z'),
+      ).toThrow(/config.apiKey of GET \/z: unknown option "scope"/);
       expect(() => app.get('/y', { config: { apiKey: 'yes' as never } }, async () => 'y')).toThrow(
         TypeError,
       );

@@ -106,11 +106,21 @@ function routeRequirement(
   if (typeof apiKey !== 'object' || apiKey === null) {
     throw new TypeError(`config.apiKey of ${where} must be an object or false`);
   }
-  const first = prepareVerifyOptions(keyward, apiKey as VerifyOptions, defaults.first);
+  const first = prepareVerifyOptions(
+    keyward,
+    apiKey as VerifyOptions,
+    defaults.first,
+    [],
+    `config.apiKey of ${where}`,
+  );
   const later =
     (apiKey as VerifyOptions).cost === undefined
       ? first
-      : prepareVerifyOptions(keyward, { scopes: first.scopes, anyScopes: first.anyScopes });
+      : prepareVerifyOptions(keyward, {
+          scopes: first.scopes,
+          anyScopes: first.anyScopes,
+          keyType: first.keyType,
+        });
   return { first, later };
 }
 
@@ -193,6 +203,8 @@ function setUp(fastify: FastifyInstance, options: ApiKeyAuthPluginOptions): void
     options?.keyward,
     options,
     'apiKeyAuth needs { keyward }: a Keyward instance from createKeyward()',
+    // `keyward`, and the options Fastify's register() takes and passes on.
+    ['keyward', 'prefix', 'logLevel', 'logSerializers'],
   );
   const defaults = { first: pluginOptions, later: pluginOptions };
   const settle = createSettle(onReject);

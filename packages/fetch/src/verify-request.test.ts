@@ -25,6 +25,16 @@ const request = (headers: Record<string, string> = {}, url = 'http://api.test/it
   new Request(url, { headers });
 
 describe('verifyRequest', () => {
+  it('throws a TypeError naming an unknown option, so a typo never opens a route', () => {
+    const sent = request({ 'x-api-key': read.key });
+    expect(() => verifyRequest(keyward, sent, { scope: ['items:admin'] } as never)).toThrow(
+      /unknown option "scope"/,
+    );
+    expect(() =>
+      verifyRequest(keyward, sent, Object.freeze({ ip: '10.0.0.1', keyType: 'secret' as const })),
+    ).not.toThrow();
+  });
+
   it('returns the core success, synchronously, with the rate-limit headers to send', () => {
     const outcome = verifyRequest(keyward, request({ 'x-api-key': read.key }), { ip: '10.0.0.1' });
     expect(outcome).not.toBeInstanceOf(Promise);

@@ -60,6 +60,23 @@ export interface RequestRejection extends VerifyRejection {
   readonly response: Response;
 }
 
+const OPTION_NAMES: ReadonlySet<string> = new Set(['scopes', 'anyScopes', 'cost', 'keyType', 'ip']);
+/** Option objects whose names were checked: frozen, so they cannot gain a name later. */
+const checkedOptions = new WeakSet<object>();
+
+/** Throws a TypeError naming an unknown option (a typo must never leave a route open). */
+function checkOptionNames(options: VerifyRequestOptions): void {
+  if (checkedOptions.has(options)) return;
+  for (const name of Object.keys(options)) {
+    if (!OPTION_NAMES.has(name)) {
+      throw new TypeError(
+        `verifyRequest() options: unknown option ${JSON.stringify(name)} (known: ${[...OPTION_NAMES].join(', ')})`,
+      );
+    }
+  }
+  if (Object.isFrozen(options)) checkedOptions.add(options);
+}
+
 /** Resolves an `ip` option for one request; a function that answers nothing means no IP. */
 export function resolveIp(
   ip: ClientIp | undefined,
@@ -79,7 +96,8 @@ export function settle(result: VerifyResult): RequestVerification {
  * Verifies the API key of a fetch `Request`, for handlers that answer themselves (Next.js route
  * handlers, a Worker's `fetch`). Returns a plain object when `keyward.verify` did (a cached key and
  * synchronous stores), otherwise a Promise of one; never throws for a bad request. Options are
- * checked on every call unless frozen (see `prepareVerifyOptions`); {@link withApiKey} checks its
+ * checked on every call unless frozen (see `prepareVerifyOptions`), an unknown option name
+ * included (a TypeError naming it); {@link withApiKey} checks its
  * options once. A `Request` already verified by a guard of the same keyward (a `withApiKey`
  * around the handler, an earlier `verifyRequest`) is not verified or charged again: only these
  * options' scopes and anyScopes are checked, and only a `cost` they name is charged (see
@@ -104,6 +122,7 @@ export function verifyRequest(
   request: Request,
   options: VerifyRequestOptions = {},
 ): MaybePromise<RequestVerification> {
+  checkOptionNames(options);
   const ip = resolveIp(options.ip, request, []);
   const result = keyward.verifyOnce(request, toVerifyRequest(request, ip), options);
   return isPromiseLike(result) ? result.then(settle) : settle(result);

@@ -204,6 +204,11 @@ describe('withApiKey: the guarded handler', () => {
     expect(() => withApiKey('nope' as never, keyward)).toThrow(TypeError);
     expect(() => withApiKey(ok, undefined as unknown as Keyward)).toThrow(TypeError);
     expect(() => withApiKey(ok, keyward, { scopes: ['not a scope'] })).toThrow(TypeError);
+    // A typo must never leave a route open: unknown names are refused, naming them.
+    expect(() => withApiKey(ok, keyward, { scope: ['items:read'] } as never)).toThrow(/"scope"/);
+    expect(() => withApiKey(ok, keyward, { keytype: 'secret' } as never)).toThrow(/"keytype"/);
+    expect(() => withApiKey(ok, keyward, { keyType: 'public' } as never)).toThrow(TypeError);
+    expect(() => withApiKey(ok, keyward, { keyType: 'publishable' })).not.toThrow();
     expect(() => withApiKey(ok, keyward, { cost: 0 })).toThrow(TypeError);
     expect(() => withApiKey(ok, keyward, { ip: 42 as never })).toThrow(TypeError);
     expect(() => withApiKey(ok, keyward, { onReject: 'no' as never })).toThrow(TypeError);

@@ -116,6 +116,7 @@ export function withApiKey<Args extends readonly unknown[]>(
     keyward,
     options,
     'withApiKey() needs a Keyward instance from createKeyward() as its second argument',
+    ['ip'],
   );
   const ip = options.ip;
   if (ip !== undefined && typeof ip !== 'string' && typeof ip !== 'function') {

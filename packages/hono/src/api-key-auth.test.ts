@@ -145,6 +145,11 @@ describe('apiKeyAuth (hono): middleware behaviour', () => {
 
   it('throws at construction on bad options', () => {
     expect(() => apiKeyAuth(keyward, { scopes: ['not a scope'] })).toThrow(TypeError);
+    // A typo must never leave a route open: unknown names are refused, naming them.
+    expect(() => apiKeyAuth(keyward, { scope: ['items:read'] } as never)).toThrow(/"scope"/);
+    expect(() => apiKeyAuth(keyward, { keytype: 'secret' } as never)).toThrow(/"keytype"/);
+    expect(() => apiKeyAuth(keyward, { keyType: 'public' } as never)).toThrow(TypeError);
+    expect(() => apiKeyAuth(keyward, { keyType: 'publishable' })).not.toThrow();
     expect(() => apiKeyAuth(keyward, { cost: 0 })).toThrow(TypeError);
     expect(() => apiKeyAuth(keyward, { onReject: 'nope' as never })).toThrow(TypeError);
     expect(() => apiKeyAuth(keyward, { ip: '127.0.0.1' as never })).toThrow(TypeError);

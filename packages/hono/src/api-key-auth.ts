@@ -86,6 +86,7 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): M
     keyward,
     options,
     'apiKeyAuth() needs a Keyward instance from createKeyward()',
+    ['getConnInfo', 'ip'],
   );
   const { getConnInfo, ip } = options;
   if (getConnInfo !== undefined && typeof getConnInfo !== 'function') {

@@ -261,7 +261,12 @@ for (const [name, Koa] of versions) {
 describe('apiKeyAuth (koa): construction and the synchronous path', () => {
   it('throws at construction on bad options', () => {
     expect(() => apiKeyAuth(keyward, { scopes: ['not a scope'] })).toThrow(TypeError);
-    expect(() => apiKeyAuth(keyward, { anyScopes: ['items'] })).toThrow(TypeError);
+    // A typo must never leave a route open: unknown names are refused, naming them.
+    expect(() => apiKeyAuth(keyward, { scope: ['items:read'] } as never)).toThrow(/"scope"/);
+    expect(() => apiKeyAuth(keyward, { keytype: 'secret' } as never)).toThrow(/"keytype"/);
+    expect(() => apiKeyAuth(keyward, { keyType: 'public' } as never)).toThrow(TypeError);
+    expect(() => apiKeyAuth(keyward, { keyType: 'publishable' })).not.toThrow();
+    expect(() => apiKeyAuth(keyward, { anyScopes: ['items:*'] })).toThrow(TypeError);
     expect(() => apiKeyAuth(keyward, { cost: -1 })).toThrow(TypeError);
     expect(() => apiKeyAuth(keyward, { onReject: 42 as never })).toThrow(TypeError);
     expect(() => apiKeyAuth({} as Keyward)).toThrow(TypeError);

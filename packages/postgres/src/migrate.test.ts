@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { createKeyward, type KeyRecord, MemoryStore, type VerifyResult } from '@keyward/core';
 import type { Pool } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresAvailable } from '../../../test-support/services.js';
 import { dropTables, testPool, uniqueTable } from '../test/pg-fixture.js';
 import { migrate } from './migrate.js';
 import { PostgresStore } from './postgres-store.js';
+import { COLUMNS, toRow } from './row.js';
 import { MIGRATION_SQL, migrationSql, SCHEMA_STEPS, SCHEMA_VERSION, stepsSql } from './schema.js';
 import { parseTableName } from './table-name.js';
 
@@ -67,7 +69,8 @@ describe.skipIf(!available)('migrate', () => {
     const store = new PostgresStore({ pool, table });
     const record = {
       id: 'abcdefABCDEF',
-      environment: 'live' as const,
+      environment: 'live',
+      type: 'secret' as const,
       name: 'kept',
       hash: 'sha256:x',
       scopes: [],
@@ -91,7 +94,7 @@ describe.skipIf(!available)('migrate', () => {
     const table = uniqueTable();
     created.push(table);
     await Promise.all(Array.from({ length: 4 }, () => migrate(pool, { table })));
-    expect(await columnsOf(table)).toHaveLength(21);
+    expect(await columnsOf(table)).toHaveLength(23);
   });
 
   it('creates a custom, schema-qualified table', async () => {
@@ -134,6 +137,16 @@ describe.skipIf(!available)('migrate — schema steps', () => {
   const fixture = (name: string) =>
     readFile(new URL(`../test/fixtures/${name}`, import.meta.url), 'utf8');
 
+  /** The CHECK constraints of `table` that mention the environment. */
+  async function environmentChecks(table: string): Promise<string[]> {
+    const { rows } = await pool.query<{ conname: string }>(
+      `SELECT conname FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'c'
+       AND pg_get_constraintdef(oid) LIKE '%environment%'`,
+      [`"${table}"`],
+    );
+    return rows.map((row) => row.conname);
+  }
+
   async function meta(table: string): Promise<Record<string, string>> {
     const { rows } = await pool.query<{ name: string; value: string }>(
       `SELECT name, value FROM "${table}_meta"`,
@@ -142,13 +155,14 @@ describe.skipIf(!available)('migrate — schema steps', () => {
   }
 
   // The databases earlier releases left: step 1 alone (no meta table), steps 1 and 4 (the audit
-  // trail first), steps 1 and 3 (usage first).
+  // trail first), steps 1 and 3 (usage first), steps 1, 3 and 4 (the release before key types).
   it.each([
     ['step 1', 'schema-v1.sql'],
     ['steps 1 and 4', 'schema-steps-1-4.sql'],
     ['steps 1 and 3', 'schema-steps-1-3.sql'],
+    ['steps 1, 3 and 4', 'schema-steps-1-3-4.sql'],
   ])(
-    'upgrades a database at %s in place to steps 1, 3, 4 and 5, keeping its keys, idempotently',
+    'upgrades a database at %s in place to steps 1 to 5, keeping its keys, idempotently',
     async (_, file) => {
       const table = uniqueTable();
       created.push(table);
@@ -163,9 +177,24 @@ describe.skipIf(!available)('migrate — schema steps', () => {
         await migrate(pool, { table });
         expect(await meta(table)).toStrictEqual({
           schema_version: String(SCHEMA_VERSION),
-          schema_steps: '1,3,4,5',
+          schema_steps: '1,2,3,4,5',
         });
         expect((await store.getKey('OldKey000001'))?.name).toBe('old key');
+        // Step 2: the old row is a secret key; the table takes a type, routes, any environment.
+        expect((await store.getKey('OldKey000001'))?.type).toBe('secret');
+        const publishable: KeyRecord = {
+          ...(await store.getKey('OldKey000001'))!,
+          id: `NewKey00000${run}`,
+          environment: 'staging',
+          type: 'publishable',
+          routes: ['GET /invoices/*'],
+        };
+        await store.insertKey(publishable);
+        expect(await store.getKey(publishable.id)).toStrictEqual(publishable);
+        expect((await store.listKeys({ type: 'secret', limit: 10 })).items).toHaveLength(1);
+        expect((await store.listKeys({ type: 'publishable', limit: 10 })).items).toHaveLength(
+          run + 1,
+        );
         // Step 5: the list indexes.
         expect(await indexNames(pool, table)).toStrictEqual(indexesOf(table));
         // Step 3: usage and last use.
@@ -208,46 +237,146 @@ describe.skipIf(!available)('migrate — schema steps', () => {
     await Promise.all(Array.from({ length: 4 }, () => migrate(pool, { table })));
     expect(await meta(table)).toStrictEqual({
       schema_version: String(SCHEMA_VERSION),
-      schema_steps: '1,3,4,5',
+      schema_steps: '1,2,3,4,5',
     });
+    expect(await environmentChecks(table)).toStrictEqual([]);
+  });
+
+  it('upgrades a database of the release before step 2 once from four connections at once', async () => {
+    const table = uniqueTable();
+    created.push(table);
+    await pool.query((await fixture('schema-steps-1-3-4.sql')).replaceAll('__TABLE__', table));
+    await pool.query(
+      `INSERT INTO "${table}" (id, environment, name, hash, scopes, created_at, updated_at, version)
+       SELECT 'OldKey' || lpad(i::text, 6, '0'), 'live', 'old key', 'sha256:x', '[]', 1, 2, 1
+       FROM generate_series(1, 50) AS i`,
+    );
+    const many = testPool({ max: 4 });
+    try {
+      await Promise.all(Array.from({ length: 4 }, () => migrate(many, { table })));
+    } finally {
+      await many.end();
+    }
+    expect((await meta(table)).schema_steps).toBe('1,2,3,4,5');
+    const store = new PostgresStore({ pool, table, prepare: false });
+    expect((await store.listKeys({ type: 'secret', limit: 100 })).items).toHaveLength(50);
+  });
+
+  it('upgrades a database of the release before step 2: its keys still verify, new fields round-trip', async () => {
+    const table = uniqueTable();
+    created.push(table);
+    await pool.query((await fixture('schema-steps-1-3-4.sql')).replaceAll('__TABLE__', table));
+    expect(await environmentChecks(table)).toHaveLength(1);
+    // A real key, created by keyward and written with that release's columns.
+    const memory = new MemoryStore();
+    const issuer = createKeyward({ prefix: 'acme', store: memory });
+    const { key, record } = await issuer.create({
+      name: 'old secret key',
+      environment: 'live',
+      ownerId: 'acct_old',
+      scopes: ['invoices:read'],
+      referrers: ['https://app.example.com/*'],
+      metadata: { team: 'billing' },
+    });
+    const stored = memory.getKey(record.id)!;
+    const oldColumns = COLUMNS.filter((column) => column !== 'type' && column !== 'routes');
+    await pool.query(
+      `INSERT INTO "${table}" (${oldColumns.join(', ')}) VALUES (${oldColumns.map((_, i) => `$${i + 1}`).join(', ')})`,
+      toRow(stored).slice(0, oldColumns.length),
+    );
+    await expect(
+      pool.query(
+        `INSERT INTO "${table}" (id, environment, name, hash, scopes, created_at, updated_at, version)
+         VALUES ('Staging00001', 'staging', 'n', 'sha256:x', '[]', 1, 1, 1)`,
+      ),
+    ).rejects.toMatchObject({ code: '23514' });
+
+    await migrate(pool, { table });
+    expect(await environmentChecks(table)).toStrictEqual([]);
+    const store = new PostgresStore({ pool, table });
+    expect(await store.getKey(record.id)).toStrictEqual({ ...stored, type: 'secret' });
+    const keyward = createKeyward({
+      prefix: 'acme',
+      keyStore: store,
+      limitStore: memory,
+      cache: { max: 0 },
+    });
+    const result = (await keyward.verify({
+      headers: { authorization: `Bearer ${key}`, referer: 'https://app.example.com/x' },
+      ip: '10.0.0.1',
+    })) as VerifyResult;
+    expect(result.ok && result.key.id).toBe(record.id);
+    await keyward.close();
+
+    const now = Date.now();
+    const fresh: KeyRecord = {
+      id: 'Fresh0000001',
+      environment: 'staging',
+      type: 'publishable',
+      routes: ['GET /invoices', 'POST /reports/**'],
+      referrers: ['https://shop.example.com/*'],
+      name: 'browser',
+      hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+      scopes: [],
+      rateLimit: { capacity: 10, refillPerSecond: 1 },
+      disabled: false,
+      createdAt: now,
+      updatedAt: now,
+      version: 1,
+    };
+    await store.insertKey(fresh);
+    expect(await store.getKey(fresh.id)).toStrictEqual(fresh);
+    expect(await store.updateKey({ ...fresh, routes: ['GET /x'], version: 2 }, 1)).toBe(true);
+    expect((await store.getKey(fresh.id))?.routes).toStrictEqual(['GET /x']);
+    const ids = async (type: 'secret' | 'publishable') =>
+      (await store.listKeys({ type, limit: 10 })).items.map((item) => item.id);
+    expect(await ids('publishable')).toStrictEqual([fresh.id]);
+    expect(await ids('secret')).toStrictEqual([record.id]);
+    const staging = await store.listKeys({
+      environment: 'staging',
+      type: 'publishable',
+      limit: 10,
+    });
+    expect(staging.items).toHaveLength(1);
+    store.close();
   });
 
   it('applies a step that arrives after step 5 (a database at 1,3,4,5 gets 2) and restores step 5’s indexes', async () => {
     const table = uniqueTable();
     created.push(table);
-    await migrate(pool, { table });
-    const store = new PostgresStore({ pool, table });
-    await store.insertKey({
-      id: 'LateKey00001',
-      environment: 'live',
-      name: 'kept',
-      hash: 'sha256:x',
-      scopes: [],
-      disabled: false,
-      createdAt: 1,
-      updatedAt: 1,
-      version: 1,
-    });
-    // A later step 2 that rebuilds the key table: the rebuild drops every index of the old one.
-    const rebuild = ({ sql, name }: { sql: string; name: string }) => `
-CREATE TABLE "${name}_new" (LIKE ${sql} INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
-INSERT INTO "${name}_new" SELECT * FROM ${sql};
-DROP TABLE ${sql};
-ALTER TABLE "${name}_new" RENAME TO "${name}";
-ALTER TABLE ${sql} ADD PRIMARY KEY (id);
-CREATE INDEX IF NOT EXISTS "${name}_owner_idx" ON ${sql} (owner_id, id);
-CREATE INDEX IF NOT EXISTS "${name}_environment_idx" ON ${sql} (environment, id);
-`;
-    const withStep2 = [SCHEMA_STEPS[0]!, { step: 2, sql: rebuild }, ...SCHEMA_STEPS.slice(1)];
-    const sql = stepsSql(parseTableName(table), withStep2);
+    const name = parseTableName(table);
+    const withoutStep2 = SCHEMA_STEPS.filter(({ step }) => step !== 2);
+    await pool.query(stepsSql(name, withoutStep2));
+    expect((await meta(table)).schema_steps).toBe('1,3,4,5');
+    await pool.query(
+      `INSERT INTO "${table}" (id, environment, name, hash, scopes, created_at, updated_at, version)
+       VALUES ('LateKey00001', 'live', 'kept', 'sha256:x', '[]', 1, 1, 1)`,
+    );
+    // A step 2 that also rebuilds the key table: the rebuild drops every index of the old one.
+    const realStep2 = SCHEMA_STEPS.find(({ step }) => step === 2)!;
+    const rebuild = (table: Parameters<typeof realStep2.sql>[0]) => `
+CREATE TABLE "${table.name}_new" (LIKE ${table.sql} INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+INSERT INTO "${table.name}_new" SELECT * FROM ${table.sql};
+DROP TABLE ${table.sql};
+ALTER TABLE "${table.name}_new" RENAME TO "${table.name}";
+ALTER TABLE ${table.sql} ADD PRIMARY KEY (id);
+CREATE INDEX IF NOT EXISTS "${table.name}_owner_idx" ON ${table.sql} (owner_id, id);
+CREATE INDEX IF NOT EXISTS "${table.name}_environment_idx" ON ${table.sql} (environment, id);
+${realStep2.sql(table)}`;
+    const withStep2 = SCHEMA_STEPS.map((each) =>
+      each.step === 2 ? { step: 2, sql: rebuild } : each,
+    );
+    const sql = stepsSql(name, withStep2);
     await pool.query(sql);
     expect(await meta(table)).toStrictEqual({ schema_version: '5', schema_steps: '1,2,3,4,5' });
     expect(await indexNames(pool, table)).toStrictEqual(indexesOf(table));
+    const store = new PostgresStore({ pool, table });
     expect((await store.getKey('LateKey00001'))?.name).toBe('kept');
     // Running it again applies nothing: the rebuild would fail on the existing table otherwise.
     await pool.query(`CREATE TABLE "${table}_new" (x int)`);
     await pool.query(sql);
     await pool.query(`DROP TABLE "${table}_new"`);
+    store.close();
   });
 
   it.each([
@@ -258,8 +387,8 @@ CREATE INDEX IF NOT EXISTS "${name}_environment_idx" ON ${sql} (environment, id)
     ],
     [
       'a step it does not know',
-      "SET value = '1,2,3,4' WHERE name = 'schema_steps'",
-      /steps 1,2,3,4/,
+      "SET value = '1,2,3,4,5,6' WHERE name = 'schema_steps'",
+      /steps 1,2,3,4,5,6/,
     ],
   ])('refuses a database with %s', async (_, change, message) => {
     const table = uniqueTable();

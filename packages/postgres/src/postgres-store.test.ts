@@ -15,6 +15,7 @@ function record(overrides: Partial<KeyRecord> = {}): KeyRecord {
   return {
     id,
     environment: 'live',
+    type: 'secret',
     name: 'store test',
     hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
     scopes: ['invoices:read'],

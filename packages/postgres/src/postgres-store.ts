@@ -273,7 +273,7 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
   }
 
   async listKeys(query: KeyListQuery): Promise<KeyPage> {
-    const { limit, ownerId, environment, cursor, status, search } = query;
+    const { limit, ownerId, environment, type, cursor, status, search } = query;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
       throw new TypeError('limit must be an integer from 1 to 1000');
     }
@@ -285,6 +285,7 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
     };
     if (ownerId !== undefined) where('owner_id =', ownerId);
     if (environment !== undefined) where('environment =', environment);
+    if (type !== undefined) where('type =', type);
     if (status !== undefined) {
       if (!KEY_STATUSES.includes(status)) {
         throw new InvalidOptionsError(`status must be one of ${KEY_STATUSES.join(', ')}`);

@@ -23,6 +23,8 @@ export const COLUMNS = [
   'updated_at',
   'rotated_at',
   'version',
+  'type',
+  'routes',
 ] as const;
 
 type Column = (typeof COLUMNS)[number];
@@ -81,14 +83,21 @@ export function toRow(record: KeyRecord): (string | boolean | null)[] {
     time(record.updatedAt, 'updatedAt'),
     time(record.rotatedAt, 'rotatedAt'),
     String(record.version),
+    record.type ?? 'secret',
+    json(record.routes),
   ];
 }
 
-/** The record a row holds; NULL columns become absent fields. */
+/**
+ * The record a row holds; NULL columns become absent fields. `type` is always set: a record
+ * written without one, and every row of an earlier release, reads back as `secret` (which is what
+ * keyward reads a record without a type as).
+ */
 export function fromRow(row: Row): KeyRecord {
   const record: KeyRecord = {
     id: row.id!,
-    environment: row.environment as KeyRecord['environment'],
+    environment: row.environment!,
+    type: row.type as NonNullable<KeyRecord['type']>,
     name: row.name!,
     hash: row.hash!,
     scopes: JSON.parse(row.scopes!) as string[],
@@ -104,6 +113,7 @@ export function fromRow(row: Row): KeyRecord {
   }
   if (row.ips !== null) record.ips = JSON.parse(row.ips) as string[];
   if (row.referrers !== null) record.referrers = JSON.parse(row.referrers) as string[];
+  if (row.routes !== null) record.routes = JSON.parse(row.routes) as string[];
   if (row.rate_limit !== null) {
     record.rateLimit = JSON.parse(row.rate_limit) as NonNullable<KeyRecord['rateLimit']>;
   }

@@ -33,6 +33,31 @@ CREATE INDEX IF NOT EXISTS "${name}_environment_idx" ON ${sql} (environment, id)
 }
 
 /**
+ * Schema step 2: key types and routes. Adds `type` (a row of an earlier release is a secret key)
+ * and `routes`, and drops the CHECK that limited `environment` to live/test, whatever name it
+ * has (PostgreSQL names it `<table>_environment_check`, cut to 63 bytes). Adding a column with a
+ * constant default rewrites no row (PostgreSQL 11+).
+ */
+function keyTypesStep({ sql }: TableName): string {
+  return `ALTER TABLE ${sql} ADD COLUMN IF NOT EXISTS type text NOT NULL DEFAULT 'secret';
+ALTER TABLE ${sql} ADD COLUMN IF NOT EXISTS routes jsonb;
+DO $keyward_environment_check$
+DECLARE
+  check_name name;
+BEGIN
+  FOR check_name IN
+    SELECT conname FROM pg_constraint
+    WHERE conrelid = '${sql}'::regclass AND contype = 'c'
+      AND pg_get_constraintdef(oid) LIKE '%environment%'
+  LOOP
+    EXECUTE format('ALTER TABLE ${sql} DROP CONSTRAINT %I', check_name);
+  END LOOP;
+END
+$keyward_environment_check$;
+`;
+}
+
+/**
  * Schema step 5: partial indexes in id order for `listKeys({ status })`, one per state, the usable
  * one carrying `expires_at` for active/expired. A search (a substring: no B-tree index can seek
  * it) is a sequential scan with a top-N sort, which the planner picks by itself (see
@@ -60,16 +85,16 @@ export interface SchemaStep {
 }
 
 /**
- * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes (#14, not here yet: it
- * goes between 1 and 3), 3 usage and last use, 4 the audit trail, 5 the list indexes. A database
- * records the steps it has had (`schema_steps`, e.g. `1,3,4,5`) and the number of the last
+ * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes, 3 usage and last use,
+ * 4 the audit trail, 5 the list indexes. A database records the steps it has had
+ * (`schema_steps`, e.g. `1,2,3,4,5`) and the number of the last
  * (`schema_version`); a migration applies the steps it has not had, whatever their order, so a
  * database that skipped one (a release with steps 1, 3, 4 and 5, then one with 1 to 5) gets it in
  * place, and steps marked `reapply` after it run again.
  */
 export const SCHEMA_STEPS: readonly SchemaStep[] = [
   { step: 1, sql: keysStep },
-  // { step: 2, sql: keyTypesStep }, (#14)
+  { step: 2, sql: keyTypesStep },
   { step: USAGE_STEP, sql: usageStepSql },
   { step: AUDIT_STEP, sql: (table) => auditTableNames(table).ddl },
   { step: 5, sql: listIndexesStep, reapply: true },
@@ -82,7 +107,8 @@ export const SCHEMA_VERSION: number = SCHEMA_STEPS[SCHEMA_STEPS.length - 1]!.ste
  * The DDL that creates (or brings up to date) keyward's tables for `table` (default
  * `keyward_keys`; `name` or `schema.name`): a `<table>_meta` table holding `schema_version` and
  * `schema_steps`, then, in one block, every schema step the database has not had (the key table,
- * `<table>_usage` and `<table>_last_used`, the `<table>_audit` trail), then what it now has. A
+ * its `type` and `routes` columns, `<table>_usage` and `<table>_last_used`, the `<table>_audit`
+ * trail, the list indexes), then what it now has. A
  * database from before steps were recorded runs every step again (each is idempotent, `IF NOT
  * EXISTS`); one of a newer schema version, or with a step this package does not know, is
  * refused. Times are integer milliseconds since the epoch (BIGINT); restrictions and metadata

@@ -24,16 +24,24 @@ export class KeyNames {
     return `${this.#records}:rec:${id}`;
   }
 
-  /** The sorted set (members scored 0, ordered by id) a listing with these filters reads. */
-  index(ownerId: string | undefined, environment: KeyEnvironment | undefined): string {
+  /**
+   * The sorted set (members scored 0, ordered by id) a listing with these filters reads. Every
+   * key is in the `idx` sets; publishable keys are also in the `pk` sets of the same filters, so
+   * listing them never reads the secret keys (a listing of secret keys reads the `idx` sets and
+   * skips the few publishable ones).
+   */
+  index(
+    ownerId: string | undefined,
+    environment: KeyEnvironment | undefined,
+    publishable = false,
+  ): string {
+    const base = `${this.#records}:${publishable ? 'pk' : 'idx'}`;
     if (ownerId === undefined) {
-      return environment === undefined
-        ? `${this.#records}:idx:all`
-        : `${this.#records}:idx:env:${environment}`;
+      return environment === undefined ? `${base}:all` : `${base}:env:${environment}`;
     }
     return environment === undefined
-      ? `${this.#records}:idx:owner:${ownerId}`
-      : `${this.#records}:idx:owner-env:${environment}:${ownerId}`;
+      ? `${base}:owner:${ownerId}`
+      : `${base}:owner-env:${environment}:${ownerId}`;
   }
 
   /**
@@ -50,11 +58,23 @@ export class KeyNames {
     ];
   }
 
-  /** Every index a record with this owner and environment belongs to. */
-  indexesOf(ownerId: string | undefined, environment: KeyEnvironment): string[] {
-    const all = [this.index(undefined, undefined), this.index(undefined, environment)];
-    if (ownerId !== undefined)
-      all.push(this.index(ownerId, undefined), this.index(ownerId, environment));
-    return all;
+  /** Every index a record with this owner, environment and type belongs to. */
+  indexesOf(
+    ownerId: string | undefined,
+    environment: KeyEnvironment,
+    type: 'secret' | 'publishable' | undefined,
+  ): string[] {
+    const sets = (publishable: boolean) => {
+      const all = [
+        this.index(undefined, undefined, publishable),
+        this.index(undefined, environment, publishable),
+      ];
+      if (ownerId !== undefined) {
+        all.push(this.index(ownerId, undefined, publishable));
+        all.push(this.index(ownerId, environment, publishable));
+      }
+      return all;
+    };
+    return type === 'publishable' ? [...sets(false), ...sets(true)] : sets(false);
   }
 }

@@ -50,6 +50,44 @@ describe.skipIf(!available)('RedisStore on a real Redis', () => {
   describeKeyStore('RedisStore', () => store);
   describeLimitStore('RedisStore', () => store, { ownClock: true });
 
+  it('keeps type, routes and any environment, and lists by type across pages', async () => {
+    const ownerId = `acct_types_${prefix}`;
+    const secret = [
+      record({ ownerId, id: 'types0000001' }),
+      record({ ownerId, id: 'types0000003', type: 'secret' }),
+      record({ ownerId, id: 'types0000004' }),
+      record({ ownerId, id: 'types0000006', environment: 'staging' }),
+    ];
+    const publishable = [
+      record({ ownerId, id: 'types0000002', type: 'publishable', routes: ['GET /a/*'] }),
+      record({ ownerId, id: 'types0000005', type: 'publishable', environment: 'staging' }),
+    ];
+    for (const r of [...secret, ...publishable]) await store.insertKey(r);
+    expect(await store.getKey('types0000002')).toStrictEqual(publishable[0]);
+    const all = async (query: Omit<Parameters<RedisStore['listKeys']>[0], 'limit'>) => {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await store.listKeys({ ...query, ownerId, limit: 1, cursor });
+        expect(page.items.length).toBeLessThanOrEqual(1);
+        ids.push(...page.items.map((item) => item.id));
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      return ids;
+    };
+    expect(await all({ type: 'secret' })).toStrictEqual(secret.map((r) => r.id));
+    expect(await all({ type: 'publishable' })).toStrictEqual(publishable.map((r) => r.id));
+    expect(await all({ type: 'publishable', environment: 'staging' })).toStrictEqual([
+      'types0000005',
+    ]);
+    expect(await all({ type: 'secret', environment: 'staging' })).toStrictEqual(['types0000006']);
+    expect(await all({})).toHaveLength(6);
+    // A page of secret keys is full even when publishable ones sit between them.
+    const page = await store.listKeys({ ownerId, type: 'secret', limit: 2 });
+    expect(page.items.map((item) => item.id)).toStrictEqual(['types0000001', 'types0000003']);
+    expect(page.cursor).toBe('types0000003');
+  });
+
   it('keeps a bucket in one hash-tagged key that expires when it would be full', async () => {
     await store.takeToken('tagged', { capacity: 10, refillPerSecond: 2 }, 4, 0);
     const key = `${prefix}:{tagged}:tb`;

@@ -199,7 +199,7 @@ export class RedisStore
    */
   insertKey(record: KeyRecord, audit?: AuditDraft): Promise<void> {
     return this.#send(async () => {
-      const indexes = this.#names.indexesOf(record.ownerId, record.environment);
+      const indexes = this.#names.indexesOf(record.ownerId, record.environment, record.type);
       const keys = [this.#names.record(record.id), ...indexes];
       const args = [record.id, JSON.stringify(record), record.version, JSON.stringify(indexes)];
       const inserted = await this.#write('insertKey', keys, args, audit);
@@ -219,7 +219,7 @@ export class RedisStore
    */
   updateKey(record: KeyRecord, expectedVersion: number, audit?: AuditDraft): Promise<boolean> {
     return this.#send(async () => {
-      const next = this.#names.indexesOf(record.ownerId, record.environment);
+      const next = this.#names.indexesOf(record.ownerId, record.environment, record.type);
       let previous = next;
       for (let attempt = 0; attempt < MAX_INDEX_RETRIES; attempt++) {
         const keys = [this.#names.record(record.id), ...previous, ...next];
@@ -269,10 +269,12 @@ export class RedisStore
 
   /**
    * Records matching the filters, ordered by id, one page at a time (the cursor is the last id).
+   * Publishable keys have their own indexes; a listing of secret keys reads the full ones and
+   * skips publishable records, reading further until the page is full.
    *
    * @example
    * ```ts
-   * const page = await store.listKeys({ ownerId: 'acct_42', limit: 50 });
+   * const page = await store.listKeys({ ownerId: 'acct_42', type: 'publishable', limit: 50 });
    * ```
    */
   listKeys(query: KeyListQuery): Promise<KeyPage> {
@@ -286,16 +288,30 @@ export class RedisStore
       return this.#send(() => this.#listFiltered(query));
     }
     return this.#send(async () => {
-      const index = this.#names.index(query.ownerId, query.environment);
-      const from = query.cursor === undefined ? '-' : `(${query.cursor}`;
-      const ids = await this.#client.zrangebylex(index, from, '+', 'LIMIT', 0, query.limit + 1);
-      const page = ids.slice(0, query.limit);
-      const found = await Promise.all(
-        page.map((id) => this.#client.hget(this.#names.record(id), 'json')),
-      );
-      const items = found.flatMap((json) => (json === null ? [] : [JSON.parse(json) as KeyRecord]));
-      const last = page[page.length - 1];
-      return ids.length > query.limit && last !== undefined ? { items, cursor: last } : { items };
+      const { limit, type } = query;
+      const index = this.#names.index(query.ownerId, query.environment, type === 'publishable');
+      const items: KeyRecord[] = [];
+      let after = query.cursor;
+      // Ids read past the page's last item: one more match means another page follows.
+      for (;;) {
+        const from = after === undefined ? '-' : `(${after}`;
+        const want = limit + 1 - items.length;
+        const ids = await this.#client.zrangebylex(index, from, '+', 'LIMIT', 0, want);
+        const found = await Promise.all(
+          ids.map((id) => this.#client.hget(this.#names.record(id), 'json')),
+        );
+        for (const json of found) {
+          if (json === null) continue;
+          const record = JSON.parse(json) as KeyRecord;
+          if (type === 'secret' && record.type === 'publishable') continue;
+          items.push(record);
+        }
+        after = ids[ids.length - 1];
+        if (ids.length < want || items.length > limit) break;
+      }
+      if (items.length <= limit) return { items };
+      items.length = limit;
+      return { items, cursor: items[limit - 1]!.id };
     });
   }
 

@@ -3,7 +3,8 @@ import type { KeyRecord } from '@keyward/core';
 /** One row of `keyward_keys` as better-sqlite3 returns it. */
 export interface KeyRow {
   id: string;
-  environment: 'live' | 'test';
+  environment: string;
+  type: 'secret' | 'publishable';
   name: string;
   owner_id: string | null;
   hash: string;
@@ -12,6 +13,7 @@ export interface KeyRow {
   scopes: string;
   ips: string | null;
   referrers: string | null;
+  routes: string | null;
   rate_capacity: number | null;
   rate_refill_per_second: number | null;
   quota_limit: number | null;
@@ -37,6 +39,7 @@ export function toParams(record: KeyRecord): KeyParams {
   return {
     id: record.id,
     environment: record.environment,
+    type: record.type ?? 'secret',
     name: record.name,
     owner_id: record.ownerId ?? null,
     hash: record.hash,
@@ -45,6 +48,7 @@ export function toParams(record: KeyRecord): KeyParams {
     scopes: JSON.stringify(record.scopes),
     ips: json(record.ips),
     referrers: json(record.referrers),
+    routes: json(record.routes),
     rate_capacity: record.rateLimit?.capacity ?? null,
     rate_refill_per_second: record.rateLimit?.refillPerSecond ?? null,
     quota_limit: record.quota?.limit ?? null,
@@ -61,11 +65,16 @@ export function toParams(record: KeyRecord): KeyParams {
   };
 }
 
-/** A row as a record: NULL columns become absent fields (not `undefined` ones). */
+/**
+ * A row as a record: NULL columns become absent fields (not `undefined` ones). `type` is always
+ * set: a record written without one, and every row of an earlier release, reads back as `secret`
+ * (which is what keyward reads a record without a type as).
+ */
 export function fromRow(row: KeyRow): KeyRecord {
   const record: KeyRecord = {
     id: row.id,
     environment: row.environment,
+    type: row.type,
     name: row.name,
     hash: row.hash,
     scopes: JSON.parse(row.scopes) as string[],
@@ -81,6 +90,7 @@ export function fromRow(row: KeyRow): KeyRecord {
   }
   if (row.ips !== null) record.ips = JSON.parse(row.ips) as string[];
   if (row.referrers !== null) record.referrers = JSON.parse(row.referrers) as string[];
+  if (row.routes !== null) record.routes = JSON.parse(row.routes) as string[];
   if (row.rate_capacity !== null && row.rate_refill_per_second !== null) {
     record.rateLimit = { capacity: row.rate_capacity, refillPerSecond: row.rate_refill_per_second };
   }

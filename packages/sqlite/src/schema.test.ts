@@ -1,9 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createKeyward, type KeyRecord, MemoryStore, type VerifyResult } from '@keyward/core';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureSchema, SCHEMA_STEPS, SCHEMA_VERSION } from './schema.js';
+import { toParams } from './record-row.js';
+import { ensureSchema, SCHEMA_SQL, SCHEMA_STEPS, SCHEMA_VERSION } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'keyward-sqlite-schema-'));
@@ -18,12 +20,14 @@ const fixture = (name: string) =>
 
 /**
  * The files earlier releases left: step 1 alone (version 1), steps 1 and 4 (the audit trail
- * first), steps 1 and 3 (usage first). Each holds one key.
+ * first), steps 1 and 3 (usage first), steps 1, 3 and 4 (the release before key types and
+ * routes). Each holds one key.
  */
 const STARTING_POINTS = [
   ['step 1', `${fixture('schema-v1.sql')}INSERT INTO keyward_meta VALUES ('schema_version', '1');`],
   ['steps 1 and 4', fixture('schema-steps-1-4.sql')],
   ['steps 1 and 3', fixture('schema-steps-1-3.sql')],
+  ['steps 1, 3 and 4', fixture('schema-steps-1-3-4.sql')],
 ] as const;
 
 function oldFile(sql: string): string {
@@ -58,6 +62,13 @@ function listIndexes(db: Database.Database): string[] {
     .filter((name) => LIST_INDEXES.includes(name));
 }
 
+function keyTableSql(db: Database.Database): string {
+  return db
+    .prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'keyward_keys'")
+    .pluck()
+    .get() as string;
+}
+
 function meta(store: SqliteStore): Record<string, string> {
   const rows = store.database.prepare('SELECT name, value FROM keyward_meta').all() as {
     name: string;
@@ -68,7 +79,7 @@ function meta(store: SqliteStore): Record<string, string> {
 
 describe('SqliteStore — schema steps', () => {
   it.each(STARTING_POINTS)(
-    'upgrades a file at %s in place to steps 1, 3, 4 and 5, keeping its keys, idempotently',
+    'upgrades a file at %s in place to steps 1 to 5, keeping its keys, idempotently',
     (_, sql) => {
       const path = oldFile(sql);
       const minute = Date.UTC(2031, 0, 1, 10, 5);
@@ -77,9 +88,22 @@ describe('SqliteStore — schema steps', () => {
         try {
           expect(meta(store)).toStrictEqual({
             schema_version: String(SCHEMA_VERSION),
-            schema_steps: '1,3,4,5',
+            schema_steps: '1,2,3,4,5',
           });
           expect(store.getKey('OldKey000001')?.name).toBe('old key');
+          // Step 2: the old row is a secret key; the key table takes a type and routes.
+          expect(store.getKey('OldKey000001')?.type).toBe('secret');
+          expect(store.listKeys({ type: 'secret', limit: 10 }).items).toHaveLength(1);
+          expect(store.listKeys({ type: 'publishable', limit: 10 }).items).toHaveLength(open);
+          const publishable: KeyRecord = {
+            ...store.getKey('OldKey000001')!,
+            id: `NewKey00000${open}`,
+            environment: 'staging',
+            type: 'publishable',
+            routes: ['GET /invoices/*'],
+          };
+          store.insertKey(publishable);
+          expect(store.getKey(publishable.id)).toStrictEqual(publishable);
           // Step 5: the list indexes.
           expect(listIndexes(store.database)).toStrictEqual(LIST_INDEXES);
           // Step 3: usage and last use.
@@ -113,30 +137,35 @@ describe('SqliteStore — schema steps', () => {
     },
   );
 
-  it('writes a new file at steps 1, 3, 4 and 5', () => {
+  it('writes a new file at steps 1 to 5, with no CHECK on the environment', () => {
     const store = new SqliteStore({ path: join(dir, `new-${files++}.db`) });
     expect(meta(store)).toStrictEqual({
       schema_version: String(SCHEMA_VERSION),
-      schema_steps: '1,3,4,5',
+      schema_steps: '1,2,3,4,5',
     });
+    expect(keyTableSql(store.database)).not.toMatch(/CHECK/i);
     store.close();
   });
 
   it('applies a step that arrives after step 5 (a file at 1,3,4,5 gets 2) and restores step 5’s indexes', () => {
     const path = join(dir, `late-step-${files++}.db`);
-    const store = new SqliteStore({ path });
-    store.insertKey({
-      id: 'LateKey00001',
-      environment: 'live',
-      name: 'kept',
-      hash: 'sha256:x',
-      scopes: [],
-      disabled: false,
-      createdAt: 1,
-      updatedAt: 1,
-      version: 1,
+    const first = new Database(path);
+    ensureSchema(
+      first,
+      SCHEMA_STEPS.filter(({ step }) => step !== 2),
+    );
+    first
+      .prepare(
+        `INSERT INTO keyward_keys (id, environment, name, hash, scopes, disabled, created_at, updated_at, version)
+         VALUES ('LateKey00001', 'live', 'kept', 'sha256:x', '[]', 0, 1, 1, 1)`,
+      )
+      .run();
+    expect(
+      first.prepare("SELECT value FROM keyward_meta WHERE name = 'schema_steps'").get(),
+    ).toStrictEqual({
+      value: '1,3,4,5',
     });
-    store.close();
+    first.close();
     // A later step 2 that rebuilds the key table, as dropping a CHECK needs in SQLite: the
     // rebuild drops every index of the old table.
     const rebuild = `
@@ -145,7 +174,9 @@ DROP TABLE keyward_keys;
 ALTER TABLE keyward_keys_new RENAME TO keyward_keys;
 CREATE UNIQUE INDEX IF NOT EXISTS keyward_keys_id ON keyward_keys (id);
 `;
-    const withStep2 = [SCHEMA_STEPS[0]!, { step: 2, sql: rebuild }, ...SCHEMA_STEPS.slice(1)];
+    const withStep2 = SCHEMA_STEPS.map((each) =>
+      each.step === 2 ? { step: 2, sql: rebuild } : each,
+    );
     const db = new Database(path);
     try {
       ensureSchema(db, withStep2);
@@ -161,6 +192,95 @@ CREATE UNIQUE INDEX IF NOT EXISTS keyward_keys_id ON keyward_keys (id);
     }
   });
 
+  it('gives SCHEMA_SQL the key table a new file has', () => {
+    const own = new Database(':memory:');
+    own.exec(SCHEMA_SQL);
+    const store = new SqliteStore({ path: join(dir, `new-${files++}.db`) });
+    expect(keyTableSql(own)).toBe(keyTableSql(store.database));
+    own.close();
+    store.close();
+  });
+
+  it('upgrades a file of the release before step 2: its keys still verify, new fields round-trip', async () => {
+    // A real key, created by keyward and written as that release's code wrote it.
+    const memory = new MemoryStore();
+    const issuer = createKeyward({ prefix: 'acme', store: memory });
+    const { key, record } = await issuer.create({
+      name: 'old secret key',
+      environment: 'live',
+      ownerId: 'acct_old',
+      scopes: ['invoices:read'],
+      referrers: ['https://app.example.com/*'],
+      metadata: { team: 'billing' },
+    });
+    const stored = memory.getKey(record.id)!;
+    const path = join(dir, `step2-${files++}.db`);
+    const old = new Database(path);
+    old.exec(fixture('schema-steps-1-3-4.sql'));
+    const { type: _type, routes: _routes, ...oldParams } = toParams(stored);
+    const columns = Object.keys(oldParams);
+    old
+      .prepare(
+        `INSERT INTO keyward_keys (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`,
+      )
+      .run(oldParams);
+    expect(() =>
+      old
+        .prepare(
+          `INSERT INTO keyward_keys (id, environment, name, hash, scopes, disabled, created_at, updated_at, version)
+           VALUES ('Staging00001', 'staging', 'n', 'sha256:x', '[]', 0, 1, 1, 1)`,
+        )
+        .run(),
+    ).toThrow(/CHECK/);
+    old.close();
+
+    const store = new SqliteStore({ path });
+    try {
+      expect(meta(store).schema_steps).toBe('1,2,3,4,5');
+      expect(keyTableSql(store.database)).not.toMatch(/CHECK/i);
+      expect(store.getKey(record.id)).toStrictEqual({ ...stored, type: 'secret' });
+      const keyward = createKeyward({ prefix: 'acme', store, cache: { max: 0 } });
+      const result = (await keyward.verify({
+        headers: { authorization: `Bearer ${key}`, referer: 'https://app.example.com/x' },
+        ip: '10.0.0.1',
+      })) as VerifyResult;
+      expect(result.ok && result.key.id).toBe(record.id);
+
+      const now = Date.now();
+      const fresh: KeyRecord = {
+        id: 'Fresh0000001',
+        environment: 'staging',
+        type: 'publishable',
+        routes: ['GET /invoices', 'POST /reports/**'],
+        referrers: ['https://shop.example.com/*'],
+        name: 'browser',
+        hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
+        scopes: [],
+        rateLimit: { capacity: 10, refillPerSecond: 1 },
+        disabled: false,
+        createdAt: now,
+        updatedAt: now,
+        version: 1,
+      };
+      store.insertKey(fresh);
+      expect(store.getKey(fresh.id)).toStrictEqual(fresh);
+      expect(store.updateKey({ ...fresh, routes: ['GET /x'], version: 2 }, 1)).toBe(true);
+      expect(store.getKey(fresh.id)?.routes).toStrictEqual(['GET /x']);
+      const ids = (type: 'secret' | 'publishable') =>
+        store.listKeys({ type, limit: 10 }).items.map((item) => item.id);
+      expect(ids('publishable')).toStrictEqual([fresh.id]);
+      expect(ids('secret')).toStrictEqual([record.id]);
+      expect(
+        store.listKeys({ environment: 'staging', type: 'publishable', limit: 10 }).items,
+      ).toHaveLength(1);
+      expect(store.listKeys({ environment: 'live', type: 'publishable', limit: 10 }).items).toEqual(
+        [],
+      );
+    } finally {
+      store.close();
+    }
+  });
+
   it.each([
     [
       'a newer schema version',
@@ -169,8 +289,8 @@ CREATE UNIQUE INDEX IF NOT EXISTS keyward_keys_id ON keyward_keys (id);
     ],
     [
       'a step it does not know',
-      "UPDATE keyward_meta SET value = '1,2,3,4' WHERE name = 'schema_steps'",
-      /steps 1,2,3,4/,
+      "UPDATE keyward_meta SET value = '1,2,3,4,5,6' WHERE name = 'schema_steps'",
+      /steps 1,2,3,4,5,6/,
     ],
   ])('refuses a file with %s', (_, change, message) => {
     const path = join(dir, `refused-${files++}.db`);

@@ -2,16 +2,15 @@ import type Database from 'better-sqlite3';
 import { AUDIT_SQL } from './audit.js';
 import { USAGE_SCHEMA_SQL } from './usage.js';
 
-/** Schema step 1: keys, buckets, quota windows and the meta table. */
-const KEYS_SQL = `
-CREATE TABLE IF NOT EXISTS keyward_meta (
-  name  TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) WITHOUT ROWID;
-
-CREATE TABLE IF NOT EXISTS keyward_keys (
+/**
+ * The key table as this release writes it. Step 1 creates it so on a new file; step 2 brings the
+ * table of an earlier release (a CHECK limiting `environment` to live/test, no `type`, no
+ * `routes`) to it.
+ */
+const KEYS_TABLE_SQL = `CREATE TABLE IF NOT EXISTS keyward_keys (
   id                       TEXT PRIMARY KEY,
-  environment              TEXT NOT NULL CHECK (environment IN ('live', 'test')),
+  environment              TEXT NOT NULL,
+  type                     TEXT NOT NULL DEFAULT 'secret',
   name                     TEXT NOT NULL,
   owner_id                 TEXT,
   hash                     TEXT NOT NULL,
@@ -20,6 +19,7 @@ CREATE TABLE IF NOT EXISTS keyward_keys (
   scopes                   TEXT NOT NULL,
   ips                      TEXT,
   referrers                TEXT,
+  routes                   TEXT,
   rate_capacity            REAL,
   rate_refill_per_second   REAL,
   quota_limit              INTEGER,
@@ -33,10 +33,22 @@ CREATE TABLE IF NOT EXISTS keyward_keys (
   updated_at               INTEGER NOT NULL,
   rotated_at               INTEGER,
   version                  INTEGER NOT NULL
-);
+);`;
+
+const KEYS_INDEXES_SQL = `
 CREATE INDEX IF NOT EXISTS keyward_keys_owner ON keyward_keys (owner_id, id);
 CREATE INDEX IF NOT EXISTS keyward_keys_environment ON keyward_keys (environment, id);
+`;
 
+/** Schema step 1: keys, buckets, quota windows and the meta table. */
+const KEYS_SQL = `
+CREATE TABLE IF NOT EXISTS keyward_meta (
+  name  TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+${KEYS_TABLE_SQL}
+${KEYS_INDEXES_SQL.trimStart()}
 CREATE TABLE IF NOT EXISTS keyward_buckets (
   name       TEXT PRIMARY KEY,
   tokens     REAL NOT NULL,
@@ -49,6 +61,44 @@ CREATE TABLE IF NOT EXISTS keyward_quotas (
   used         REAL NOT NULL
 ) WITHOUT ROWID;
 `;
+
+/** The columns of a table, by name. */
+function columnsOf(db: Database.Database, table: string): string[] {
+  return db
+    .prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`)
+    .all()
+    .map(({ name }) => name);
+}
+
+/** The columns of {@link KEYS_TABLE_SQL}, in order. */
+const KEY_COLUMNS = [...KEYS_TABLE_SQL.matchAll(/^ {2}([a-z_]+) /gm)].map((match) => match[1]!);
+
+/**
+ * Schema step 2, key types and routes: a key table written by an earlier release (a CHECK that
+ * limits `environment` to live/test, no `type` or `routes` column) is rebuilt in the shape of
+ * {@link KEYS_TABLE_SQL} — SQLite cannot drop a CHECK in place — keeping every row (a row
+ * without a type becomes `secret`). It runs inside {@link ensureSchema}'s IMMEDIATE
+ * transaction, so a failure leaves the old table untouched. A table already in shape (a new
+ * file: step 1 created it so) is left alone.
+ */
+function keyTypesStep(db: Database.Database): void {
+  const columns = columnsOf(db, 'keyward_keys');
+  const { sql } = db
+    .prepare<[], { sql: string }>(
+      "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'keyward_keys'",
+    )
+    .get()!;
+  const inShape =
+    KEY_COLUMNS.every((column) => columns.includes(column)) && !/\bCHECK\b/i.test(sql);
+  if (inShape) return;
+  const kept = KEY_COLUMNS.filter((column) => columns.includes(column)).join(', ');
+  db.exec(`DROP TABLE IF EXISTS keyward_keys_step2;
+${KEYS_TABLE_SQL.replace('keyward_keys (', 'keyward_keys_step2 (')}
+INSERT INTO keyward_keys_step2 (${kept}) SELECT ${kept} FROM keyward_keys;
+DROP TABLE keyward_keys;
+ALTER TABLE keyward_keys_step2 RENAME TO keyward_keys;
+${KEYS_INDEXES_SQL}`);
+}
 
 /**
  * Schema step 5: partial indexes in id order for `listKeys({ status })` (one per state, the
@@ -64,13 +114,16 @@ CREATE INDEX IF NOT EXISTS keyward_keys_disabled ON keyward_keys (id)
 CREATE INDEX IF NOT EXISTS keyward_keys_usable ON keyward_keys (id, expires_at)
   WHERE revoked_at IS NULL AND disabled = 0;
 CREATE INDEX IF NOT EXISTS keyward_keys_list ON keyward_keys
-  (id, name, owner_id, environment, revoked_at, disabled, expires_at);
+  (id, name, owner_id, environment, type, revoked_at, disabled, expires_at);
 `;
 
 /** One schema step. */
 export interface SchemaStep {
   readonly step: number;
+  /** The step's SQL, part of {@link SCHEMA_SQL} (may be empty). */
   readonly sql: string;
+  /** What the step does to a file that had not had it, when it is more than its `sql`. */
+  readonly apply?: ((db: Database.Database) => void) | undefined;
   /**
    * Idempotent and run again when an earlier step is applied after it: a file at steps 1,3,4,5
    * that gets step 2 later (which may rebuild the key table, dropping its indexes) gets step 5's
@@ -80,16 +133,16 @@ export interface SchemaStep {
 }
 
 /**
- * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes (#14, not here yet:
- * it goes between 1 and 3), 3 usage and last use, 4 the audit trail, 5 the list indexes. A file
- * records the steps it has had (`schema_steps`, e.g. `1,3,4,5`) and the number of the last
+ * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes, 3 usage and last use,
+ * 4 the audit trail, 5 the list indexes. A file records the steps it has had
+ * (`schema_steps`, e.g. `1,2,3,4,5`) and the number of the last
  * (`schema_version`); opening it applies the steps it has not had, whatever their order, so a
  * file that skipped one (a release with steps 1, 3, 4 and 5, then one with 1 to 5) gets it in
  * place, and steps marked `reapply` after it run again.
  */
 export const SCHEMA_STEPS: readonly SchemaStep[] = [
   { step: 1, sql: KEYS_SQL },
-  // { step: 2, sql: KEY_TYPES_SQL }, (#14)
+  { step: 2, sql: '', apply: keyTypesStep },
   { step: 3, sql: USAGE_SCHEMA_SQL },
   { step: 4, sql: AUDIT_SQL },
   { step: 5, sql: LIST_INDEXES_SQL, reapply: true },
@@ -100,7 +153,7 @@ const stepList = (steps: readonly SchemaStep[]) => steps.map(({ step }) => step)
 
 /**
  * The schema version this package writes (the number of its last schema step); stored in
- * `keyward_meta` under `schema_version`, beside `schema_steps` (the steps applied, `1,3,4`).
+ * `keyward_meta` under `schema_version`, beside `schema_steps` (the steps applied, `1,2,3,4`).
  *
  * @example
  * ```ts
@@ -110,8 +163,10 @@ const stepList = (steps: readonly SchemaStep[]) => steps.map(({ step }) => step)
 export const SCHEMA_VERSION: number = SCHEMA_STEPS[SCHEMA_STEPS.length - 1]!.step;
 
 /**
- * Every table SqliteStore creates on open: all schema steps in order. Every statement is
- * idempotent (`IF NOT EXISTS`), so running it on an existing file changes nothing. Times are
+ * Every table SqliteStore creates on open, as this release writes them (step 1 creates the key
+ * table with `type` and `routes`, so step 2 has no SQL of its own). Every statement is
+ * idempotent (`IF NOT EXISTS`), so running it on an existing file changes nothing: it does not
+ * upgrade a key table of an earlier release (opening the file with SqliteStore does). Times are
  * integer ms since the epoch; list-valued and object-valued fields are JSON text; absent optional
  * fields are NULL.
  *
@@ -159,9 +214,10 @@ export function ensureSchema(
       );
     }
     let appliedNow = false;
-    for (const { step, sql, reapply } of steps) {
+    for (const { step, sql, apply, reapply } of steps) {
       if (!applied.has(step) || (reapply === true && appliedNow)) {
-        db.exec(sql);
+        if (sql !== '') db.exec(sql);
+        apply?.(db);
         appliedNow = true;
       }
     }

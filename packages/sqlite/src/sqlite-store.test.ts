@@ -38,6 +38,7 @@ function record(overrides: Partial<KeyRecord> = {}): KeyRecord {
   return {
     id: `rec${String(ids++).padStart(9, '0')}`,
     environment: 'live',
+    type: 'secret',
     name: 'sqlite test',
     hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
     scopes: ['invoices:read'],

@@ -69,6 +69,7 @@ export type SqliteStoreOptions =
 const COLUMNS = [
   'id',
   'environment',
+  'type',
   'name',
   'owner_id',
   'hash',
@@ -77,6 +78,7 @@ const COLUMNS = [
   'scopes',
   'ips',
   'referrers',
+  'routes',
   'rate_capacity',
   'rate_refill_per_second',
   'quota_limit',
@@ -103,6 +105,7 @@ interface ListParams {
   now?: number;
   search?: string;
   pattern?: string;
+  type?: string;
   cursor: string;
   limit: number;
 }
@@ -331,7 +334,7 @@ export class SqliteStore implements KeyStore, LimitStore, UsageStore, AuditStore
   listKeys(query: KeyListQuery): KeyPage {
     const limit = Math.max(1, Math.min(1000, Math.trunc(query.limit)));
     const params: ListParams = { cursor: query.cursor ?? '', limit: limit + 1 };
-    const { ownerId, environment, status, search } = query;
+    const { ownerId, environment, type, status, search } = query;
     const where: string[] = [];
     if (ownerId !== undefined) {
       where.push('owner_id = @owner_id');
@@ -343,6 +346,10 @@ export class SqliteStore implements KeyStore, LimitStore, UsageStore, AuditStore
       const filtered = status !== undefined || (search !== undefined && search !== '');
       where.push(`${filtered ? '+' : ''}environment = @environment`);
       params.environment = environment;
+    }
+    if (type !== undefined) {
+      where.push('type = @type');
+      params.type = type;
     }
     if (status !== undefined) {
       where.push(statusSql(status));

@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createKeyward } from '@keyward/core';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../src/sqlite-store.js';
 
@@ -90,6 +91,30 @@ describe('SqliteStore — several processes on one file', () => {
     expect(await keyward.verifyAudit()).toMatchObject({ ok: true, entries: 160 });
     const { items } = await keyward.audit({ keyId: 'w30000000019' });
     expect(items.map((e) => e.type)).toStrictEqual(['key.created', 'key.updated']);
+    store.close();
+  }, 60_000);
+
+  it('upgrades a file of the release before schema step 2 once when four processes open it at once', async () => {
+    const path = join(dir, 'upgrade.db');
+    const old = new Database(path);
+    old.pragma('journal_mode = WAL');
+    old.exec(readFileSync(new URL('./fixtures/schema-steps-1-3-4.sql', import.meta.url), 'utf8'));
+    const insert = old.prepare(
+      `INSERT INTO keyward_keys (id, environment, name, hash, scopes, disabled, created_at, updated_at, version)
+       VALUES (?, 'live', 'old key', 'sha256:x', '[]', 0, 1, 2, 1)`,
+    );
+    for (let i = 0; i < 50; i++) insert.run(`OldKey${String(i).padStart(6, '0')}`);
+    old.close();
+    const results = await race(path, 'open', 'OldKey000049', 4);
+    expect(results.map((r) => r.found)).toStrictEqual([true, true, true, true]);
+    const store = new SqliteStore({ path });
+    const meta = store.database
+      .prepare("SELECT value FROM keyward_meta WHERE name = 'schema_steps'")
+      .pluck()
+      .get();
+    expect(meta).toBe('1,2,3,4,5');
+    expect(store.listKeys({ limit: 1000 }).items).toHaveLength(50);
+    expect(store.listKeys({ type: 'secret', limit: 1000 }).items).toHaveLength(50);
     store.close();
   }, 60_000);
 });

@@ -29,10 +29,15 @@ export const ONCE_WARNING =
 export const createCommand: Command = {
   name: 'create',
   summary: 'issue a new key (printed once)',
-  usage: 'keyward create --name <name> [--env live|test] [--owner <id>] [--admin] [options]',
+  usage:
+    'keyward create --name <name> [--env <env>] [--type secret|publishable] [--owner <id>] [--admin] [options]',
   flagHelp: [
     '--name <name>          a name for people (required)',
-    '--env <live|test>      the key environment (default live)',
+    '--env <env>            the key environment: live, test or your own, e.g. staging',
+    '                       ([a-z][a-z0-9]{1,7}; default: the first of --environments, live)',
+    '--type <type>          secret (default) or publishable: a key for browser code, which needs',
+    '                       --origins or --referrer(s), may hold only --publishable-scopes, and',
+    '                       always has a rate limit (default 60/m, burst 20, unless --rate)',
     '--owner <id>           the owner (account, team…) the key belongs to',
     `--admin                add the scope ${ADMIN_SCOPE}: a key to sign in to the web console`,
     ...KEY_FLAG_HELP,

@@ -3,7 +3,7 @@ import { usageError } from '../cli-error.js';
 import type { Command } from '../command.js';
 import { booleanFlag, requireKeyward, stringFlag } from '../command.js';
 import { EXIT_CODES } from '../exit-codes.js';
-import { parseEnvironment } from '../key-options.js';
+import { parseEnvironment, parseKeyType } from '../key-options.js';
 import { formatTable, keyStatus, toJson } from '../output.js';
 import { escapeControl } from '../terminal-text.js';
 
@@ -35,12 +35,13 @@ export function parseStatus(text: string | undefined): KeyStatus | undefined {
 /** `keyward list`: one page of keys as a table or JSON. */
 export const listCommand: Command = {
   name: 'list',
-  summary: 'list keys (filter by owner, environment, status, or search)',
+  summary: 'list keys (filter by owner, environment, type, status, or search)',
   usage:
-    'keyward list [--owner <id>] [--env live|test] [--status <s>] [--search <text>] [--limit <n>] [--cursor <c>] [--json]',
+    'keyward list [--owner <id>] [--env <env>] [--type secret|publishable] [--status <s>] [--search <text>] [--limit <n>] [--cursor <c>] [--json]',
   flagHelp: [
     '--owner <id>           only this owner’s keys',
-    '--env <live|test>      only this environment',
+    '--env <env>            only this environment (live, test, staging…)',
+    '--type <type>          only secret or only publishable keys',
     '--status <s>           only active, disabled, revoked or expired keys',
     '--search <text>        the key with this id, and keys whose name contains the text (A-Z = a-z)',
     '--limit <n>            page size, 1 to 1000 (default 100)',
@@ -52,6 +53,7 @@ export const listCommand: Command = {
     env: { type: 'string' },
     status: { type: 'string' },
     search: { type: 'string' },
+    type: { type: 'string' },
     limit: { type: 'string' },
     cursor: { type: 'string' },
     json: { type: 'boolean' },
@@ -65,6 +67,7 @@ export const listCommand: Command = {
     const page = await requireKeyward(context).list({
       ownerId: stringFlag(values, 'owner'),
       environment: parseEnvironment(values),
+      type: parseKeyType(values),
       limit: parseLimit(stringFlag(values, 'limit')),
       cursor: stringFlag(values, 'cursor'),
       ...(status === undefined ? {} : { status }),
@@ -81,18 +84,19 @@ export const listCommand: Command = {
     const rows = page.items.map((info) => [
       info.id,
       info.environment,
+      info.type,
       keyStatus(info, now),
       info.lastUsedAt?.toISOString() ?? 'never',
       info.name,
       info.ownerId ?? '-',
       info.expiresAt?.toISOString() ?? '-',
+      info.routes?.join(',') || '-',
       info.scopes.join(',') || '-',
     ]);
-    io.stdout(
-      formatTable(['ID', 'ENV', 'STATUS', 'LAST USED', 'NAME', 'OWNER', 'EXPIRES', 'SCOPES'], rows),
-    );
+    const header = ['ID', 'ENV', 'TYPE', 'STATUS', 'LAST USED', 'NAME', 'OWNER', 'EXPIRES'];
+    io.stdout(formatTable([...header, 'ROUTES', 'SCOPES'], rows));
     if (page.cursor !== undefined) {
-      const again = ['owner', 'env', 'status', 'search', 'limit']
+      const again = ['owner', 'env', 'type', 'status', 'search', 'limit']
         .filter((flag) => stringFlag(values, flag) !== undefined)
         .map((flag) => ` --${flag} ${shellQuote(stringFlag(values, flag)!)}`)
         .join('');

@@ -9,7 +9,7 @@ import { getExisting, keyIdArgument } from './key-id.js';
 /** `keyward update <id>`: changes a key's name, scopes, restrictions, limits, expiry or metadata. */
 export const updateCommand: Command = {
   name: 'update',
-  summary: 'change a key’s name, scopes, restrictions, limits, expiry or metadata',
+  summary: 'change a key’s name, scopes, restrictions, routes, limits, expiry or metadata',
   usage: 'keyward update <id> [options]',
   flagHelp: [
     '--name <name>          rename the key',
@@ -20,12 +20,14 @@ export const updateCommand: Command = {
     ),
     '--clear-ip             remove the IP allow-list',
     '--clear-referrer       remove the referrer patterns',
+    '--clear-routes         remove the route restriction (any route)',
     '--clear-rate           remove the rate limit',
     '--clear-quota          remove the quota',
     '--clear-expires        make the key never expire',
     '--clear-meta           remove all metadata (with --meta: replace it)',
     REASON_HELP,
-    'Lists (--scopes, --ip, --referrer) replace the current list. The owner and environment cannot change.',
+    'Lists (--scopes, --ip, --referrer/--referrers/--origins together, --routes) replace the current',
+    'list. The owner, environment and type cannot change.',
   ],
   options: { ...KEY_FLAGS, ...CLEAR_FLAGS, ...REASON_FLAG },
   positionals: { min: 1, max: 1, name: '<id>' },

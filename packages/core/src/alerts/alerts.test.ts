@@ -130,6 +130,32 @@ describe('alerts: rejection_burst', () => {
     expect(await take()).toStrictEqual([]);
   });
 
+  it('counts route, path and key-type failures of a right secret (#14)', async () => {
+    const { keyward, take } = setupAlerts();
+    const { key, record } = await keyward.create({ name: 'routed', routes: ['GET /invoices/*'] });
+    const at = (method: string, url: string, keyType?: 'publishable') => {
+      const result = keyward.verify(
+        bearer(key, { method, url }),
+        keyType === undefined ? undefined : { keyType },
+      );
+      if (result instanceof Promise) throw new Error('expected a synchronous verify');
+      return result.ok ? 'ok' : result.code;
+    };
+    expect(at('GET', '/invoices/1')).toBe('ok');
+    for (let i = 0; i < 10; i++) expect(at('GET', '/admin')).toBe('route_not_allowed');
+    for (let i = 0; i < 5; i++) expect(at('GET', '/invoices/../admin')).toBe('invalid_path');
+    for (let i = 0; i < 4; i++)
+      expect(at('GET', '/invoices/1', 'publishable')).toBe('wrong_key_type');
+    expect(await take()).toStrictEqual([]);
+    expect(at('DELETE', '/invoices/1')).toBe('route_not_allowed');
+    const [burst] = await take();
+    expect(burst).toMatchObject({ kind: 'rejection_burst', keyId: record.id });
+    expect(burst!.data).toMatchObject({
+      count: 20,
+      codes: { route_not_allowed: 11, invalid_path: 5, wrong_key_type: 4 },
+    });
+  });
+
   it('ignores failures spread thinner than the window, and wrong secrets', async () => {
     const { keyward, verify, take, clock } = setupAlerts();
     const { key } = await keyward.create({ name: 'restricted', ips: ['10.0.0.0/8'] });

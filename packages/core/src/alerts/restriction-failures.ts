@@ -4,6 +4,7 @@ export const RESTRICTION_FAILURES: ReadonlySet<string> = new Set([
   'referrer_not_allowed',
   'insufficient_scope',
   'route_not_allowed',
+  'invalid_path',
   'wrong_key_type',
 ]);
 

@@ -46,6 +46,21 @@ export const REJECTIONS: Readonly<Record<RejectionCode, CodeInfo>> = {
     title: 'Forbidden',
     detail: 'The API key lacks a required scope.',
   },
+  route_not_allowed: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'The API key may not be used on this route.',
+  },
+  invalid_path: {
+    status: 400,
+    title: 'Bad Request',
+    detail: 'The request path has dot segments or encoded separators; send it in its plain form.',
+  },
+  wrong_key_type: {
+    status: 403,
+    title: 'Forbidden',
+    detail: 'This route does not accept this type of API key (secret or publishable).',
+  },
   rate_limited: { status: 429, title: 'Too Many Requests', detail: 'Rate limit exceeded.' },
   quota_exceeded: { status: 429, title: 'Too Many Requests', detail: 'Quota exhausted.' },
   too_many_failures: {

@@ -160,3 +160,90 @@ export function successRateLimitHeaders(
 export function retryAfter(ms: number): string {
   return String(Math.max(1, seconds(ms)));
 }
+
+/** The last owner headers of one key and what they were made from (see {@link withOwnerHeaders}). */
+export interface OwnerHeaderMemo {
+  keyPolicies: string | undefined;
+  keyStates: string | undefined;
+  policy: object | undefined;
+  bucketRemaining: number;
+  bucketReset: number;
+  quotaRemaining: number;
+  quotaReset: number;
+  policies: string | undefined;
+  states: string | undefined;
+}
+
+/** A memo that matches nothing yet. */
+export function newOwnerHeaderMemo(): OwnerHeaderMemo {
+  return {
+    keyPolicies: undefined,
+    keyStates: undefined,
+    policy: undefined,
+    bucketRemaining: -2,
+    bucketReset: -2,
+    quotaRemaining: -2,
+    quotaReset: -2,
+    policies: undefined,
+    states: undefined,
+  };
+}
+
+/**
+ * The key's headers with the owner's shared limits appended (`"owner"` for the bucket,
+ * `"owner-quota"` for the quota), for every response of a key whose owner has a plan; always a
+ * new object (the caller may add `retry-after`), its strings reused from `memo` while the numbers
+ * repeat.
+ */
+export function withOwnerHeaders(
+  memo: OwnerHeaderMemo,
+  keyHeaders: Readonly<Record<string, string>>,
+  policy: { readonly bucket: string | undefined; readonly quota: string | undefined },
+  rateLimit: RateLimit | undefined,
+  bucket: LimitResult | undefined,
+  quota: Quota | undefined,
+  window: LimitResult | undefined,
+): Record<string, string> {
+  const hasBucket = rateLimit !== undefined && bucket !== undefined && policy.bucket !== undefined;
+  const hasQuota = quota !== undefined && window !== undefined && policy.quota !== undefined;
+  const bucketRemaining = hasBucket ? Math.max(0, bucket.remaining) : -1;
+  const bucketReset = hasBucket ? bucketResetSeconds(rateLimit, bucket) : 0;
+  const quotaRemaining = hasQuota ? Math.max(0, window.remaining) : -1;
+  const quotaReset = hasQuota ? quotaResetSeconds(window) : 0;
+  const keyPolicies = keyHeaders['ratelimit-policy'];
+  const keyStates = keyHeaders.ratelimit;
+  if (
+    memo.policy !== policy ||
+    memo.keyPolicies !== keyPolicies ||
+    memo.keyStates !== keyStates ||
+    memo.bucketRemaining !== bucketRemaining ||
+    memo.bucketReset !== bucketReset ||
+    memo.quotaRemaining !== quotaRemaining ||
+    memo.quotaReset !== quotaReset
+  ) {
+    let policies = keyPolicies;
+    let states = keyStates;
+    const add = (item: string, state: string) => {
+      policies = policies === undefined ? item : `${policies}, ${item}`;
+      states = states === undefined ? state : `${states}, ${state}`;
+    };
+    if (hasBucket) {
+      add(policy.bucket!, `"owner";r=${formatCount(bucketRemaining)};t=${bucketReset}`);
+    }
+    if (hasQuota) {
+      add(policy.quota!, `"owner-quota";r=${formatCount(quotaRemaining)};t=${quotaReset}`);
+    }
+    memo.policy = policy;
+    memo.keyPolicies = keyPolicies;
+    memo.keyStates = keyStates;
+    memo.bucketRemaining = bucketRemaining;
+    memo.bucketReset = bucketReset;
+    memo.quotaRemaining = quotaRemaining;
+    memo.quotaReset = quotaReset;
+    memo.policies = policies;
+    memo.states = states;
+  }
+  // `keyHeaders` holds the RateLimit pair (or nothing): successRateLimitHeaders made it.
+  if (memo.policies === undefined || memo.states === undefined) return {};
+  return { 'ratelimit-policy': memo.policies, ratelimit: memo.states };
+}

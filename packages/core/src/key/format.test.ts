@@ -36,7 +36,12 @@ describe('key format', () => {
     fc.assert(
       fc.property(fc.constantFrom(...issued), ({ key, id, environment }) => {
         const parsed = parseKey(key, PREFIX);
-        expect(parsed).toEqual({ environment, id, secret: key.slice(PREFIX.length + 19, -6) });
+        expect(parsed).toEqual({
+          environment,
+          type: 'secret',
+          id,
+          secret: key.slice(PREFIX.length + 19, -6),
+        });
         expect(parsed?.secret).toMatch(/^[0-9A-Za-z]{43}$/);
       }),
       { numRuns: 200 },

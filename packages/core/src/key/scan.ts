@@ -1,4 +1,4 @@
-import { parseKey } from './format.js';
+import { type KeyEnvironment, type KeyType, parseKey, redactKey } from './format.js';
 
 /**
  * A key found in text, with its secret cut off.
@@ -15,16 +15,21 @@ export interface FoundKey {
   readonly column: number;
   readonly prefix: string;
   readonly id: string;
+  /** The environment in the key (`live`, `test` or a deployment's own, e.g. `staging`). */
+  readonly environment: KeyEnvironment;
+  /** `publishable` for a key with the `pk` marker (`acme_pk_live_…`). */
+  readonly type: KeyType;
   /** `acme_live_4GhT9xQ2mPz1_…`: safe to print. */
   readonly redacted: string;
 }
 
 const CANDIDATE =
-  /(?<![A-Za-z0-9_])([a-z][a-z0-9]{1,15})_(?:live|test)_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}(?![A-Za-z0-9_])/g;
+  /(?<![A-Za-z0-9_])([a-z][a-z0-9]{1,15})_(?:pk_)?[a-z][a-z0-9]{1,7}_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}(?![A-Za-z0-9_])/g;
 
 /**
  * Finds keyward keys in text: anything shaped like a key whose checksum is right (so random
- * strings are not reported). With `prefixes`, only keys with one of them.
+ * strings are not reported), of any environment (`live`, `test`, `staging`…), secret or
+ * publishable (`acme_pk_live_…`). With `prefixes`, only keys with one of them.
  *
  * @example
  * ```ts
@@ -53,7 +58,9 @@ export function scanForKeys(text: string, prefixes?: readonly string[]): FoundKe
       column: index - lineStarts[low]! + 1,
       prefix,
       id: parsed.id,
-      redacted: `${prefix}_${parsed.environment}_${parsed.id}_…`,
+      environment: parsed.environment,
+      type: parsed.type,
+      redacted: redactKey(prefix, parsed.environment, parsed.id, parsed.type),
     });
   }
   return found;

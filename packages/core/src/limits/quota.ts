@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../errors.js';
+import { rejectUnknownOptions } from '../option-names.js';
 import type { LimitResult } from './token-bucket.js';
 
 /**
@@ -40,11 +41,14 @@ export interface QuotaState {
 const PERIOD_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 
 /** Validates a `quota` option; throws naming the bad field. */
+const QUOTA_NAMES: ReadonlySet<string> = new Set(['limit', 'period']);
+
 export function validateQuota(value: unknown, option = 'quota'): Quota {
   const quota = value as Partial<Quota> | null;
   if (typeof quota !== 'object' || quota === null) {
     throw new InvalidOptionsError(`${option} must be { limit, period }`);
   }
+  rejectUnknownOptions(quota, QUOTA_NAMES, option, (m) => new InvalidOptionsError(m));
   const { limit, period } = quota;
   if (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit <= 0) {
     throw new InvalidOptionsError(`${option}.limit must be a positive integer`);

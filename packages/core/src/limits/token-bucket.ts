@@ -1,4 +1,5 @@
 import { InvalidOptionsError } from '../errors.js';
+import { rejectUnknownOptions } from '../option-names.js';
 
 /**
  * A token bucket's settings: it holds up to `capacity` tokens and gains `refillPerSecond`.
@@ -45,11 +46,14 @@ export interface LimitResult {
 }
 
 /** Validates a `rateLimit` option; throws naming the bad field. */
+const RATE_LIMIT_NAMES: ReadonlySet<string> = new Set(['capacity', 'refillPerSecond']);
+
 export function validateRateLimit(value: unknown, option = 'rateLimit'): RateLimit {
   const limit = value as Partial<RateLimit> | null;
   if (typeof limit !== 'object' || limit === null) {
     throw new InvalidOptionsError(`${option} must be { capacity, refillPerSecond }`);
   }
+  rejectUnknownOptions(limit, RATE_LIMIT_NAMES, option, (m) => new InvalidOptionsError(m));
   const { capacity, refillPerSecond } = limit;
   if (typeof capacity !== 'number' || !Number.isFinite(capacity) || capacity <= 0) {
     throw new InvalidOptionsError(`${option}.capacity must be a positive number`);

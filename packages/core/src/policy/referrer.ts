@@ -14,6 +14,11 @@ export interface ReferrerAllowList {
   readonly entries: readonly string[];
   /** Whether the request's `Referer` (or, when absent, `Origin`) matches a pattern. */
   matches(headers: HeaderBag): boolean;
+  /**
+   * Whether the request's `Origin` header, when it has one, matches a pattern's scheme, host and
+   * port (an origin has no path); true without an `Origin` header. `Origin: null` never matches.
+   */
+  matchesOrigin(headers: HeaderBag): boolean;
 }
 
 interface CompiledPattern {
@@ -119,6 +124,16 @@ class CompiledReferrerAllowList implements ReferrerAllowList {
   matches(headers: HeaderBag): boolean {
     const referer = headers['referer'];
     const source = referer !== undefined ? single(referer) : single(headers['origin']);
+    return this.#matchesUrl(source, false);
+  }
+
+  matchesOrigin(headers: HeaderBag): boolean {
+    const origin = headers['origin'];
+    if (origin === undefined) return true;
+    return this.#matchesUrl(single(origin), true);
+  }
+
+  #matchesUrl(source: string | undefined, originOnly: boolean): boolean {
     if (source === undefined || source.length === 0 || source.length > 4096) return false;
     let url: URL;
     try {
@@ -138,7 +153,7 @@ class CompiledReferrerAllowList implements ReferrerAllowList {
         continue;
       }
       if (pattern.port !== undefined && url.port !== pattern.port) continue;
-      if (pattern.path !== undefined) {
+      if (pattern.path !== undefined && !originOnly) {
         if (pattern.pathPrefix ? !path.startsWith(pattern.path) : path !== pattern.path) continue;
       }
       return true;

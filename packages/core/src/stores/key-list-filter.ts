@@ -91,6 +91,7 @@ export function keySearchLikePattern(search: string): string {
 export function matchesKeyListQuery(record: KeyRecord, query: KeyListQuery, now: number): boolean {
   if (query.ownerId !== undefined && record.ownerId !== query.ownerId) return false;
   if (query.environment !== undefined && record.environment !== query.environment) return false;
+  if (query.type !== undefined && (record.type ?? 'secret') !== query.type) return false;
   if (query.status !== undefined && keyStatus(record, query.now ?? now) !== query.status) {
     return false;
   }

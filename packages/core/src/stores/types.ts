@@ -1,5 +1,5 @@
 import type { AuditDraft } from '../audit/types.js';
-import type { KeyEnvironment } from '../key/format.js';
+import type { KeyEnvironment, KeyType } from '../key/format.js';
 import type { Quota } from '../limits/quota.js';
 import type { LimitResult, RateLimit } from '../limits/token-bucket.js';
 
@@ -25,7 +25,13 @@ export type MaybePromise<T> = T | Promise<T>;
  */
 export interface KeyRecord {
   id: string;
+  /** `live`, `test` or a deployment's own environment name (`[a-z][a-z0-9]{1,7}`, never `pk`). */
   environment: KeyEnvironment;
+  /**
+   * `secret` or `publishable`; stores must persist it. A record without it (older rows, older
+   * custom stores) is a secret key.
+   */
+  type?: KeyType | undefined;
   name: string;
   ownerId?: string | undefined;
   hash: string;
@@ -35,6 +41,8 @@ export interface KeyRecord {
   scopes: string[];
   ips?: string[] | undefined;
   referrers?: string[] | undefined;
+  /** Normalised route patterns (`GET /invoices/*`); absent or empty: any route. */
+  routes?: string[] | undefined;
   rateLimit?: RateLimit | undefined;
   quota?: Quota | undefined;
   expiresAt?: number | undefined;
@@ -61,6 +69,8 @@ export interface KeyRecord {
 export interface KeyListQuery {
   ownerId?: string | undefined;
   environment?: KeyEnvironment | undefined;
+  /** Only keys of this type; a record without `type` is a secret key. */
+  type?: KeyType | undefined;
   /**
    * Only keys in this state at `now` (see `keyStatus`): `revoked` (revokedAt set), `disabled`
    * (and not revoked), `expired` (expiresAt ≤ now, neither revoked nor disabled), `active`.

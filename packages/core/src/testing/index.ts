@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { AuditChainCheck } from '../audit/chain.js';
 import { sealAuditRecord } from '../audit/seal.js';
 import type { AuditDraft, AuditRecord, AuditStore } from '../audit/types.js';
-import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from '../stores/types.js';
+import type {
+  KeyListQuery,
+  KeyRecord,
+  KeyStore,
+  LimitStore,
+  MaybePromise,
+} from '../stores/types.js';
 import { listFilterCases } from './list-filters.js';
 import { randomId } from './random-id.js';
 
@@ -39,6 +45,15 @@ function sampleRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
     version: 1,
     ...overrides,
   };
+}
+
+/**
+ * A record as keyward reads it: one without `type` is a secret key, so a store that fills in
+ * `type: 'secret'` for a record written without one (a column default) reads back the same key.
+ */
+function asRead(record: KeyRecord | undefined): KeyRecord | undefined {
+  if (record == null) return record;
+  return record.type === undefined ? { ...record, type: 'secret' } : record;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -104,7 +119,62 @@ export function describeKeyStore(
         version: 7,
       });
       await s.insertKey(record);
+      expect(asRead(await s.getKey(record.id))).toStrictEqual(asRead(record));
+    });
+
+    it('round-trips a publishable key of a deployment-named environment, with routes (#14)', async () => {
+      const s = await store();
+      const record = sampleRecord({
+        environment: 'staging',
+        type: 'publishable',
+        referrers: ['https://shop.example.com/*'],
+        routes: ['GET /invoices', 'GET /invoices/*', 'POST /reports/**', '* /health'],
+        rateLimit: { capacity: 20, refillPerSecond: 1 },
+      });
+      await s.insertKey(record);
       expect(await s.getKey(record.id)).toStrictEqual(record);
+      const secret = sampleRecord({ environment: 'dev2', type: 'secret' });
+      await s.insertKey(secret);
+      expect(await s.getKey(secret.id)).toStrictEqual(secret);
+      const next: KeyRecord = { ...record, routes: ['GET /health'], version: 2 };
+      expect(await s.updateKey(next, 1)).toBe(true);
+      expect(await s.getKey(record.id)).toStrictEqual(next);
+      const { routes: _routes, ...withoutRoutes } = next;
+      const last: KeyRecord = { ...withoutRoutes, version: 3 };
+      expect(await s.updateKey(last, 2)).toBe(true);
+      const stored = await s.getKey(record.id);
+      expect(stored).toStrictEqual(last);
+      expect(stored !== undefined && 'routes' in stored).toBe(false);
+    });
+
+    it('lists by type, a record without one counting as secret (#14)', async () => {
+      const s = await store();
+      const owner = `owner_${randomId()}`;
+      const publishable: string[] = [];
+      const secret: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const type = i % 2 === 0 ? 'publishable' : i === 1 ? 'secret' : undefined;
+        const record = sampleRecord({
+          ownerId: owner,
+          environment: i < 2 ? 'staging' : 'live',
+          ...(type === undefined ? {} : { type }),
+        });
+        await s.insertKey(record);
+        (type === 'publishable' ? publishable : secret).push(record.id);
+      }
+      const ids = async (query: Partial<KeyListQuery>) =>
+        (await s.listKeys({ ownerId: owner, limit: 100, ...query })).items
+          .map((item) => item.id)
+          .sort();
+      expect(await ids({ type: 'publishable' })).toStrictEqual([...publishable].sort());
+      expect(await ids({ type: 'secret' })).toStrictEqual([...secret].sort());
+      expect(await ids({})).toStrictEqual([...publishable, ...secret].sort());
+      expect(await ids({ type: 'publishable', environment: 'staging' })).toStrictEqual(
+        [publishable[0]!].sort(),
+      );
+      const onePerPage = await s.listKeys({ ownerId: owner, type: 'publishable', limit: 1 });
+      expect(onePerPage.items).toHaveLength(1);
+      expect(onePerPage.cursor ?? undefined).toBeDefined();
     });
 
     it('keeps absent optional fields absent', async () => {
@@ -112,11 +182,12 @@ export function describeKeyStore(
       const record = sampleRecord();
       await s.insertKey(record);
       const stored = (await s.getKey(record.id))!;
-      expect(stored).toStrictEqual(record);
+      expect(asRead(stored)).toStrictEqual(asRead(record));
       for (const field of [
         'ownerId',
         'ips',
         'referrers',
+        'routes',
         'rateLimit',
         'quota',
         'expiresAt',
@@ -148,7 +219,7 @@ export function describeKeyStore(
       await s.insertKey(record);
       const next = { ...record, name: 'renamed', version: 2, updatedAt: record.updatedAt + 1 };
       expect(await s.updateKey(next, 1)).toBe(true);
-      expect(await s.getKey(record.id)).toStrictEqual(next);
+      expect(asRead(await s.getKey(record.id))).toStrictEqual(asRead(next));
       const stale = { ...record, name: 'stale', version: 2 };
       expect(await s.updateKey(stale, 1)).toBe(false);
       expect((await s.getKey(record.id))?.name).toBe('renamed');
@@ -165,7 +236,7 @@ export function describeKeyStore(
       const { ips: _ips, metadata: _metadata, expiresAt: _expiresAt, ...rest } = record;
       const next: KeyRecord = { ...rest, version: 2 };
       expect(await s.updateKey(next, 1)).toBe(true);
-      expect(await s.getKey(record.id)).toStrictEqual(next);
+      expect(asRead(await s.getKey(record.id))).toStrictEqual(asRead(next));
     });
 
     it('reports false when updating a missing record', async () => {
