@@ -4,12 +4,14 @@
 // underscore keeps run.mjs from running it).
 //
 //   node bench/_callgrind-verify.mjs [--calls 100000] [--usage on|off] [--cases sha256,verify]
+//                                    [--core path/to/core/dist/index.js]
 //
 // For every case it runs node under `valgrind --tool=callgrind` twice, once doing `calls`
 // operations and once doing none (same start-up, same warm-up of 20,000 operations), and prints
 // the difference over `calls`: instructions per operation. The key, request and options are the
 // core section's (bench/core.mjs): IP allow-list of three ranges, one scope, a token bucket that
 // never empties, MemoryStore, default cache, no pepper, usage on (the default) unless --usage off.
+// --core measures another build of @keyward/core (say, a copy of dist/ made before a change).
 // Instructions are not time (a cache miss costs more than an add), so this complements the core
 // section's CPU-time ratio, it does not replace it.
 
@@ -20,7 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { blackhole, loadPackage, onPath, printTable } from './lib.mjs';
 
-const WARMUP = 20_000;
+const WARMUP = 10_000;
 const args = process.argv.slice(2);
 const option = (name, fallback) => {
   const at = args.indexOf(name);
@@ -28,14 +30,20 @@ const option = (name, fallback) => {
 };
 
 if (option('--child', undefined) !== undefined) {
-  await child(option('--child'), Number(option('--calls')), option('--usage', 'on'));
+  await child(
+    option('--child'),
+    Number(option('--calls')),
+    option('--usage', 'on'),
+    option('--core', undefined),
+  );
 } else {
   parent();
 }
 
-async function child(kind, calls, usage) {
+async function child(kind, calls, usage, core) {
   const { createHash } = await import('node:crypto');
-  const { createKeyward, MemoryStore } = await loadPackage('core');
+  const { createKeyward, MemoryStore } =
+    core === undefined ? await loadPackage('core') : await import(path.resolve(core));
   const keyward = createKeyward({
     prefix: 'acme',
     store: new MemoryStore(),
@@ -65,7 +73,7 @@ async function child(kind, calls, usage) {
   await keyward.close();
 }
 
-function instructions(kind, calls, usage, dir) {
+function instructions(kind, calls, usage, core, dir) {
   const out = path.join(dir, `${kind}-${calls}.out`);
   execFileSync(
     'valgrind',
@@ -81,6 +89,7 @@ function instructions(kind, calls, usage, dir) {
       String(calls),
       '--usage',
       usage,
+      ...(core === undefined ? [] : ['--core', core]),
     ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
@@ -94,12 +103,13 @@ function parent() {
   const calls = Math.min(Math.max(Number(option('--calls', '100000')), 1000), 2_000_000);
   const usage = option('--usage', 'on');
   const kinds = option('--cases', 'sha256,verify').split(',');
+  const core = option('--core', undefined);
   const dir = mkdtempSync(path.join(tmpdir(), 'keyward-callgrind-'));
   try {
     const perOp = {};
     for (const kind of kinds) {
-      const base = instructions(kind, 0, usage, dir);
-      const full = instructions(kind, calls, usage, dir);
+      const base = instructions(kind, 0, usage, core, dir);
+      const full = instructions(kind, calls, usage, core, dir);
       perOp[kind] = (full - base) / calls;
     }
     const rows = [['case', 'instructions / op', '× sha256']];
@@ -110,7 +120,9 @@ function parent() {
         perOp.sha256 === undefined ? '' : `${(perOp[kind] / perOp.sha256).toFixed(2)}×`,
       ]);
     }
-    console.log(`callgrind, ${calls} operations per case, usage ${usage}`);
+    console.log(
+      `callgrind, ${calls} operations per case, usage ${usage}${core === undefined ? '' : `, core ${core}`}`,
+    );
     printTable(rows);
   } finally {
     rmSync(dir, { recursive: true, force: true });
