@@ -62,9 +62,9 @@ describe('rateLimitHeaders', () => {
       resetMs: 1000,
       retryAfterMs: 0,
     });
-    // 5, 261 and 517 fall in one slot of the state table (mod 256), so each replaces the other.
+    // 5, 1029 and 2053 fall in one slot of the state table (mod 1024), so each replaces the other.
     for (let round = 0; round < 3; round++) {
-      for (const remaining of [5, 261, 517, 5 + 2 ** 32]) {
+      for (const remaining of [5, 1029, 2053, 5 + 2 ** 32]) {
         expect(rateLimitHeaders(limit, bucket(remaining), undefined, undefined).ratelimit).toBe(
           `"key";r=${remaining};t=0`,
         );

@@ -62,9 +62,9 @@ export function formatCount(count: number): string {
  * through a few `remaining` values, and reusing their strings spares formatting a number (a count
  * past 2³¹ is not a small integer) and building a new string per response, which Node's header
  * validation would then flatten again. Shared by every key (the value names the policy `"key"` or
- * `"quota"`, never a key); 256 strings at most.
+ * `"quota"`, never a key); 1024 strings at most.
  */
-const STATE_SLOTS = 256;
+const STATE_SLOTS = 1024;
 const stateNumbers = new Float64Array(STATE_SLOTS * 4).fill(-3);
 const stateTexts: string[] = new Array<string>(STATE_SLOTS).fill('');
 
