@@ -411,6 +411,7 @@ try {
       'keyward/bare',
       `keyward/floor (≥ ${FLOOR_TARGET})`,
       `keyward/peer (≥ ${formatRatio(PEER_TARGET)})`,
+      'by server CPU: keyward/floor, keyward/peer',
       'server µs/req bare → floor → peer → keyward',
     ],
   ];
@@ -427,6 +428,10 @@ try {
     const keywardToFloor = roundRatio(keyward, floorh, 'rps');
     const keywardToPeer = roundRatio(keyward, peer, 'rps');
     const cpu = roundRatio(keyward, bare, 'serverCpuUsPerRequest');
+    // The same ratios read from server CPU per request (what the rps ratio would be if the server
+    // were the only bottleneck): steadier than rps while other processes compete for the cores.
+    const cpuFloorToKeyward = roundRatio(floorh, keyward, 'serverCpuUsPerRequest');
+    const cpuPeerToKeyward = roundRatio(peer, keyward, 'serverCpuUsPerRequest');
     const bareRps = median(bare.map((r) => r.rps));
     const keywardRps = median(keyward.map((r) => r.rps));
     framework.result = { keywardToFloor, keywardToPeer };
@@ -439,6 +444,7 @@ try {
       formatRatio(keywardToBare.median),
       verdict(keywardToFloor, FLOOR_TARGET),
       verdict(keywardToPeer, PEER_TARGET),
+      `${formatRatio(cpuFloorToKeyward.median)}, ${formatRatio(cpuPeerToKeyward.median)}`,
       `${cpuOf(bare)} → ${cpuOf(floorh)} → ${cpuOf(peer)} → ${cpuOf(keyward)}`,
     ]);
     for (const variant of framework.variants) {
@@ -479,6 +485,18 @@ try {
       'ratio',
       'higher',
     );
+    figures[`${n}.cpuFloorToKeyward`] = figure(
+      `${label} server CPU per request, floor / keyward (keyward / floor if server-bound)`,
+      cpuFloorToKeyward.median,
+      'ratio',
+      'higher',
+    );
+    figures[`${n}.cpuPeerToKeyward`] = figure(
+      `${label} server CPU per request, peer / keyward (keyward / peer if server-bound)`,
+      cpuPeerToKeyward.median,
+      'ratio',
+      'higher',
+    );
     figures[`${n}.serverCpuRatio`] = figure(
       `${label} server CPU per request, keyward / bare`,
       cpu.median,
@@ -500,8 +518,8 @@ try {
       peerToBare,
       keywardToFloor,
       keywardToPeer,
-      keywardServerCpuToFloor: roundRatio(keyward, floorh, 'serverCpuUsPerRequest'),
-      keywardServerCpuToPeer: roundRatio(keyward, peer, 'serverCpuUsPerRequest'),
+      floorServerCpuToKeyward: cpuFloorToKeyward,
+      peerServerCpuToKeyward: cpuPeerToKeyward,
       perVariant,
       runs,
     };
