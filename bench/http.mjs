@@ -24,6 +24,7 @@
 //   BENCH_HTTP_ONLY      comma-separated frameworks to run (default express,koa,fastify)
 //   BENCH_HTTP_VARIANTS  comma-separated extra variants: noop, floor (default none)
 //   BENCH_HTTP_LOADGEN   poll (default), wrk (must be installed) or autocannon
+//   BENCH_HTTP_CONNECTIONS  keep-alive connections (default 10; #13 measured autocannon with 50)
 //   BENCH_HTTP_PIN       0 to not pin processes to cores
 //   BENCH_HTTP_PROFILE   a directory: servers run with `node --cpu-prof` and write profiles there
 
@@ -52,7 +53,7 @@ const SECONDS = boundedInt(process.env.BENCH_HTTP_SECONDS, 3, 1, 30);
 const ROUNDS = boundedInt(process.env.BENCH_HTTP_ROUNDS, 9, 3, 25);
 const MIN_ROUNDS = 3;
 const WARMUP_SECONDS = 2;
-const CONNECTIONS = 10;
+const CONNECTIONS = boundedInt(process.env.BENCH_HTTP_CONNECTIONS, 10, 1, 256);
 const PIPELINING = 1;
 /** Rounds beyond MIN_ROUNDS start only while the section is inside this budget. */
 const BUDGET_MS = 10 * 60_000;
