@@ -1,13 +1,15 @@
 // Instruction counts of cached verify against one node:crypto SHA-256 of a 43-character secret,
-// under valgrind's callgrind: unlike timings, the counts barely move when other processes load the
-// machine, so two builds of verify can be compared on a busy host. Not a section (the leading
-// underscore keeps run.mjs from running it).
+// under valgrind's callgrind: the counts do not depend on other processes' load as timings do,
+// but they move by up to ±10 % between runs of the same build (V8 sizes its heap and schedules
+// collections from measured throughput), so compare medians of several runs, or use
+// _compare-verify.mjs (two builds interleaved in one process) for small differences. Not a section
+// (the leading underscore keeps run.mjs from running it).
 //
 //   node bench/_callgrind-verify.mjs [--calls 100000] [--usage on|off] [--cases sha256,verify]
 //                                    [--core path/to/core/dist/index.js]
 //
 // For every case it runs node under `valgrind --tool=callgrind` twice, once doing `calls`
-// operations and once doing none (same start-up, same warm-up of 20,000 operations), and prints
+// operations and once doing none (same start-up, same warm-up of 10,000 operations), and prints
 // the difference over `calls`: instructions per operation. The key, request and options are the
 // core section's (bench/core.mjs): IP allow-list of three ranges, one scope, a token bucket that
 // never empties, MemoryStore, default cache, no pepper, usage on (the default) unless --usage off.
