@@ -57,6 +57,7 @@ beforeAll(async () => {
     alias: {
       '@keyward/core': here('../../packages/core/src/index.ts'),
       '@keyward/cloudflare': here('../../packages/cloudflare/src/index.ts'),
+      '@keyward/fetch': here('../../packages/fetch/src/index.ts'),
     },
   });
   mf = new Miniflare({
@@ -130,6 +131,20 @@ describe('the Cloudflare Worker example', () => {
     });
     expect([twoKeys.status, twoKeys.body?.code]).toStrictEqual([400, 'ambiguous_key']);
     expect(JSON.stringify([missing, malformed, scope, twoKeys])).not.toContain(key.slice(-49));
+  });
+
+  it('matches an IP allow-list against the CF-Connecting-IP the edge gives', async () => {
+    const { key } = await createKey({
+      name: 'office',
+      scopes: ['invoices:read'],
+      ips: ['203.0.113.0/24'],
+    });
+    const inside = await request('/invoices', { headers: bearer(key) });
+    expect(inside.status).toBe(200);
+    const outside = await request('/invoices', {
+      headers: { ...bearer(key), 'cf-connecting-ip': '198.51.100.7' },
+    });
+    expect([outside.status, outside.body?.code]).toStrictEqual([403, 'ip_not_allowed']);
   });
 
   it('limits a key in its Durable Object: 429 with Retry-After once the bucket is empty', async () => {

@@ -13,7 +13,7 @@ import {
   type KvNamespaceBinding,
 } from '@keyward/cloudflare';
 import { type CreateKeyOptions, createKeyward, type Keyward } from '@keyward/core';
-import { rejection, verifyRequest } from './verify-request.js';
+import { verifyRequest } from '@keyward/fetch';
 
 export { KeywardLimits } from '@keyward/cloudflare';
 
@@ -95,12 +95,14 @@ export default {
     if (path.startsWith('/admin/')) return admin(request, env, path);
     if (path === '/invoices') {
       const write = request.method === 'POST';
+      // The client IP is the one Cloudflare's edge saw (a Worker never sees a socket).
+      const ip = (req: Request) => req.headers.get('cf-connecting-ip');
       const result = await verifyRequest(
         keywardFor(env),
         request,
-        write ? { scopes: ['invoices:write'], cost: 5 } : { scopes: ['invoices:read'] },
+        write ? { scopes: ['invoices:write'], cost: 5, ip } : { scopes: ['invoices:read'], ip },
       );
-      if (!result.ok) return rejection(result);
+      if (!result.ok) return result.response;
       return write
         ? json({ created: true, by: result.key.name }, 201, result.headers)
         : json(

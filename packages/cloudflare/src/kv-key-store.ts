@@ -156,7 +156,8 @@ export class KvKeyStore implements KeyStore {
   /**
    * Records matching the filters, in id order, at most 100 a page (fewer than `limit` with a
    * cursor means more may follow). The cursor is KV's; a page reflects KV's cache here, so a key
-   * created or moved elsewhere in the last minute may be missing.
+   * created or moved elsewhere in the last minute may be missing. `status` and `search` are
+   * refused with an `InvalidOptionsError` (use `DurableObjectKeyStore` for a console).
    *
    * @example
    * ```ts
@@ -165,6 +166,13 @@ export class KvKeyStore implements KeyStore {
    */
   async listKeys(query: KeyListQuery): Promise<KeyPage> {
     const { cursor } = query;
+    if (query.status !== undefined || (query.search !== undefined && query.search !== '')) {
+      // KV lists key names only: filtering would read every record, a page could come back empty
+      // with a cursor, and a listing is eventually consistent anyway.
+      throw new InvalidOptionsError(
+        'KvKeyStore does not support the status and search filters of list(); use DurableObjectKeyStore for a console',
+      );
+    }
     if (cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) {
       throw new InvalidOptionsError('cursor must be one a KvKeyStore listing returned');
     }

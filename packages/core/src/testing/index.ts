@@ -3,6 +3,7 @@ import { AuditChainCheck } from '../audit/chain.js';
 import { sealAuditRecord } from '../audit/seal.js';
 import type { AuditDraft, AuditRecord, AuditStore } from '../audit/types.js';
 import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from '../stores/types.js';
+import { listFilterCases } from './list-filters.js';
 import { randomId } from './random-id.js';
 
 export type { UsageStoreSuiteOptions } from './usage.js';
@@ -43,6 +44,23 @@ function sampleRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Options of {@link describeKeyStore}.
+ *
+ * @example
+ * ```ts
+ * describeKeyStore('KvKeyStore', () => store, { listFilters: 'refused' });
+ * ```
+ */
+export interface KeyStoreSuiteOptions {
+  /**
+   * `'supported'` (default): `listKeys` honours `status` and `search`, and the suite checks each
+   * filter, their combinations and their pages. `'refused'`: the store refuses both with an
+   * `InvalidOptionsError` (code `invalid_options`), and the suite checks that instead.
+   */
+  listFilters?: 'supported' | 'refused' | undefined;
+}
+
+/**
  * The key-store conformance suite. Call it inside a vitest test file with a factory that returns
  * your store (a fresh or shared one: every test uses new random ids and a unique owner).
  *
@@ -52,9 +70,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * describeKeyStore('MyStore', () => new MyStore());
  * ```
  */
-export function describeKeyStore(name: string, factory: () => MaybePromise<KeyStore>): void {
+export function describeKeyStore(
+  name: string,
+  factory: () => MaybePromise<KeyStore>,
+  options: KeyStoreSuiteOptions = {},
+): void {
   describe(`${name} — key store conformance`, () => {
     const store = async () => factory();
+    listFilterCases(store, options.listFilters === 'refused');
 
     it('returns undefined for an unknown id', async () => {
       const s = await store();
@@ -231,12 +254,16 @@ export function describeLimitStore(
     it('refills over time at refillPerSecond', async () => {
       const s = await store();
       const bucket = `bucket_${randomId()}`;
-      const limit = { capacity: 2, refillPerSecond: 20 };
+      // A store on its own clock sees the real time between the calls: its refill is slow enough
+      // that a loaded machine's gap between the two takes cannot refill a token (1 s per token).
+      const refillPerSecond = options.ownClock ? 1 : 20;
+      const wait = options.ownClock ? 1_100 : 120;
+      const limit = { capacity: 2, refillPerSecond };
       const start = Date.now();
       await s.takeToken(bucket, limit, 2, start);
       expect((await s.takeToken(bucket, limit, 1, start)).allowed).toBe(false);
-      if (options.ownClock) await sleep(120);
-      const later = await s.takeToken(bucket, limit, 1, start + 120);
+      if (options.ownClock) await sleep(wait);
+      const later = await s.takeToken(bucket, limit, 1, start + wait);
       expect(later.allowed).toBe(true);
     });
 
