@@ -3,7 +3,9 @@
 // autocannon, and prints, per function, the CPU µs per request each spent and the difference.
 // Not a section (the leading underscore keeps run.mjs from running it).
 //
-//   node bench/_http-cost-diff.mjs <express|koa|fastify> [--rounds 4] [--seconds 4]
+//   node bench/_http-cost-diff.mjs <express|koa|fastify> [--rounds 4] [--seconds 4] [--base bare]
+//
+// --base names the variant keyward is compared with (bare, floorh, peer…; see _http-server.mjs).
 
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +31,11 @@ const option = (name, fallback, max) => {
   return value;
 };
 const rounds = option('--rounds', 4, 20);
+const baseAt = args.indexOf('--base');
+const base = baseAt >= 0 ? args[baseAt + 1] : 'bare';
+if (!['bare', 'noop', 'floor', 'floorh', 'peer'].includes(base)) {
+  throw new RangeError('--base must be bare, noop, floor, floorh or peer');
+}
 const seconds = option('--seconds', 4, 30);
 const INTERVAL_US = 200;
 const dir = mkdtempSync(path.join(os.tmpdir(), 'keyward-http-diff-'));
@@ -73,7 +80,7 @@ function perRequest(server) {
   };
 }
 
-const servers = [await start('bare'), await start('keyward')];
+const servers = [await start(base), await start('keyward')];
 try {
   for (let round = 0; round < rounds; round++) {
     for (const server of round % 2 === 0 ? servers : [...servers].reverse()) {
@@ -102,7 +109,7 @@ try {
 }
 const [bare, keyward] = servers.map(perRequest);
 console.log(
-  `${framework}: server CPU per request (profiled, includes start-up) ${bare.total.toFixed(1)} µs bare → ` +
+  `${framework}: server CPU per request (profiled, includes start-up) ${bare.total.toFixed(1)} µs ${base} → ` +
     `${keyward.total.toFixed(1)} µs keyward (+${(keyward.total - bare.total).toFixed(1)} µs, ` +
     `${servers[0].requests} and ${servers[1].requests} requests)`,
 );
@@ -116,7 +123,7 @@ const rows = [...names]
   .sort((x, y) => y[3] - x[3])
   .slice(0, 30);
 printTable([
-  ['function (self time)', 'bare µs/req', 'keyward µs/req', 'difference'],
+  ['function (self time)', `${base} µs/req`, 'keyward µs/req', 'difference'],
   ...rows.map(([name, a, b, d]) => [name, a.toFixed(2), b.toFixed(2), d.toFixed(2)]),
 ]);
 rmSync(dir, { recursive: true, force: true });

@@ -2,17 +2,19 @@
 // generator never shares its event loop. Not a section (the leading underscore keeps run.mjs
 // from running it).
 //
-//   node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|floorh|keyward|diy>
+//   node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|floorh|keyward|peer>
 //
 // Serves GET / → {"hello":"world"} on 127.0.0.1 (a free port). `noop` puts a middleware that only
 // calls next() in front (Fastify: a callback onRequest hook calling done()). `floor` puts the least
 // any key check does in front: the SHA-256 (node:crypto) of the Bearer token looked up in a Map,
 // 401 when unknown, no limits or restrictions. `floorh` is `floor` plus the two RateLimit headers
 // (constant strings, set as the adapter sets them: `res.setHeader`, Fastify `reply.header`) that
-// #3 asks on every verified response: the least anything meeting #3 does. `keyward` puts apiKeyAuth from the
-// built adapter in front (default configuration: MemoryStore, no pepper, default cache); `diy`
-// (Express only) is the do-it-yourself baseline: a Map from the SHA-256 hex of the Bearer token to
-// a record, then express-rate-limit keyed by that record. Over IPC it sends
+// #3 asks on every verified response: the least anything meeting #3 does (#13 calls it "floor").
+// `keyward` puts apiKeyAuth from the built adapter in front (default configuration: MemoryStore,
+// no pepper, default cache). `peer` is what users pick instead (#13): on Express the `floor`
+// check (plus a scope test) and express-rate-limit 8 keyed by the record; on Koa the same check
+// and koa-ratelimit 6 with its memory driver, keyed by the record; on Fastify
+// @fastify/bearer-auth 10 and @fastify/rate-limit 11 keyed by the token. Over IPC it sends
 // { type: 'ready', port, key } once listening, and answers { type: 'cpu' } with this process's
 // CPU time, so the parent can count server CPU per request; { type: 'profile-start' } and
 // { type: 'profile-stop' } sample this process with V8's profiler and answer with keyward's share
@@ -25,14 +27,11 @@ import { loadPackage } from './lib.mjs';
 
 const [framework, variant] = process.argv.slice(2);
 const FRAMEWORKS = ['express', 'koa', 'fastify'];
-const VARIANTS = ['bare', 'noop', 'floor', 'floorh', 'keyward', 'diy'];
+const VARIANTS = ['bare', 'noop', 'floor', 'floorh', 'keyward', 'peer'];
 if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
   throw new TypeError(
-    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|floorh|keyward|diy>',
+    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|floorh|keyward|peer>',
   );
-}
-if (variant === 'diy' && framework !== 'express') {
-  throw new TypeError('the diy baseline exists for express only');
 }
 
 /** The key: an IP allow-list holding loopback, one scope, a token bucket that never empties. */
@@ -92,7 +91,7 @@ async function expressServer() {
   } else if (variant === 'keyward') {
     const { apiKeyAuth } = await loadPackage('express');
     app.use(apiKeyAuth(keyward, REQUIRED));
-  } else if (variant === 'diy') {
+  } else if (variant === 'peer') {
     const { rateLimit } = await import('express-rate-limit');
     app.use((req, res, next) => {
       const record = floorLookup(req.headers.authorization);
@@ -146,6 +145,32 @@ async function koaServer() {
   } else if (variant === 'keyward') {
     const { apiKeyAuth } = await loadPackage('koa');
     app.use(apiKeyAuth(keyward, REQUIRED));
+  } else if (variant === 'peer') {
+    const { default: ratelimit } = await import('koa-ratelimit');
+    app.use((ctx, next) => {
+      const record = floorLookup(ctx.req.headers.authorization);
+      if (record === undefined) {
+        ctx.status = 401;
+        ctx.body = { error: 'invalid API key' };
+        return undefined;
+      }
+      if (!record.scopes.includes('invoices:read')) {
+        ctx.status = 403;
+        ctx.body = { error: 'insufficient scope' };
+        return undefined;
+      }
+      ctx.state.apiKey = record;
+      return next();
+    });
+    app.use(
+      ratelimit({
+        driver: 'memory',
+        db: new Map(),
+        duration: 60_000,
+        max: 1e12,
+        id: (ctx) => ctx.state.apiKey.id,
+      }),
+    );
   }
   app.use((ctx) => {
     ctx.body = HELLO;
@@ -178,6 +203,17 @@ async function fastifyServer() {
   } else if (variant === 'keyward') {
     const { apiKeyAuth } = await loadPackage('fastify');
     await app.register(apiKeyAuth, { keyward, ...REQUIRED });
+  } else if (variant === 'peer') {
+    // Registered in this order, so the bearer check's onRequest hook runs before the limiter's.
+    const { default: bearerAuth } = await import('@fastify/bearer-auth');
+    const { default: rateLimit } = await import('@fastify/rate-limit');
+    await app.register(bearerAuth, { keys: [key] });
+    await app.register(rateLimit, {
+      max: 1e12,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.headers.authorization,
+      enableDraftSpec: true,
+    });
   }
   app.get('/', (_request, reply) => {
     reply.send(HELLO);

@@ -1,9 +1,12 @@
 // HTTP section: requests per second through @keyward/express, @keyward/koa and @keyward/fastify
-// against the same hello-world app without authentication (and with a no-op middleware, the floor
-// any middleware sits on; the least any key check does: a node:crypto SHA-256 of the token
-// looked up in a Map; and that floor plus the two RateLimit headers every verified response must
-// carry, the least that meets #3), and Express + keyward against a do-it-yourself baseline
-// (SHA-256 Map lookup + express-rate-limit). Run: node bench/run.mjs http
+// against, in the same interleaved run (#13): the same hello-world app without authentication
+// (bare); the floor, the least that meets #3 (a node:crypto SHA-256 of the Bearer token looked up
+// in a Map, and the two RateLimit headers every verified response must carry; variant `floorh`);
+// and the peer, what users pick instead (Express: that check + express-rate-limit 8; Koa: that
+// check + koa-ratelimit 6, memory driver; Fastify: @fastify/bearer-auth 10 + @fastify/rate-limit
+// 11). Targets: keyward / floor ≥ 0.95 and keyward / peer ≥ 1.10 on each framework.
+// BENCH_HTTP_VARIANTS=noop,floor adds a no-op middleware (the floor any middleware sits on) and
+// the floor without the headers. Run: node bench/run.mjs http
 //
 // Every server runs in its own child process (bench/_http-server.mjs). The load generator is, by
 // default, bench/_loadgen.mjs in a process of its own: a client that never sleeps, so the server's
@@ -19,13 +22,15 @@
 //   BENCH_HTTP_SECONDS   seconds per measured run (default 3)
 //   BENCH_HTTP_ROUNDS    rounds (default 9; at least 3 are always run)
 //   BENCH_HTTP_ONLY      comma-separated frameworks to run (default express,koa,fastify)
+//   BENCH_HTTP_VARIANTS  comma-separated extra variants: noop, floor (default none)
 //   BENCH_HTTP_LOADGEN   poll (default), wrk (must be installed) or autocannon
+//   BENCH_HTTP_CONNECTIONS  keep-alive connections (default 10; #13 measured autocannon with 50)
 //   BENCH_HTTP_PIN       0 to not pin processes to cores
 //   BENCH_HTTP_PROFILE   a directory: servers run with `node --cpu-prof` and write profiles there
 
 import { execFile, fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import os, { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import autocannon from 'autocannon';
@@ -48,7 +53,7 @@ const SECONDS = boundedInt(process.env.BENCH_HTTP_SECONDS, 3, 1, 30);
 const ROUNDS = boundedInt(process.env.BENCH_HTTP_ROUNDS, 9, 3, 25);
 const MIN_ROUNDS = 3;
 const WARMUP_SECONDS = 2;
-const CONNECTIONS = 10;
+const CONNECTIONS = boundedInt(process.env.BENCH_HTTP_CONNECTIONS, 10, 1, 256);
 const PIPELINING = 1;
 /** Rounds beyond MIN_ROUNDS start only while the section is inside this budget. */
 const BUDGET_MS = 10 * 60_000;
@@ -67,25 +72,26 @@ const PIN =
 const SERVER_CPU = '1';
 const LOADGEN_CPU = '0';
 
+/** #13's targets: keyward over the floor (with headers) and over the peer, on every framework. */
+const FLOOR_TARGET = 0.95;
+const PEER_TARGET = 1.1;
+const EXTRA_VARIANTS = (process.env.BENCH_HTTP_VARIANTS ?? '').split(',').filter((v) => v !== '');
+for (const extra of EXTRA_VARIANTS) {
+  if (!['noop', 'floor'].includes(extra)) {
+    throw new RangeError(`BENCH_HTTP_VARIANTS may name noop and floor, not ${extra}`);
+  }
+}
+const VARIANTS = ['bare', ...EXTRA_VARIANTS, 'floorh', 'keyward', 'peer'];
+/** What each framework's peer is (#13). */
+const PEERS = {
+  express: 'SHA-256 Map check + express-rate-limit 8',
+  koa: 'SHA-256 Map check + koa-ratelimit 6 (memory driver)',
+  fastify: '@fastify/bearer-auth 10 + @fastify/rate-limit 11',
+};
 const FRAMEWORKS = [
-  {
-    name: 'express',
-    label: 'Express 5',
-    variants: ['bare', 'noop', 'floor', 'floorh', 'keyward', 'diy'],
-    target: 0.97,
-  },
-  {
-    name: 'koa',
-    label: 'Koa 3',
-    variants: ['bare', 'noop', 'floor', 'floorh', 'keyward'],
-    target: 0.93,
-  },
-  {
-    name: 'fastify',
-    label: 'Fastify 5',
-    variants: ['bare', 'noop', 'floor', 'floorh', 'keyward'],
-    target: 0.88,
-  },
+  { name: 'express', label: 'Express 5', variants: VARIANTS },
+  { name: 'koa', label: 'Koa 3', variants: VARIANTS },
+  { name: 'fastify', label: 'Fastify 5', variants: VARIANTS },
 ].filter((f) => {
   const only = process.env.BENCH_HTTP_ONLY;
   return only === undefined || only.split(',').includes(f.name);
@@ -382,14 +388,17 @@ try {
       rounds,
       loadGenerator: LOADGEN,
       pinned: PIN ? { server: SERVER_CPU, loadGenerator: LOADGEN_CPU } : false,
+      loadAverage: os.loadavg(),
+      variants: VARIANTS,
       noop: 'a middleware that only calls next() (Fastify: a callback onRequest hook calling done())',
       floor:
-        'the least a key check does: node:crypto sha256 hex of the Bearer token looked up in a Map, 401 if unknown',
+        'node:crypto sha256 hex of the Bearer token looked up in a Map, 401 if unknown (no headers)',
       floorh:
-        'floor + the two RateLimit headers every verified response must carry (constant strings, set as the adapter sets them): the least that meets #3',
+        "#13's floor: floor + the two RateLimit headers every verified response must carry (constant strings, set as the adapter sets them): the least that meets #3",
+      peer: PEERS,
       route: 'GET / → {"hello":"world"}',
       key: 'ips 127.0.0.0/8 + ::1/128, scopes [invoices:read] required, token bucket 1e12 / 1e9 per s',
-      diy: 'Express: Map from sha256 hex of the Bearer token + express-rate-limit (key = record id, limit 1e12/min, draft-8 headers)',
+      targets: { keywardToFloor: FLOOR_TARGET, keywardToPeer: PEER_TARGET },
     },
     frameworks: {},
   };
@@ -398,161 +407,131 @@ try {
       'framework',
       'bare rps',
       'keyward rps',
-      'keyward/bare',
-      'range',
-      'target',
-      'noop/bare',
       'floor/bare',
-      'floor+headers/bare',
-      'keyward/floor+headers',
-      'server µs/req bare → keyward',
+      'peer/bare',
+      'keyward/bare',
+      `keyward/floor (≥ ${FLOOR_TARGET})`,
+      `keyward/peer (≥ ${formatRatio(PEER_TARGET)})`,
+      'by server CPU: keyward/floor, keyward/peer',
+      'server µs/req bare → floor → peer → keyward',
     ],
   ];
+  const cpuOf = (runs) => median(runs.map((r) => r.serverCpuUsPerRequest)).toFixed(1);
+  /** "0.93× (0.88–0.97) met". */
+  const verdict = (r, target) =>
+    `${formatRatio(r.median)} (${formatRatio(r.min)}–${formatRatio(r.max)}) ${r.median >= target ? 'met' : 'MISSED'}`;
   for (const framework of FRAMEWORKS) {
-    const { bare, noop, floor, floorh, keyward, diy } = framework.runs;
-    const rps = roundRatio(keyward, bare, 'rps');
-    const noopToBare = roundRatio(noop, bare, 'rps');
-    const floorToBare = roundRatio(floor, bare, 'rps');
-    const keywardToFloor = roundRatio(keyward, floor, 'rps');
-    const floorHeadersToBare = roundRatio(floorh, bare, 'rps');
-    const keywardToFloorHeaders = roundRatio(keyward, floorh, 'rps');
-    const keywardToNoop = roundRatio(keyward, noop, 'rps');
+    const { runs, label, name: n } = framework;
+    const { bare, floorh, keyward, peer } = runs;
+    const keywardToBare = roundRatio(keyward, bare, 'rps');
+    const floorToBare = roundRatio(floorh, bare, 'rps');
+    const peerToBare = roundRatio(peer, bare, 'rps');
+    const keywardToFloor = roundRatio(keyward, floorh, 'rps');
+    const keywardToPeer = roundRatio(keyward, peer, 'rps');
     const cpu = roundRatio(keyward, bare, 'serverCpuUsPerRequest');
+    // The same ratios read from server CPU per request (what the rps ratio would be if the server
+    // were the only bottleneck): steadier than rps while other processes compete for the cores.
+    const cpuFloorToKeyward = roundRatio(floorh, keyward, 'serverCpuUsPerRequest');
+    const cpuPeerToKeyward = roundRatio(peer, keyward, 'serverCpuUsPerRequest');
     const bareRps = median(bare.map((r) => r.rps));
     const keywardRps = median(keyward.map((r) => r.rps));
-    const bareCpu = median(bare.map((r) => r.serverCpuUsPerRequest));
-    const keywardCpu = median(keyward.map((r) => r.serverCpuUsPerRequest));
-    framework.result = { rps, cpu };
+    framework.result = { keywardToFloor, keywardToPeer };
     rows.push([
-      framework.label,
+      label,
       formatOps(bareRps),
       formatOps(keywardRps),
-      formatRatio(rps.median),
-      `${formatRatio(rps.min)} – ${formatRatio(rps.max)}`,
-      `≥ ${formatRatio(framework.target)} ${rps.median >= framework.target ? 'met' : 'MISSED'}`,
-      formatRatio(noopToBare.median),
       formatRatio(floorToBare.median),
-      formatRatio(floorHeadersToBare.median),
-      formatRatio(keywardToFloorHeaders.median),
-      `${bareCpu.toFixed(1)} → ${keywardCpu.toFixed(1)} (${formatRatio(cpu.median)})`,
+      formatRatio(peerToBare.median),
+      formatRatio(keywardToBare.median),
+      verdict(keywardToFloor, FLOOR_TARGET),
+      verdict(keywardToPeer, PEER_TARGET),
+      `${formatRatio(cpuFloorToKeyward.median)}, ${formatRatio(cpuPeerToKeyward.median)}`,
+      `${cpuOf(bare)} → ${cpuOf(floorh)} → ${cpuOf(peer)} → ${cpuOf(keyward)}`,
     ]);
-    const n = framework.name;
-    figures[`${n}.bare.rps`] = figure(`${framework.label} bare`, bareRps, 'req/s', 'higher');
-    figures[`${n}.keyward.rps`] = figure(
-      `${framework.label} + keyward`,
-      keywardRps,
-      'req/s',
-      'higher',
-    );
+    for (const variant of framework.variants) {
+      figures[`${n}.${variant}.rps`] = figure(
+        `${label} ${variant}`,
+        median(runs[variant].map((r) => r.rps)),
+        'req/s',
+        'higher',
+      );
+    }
     figures[`${n}.keywardToBare`] = figure(
-      `${framework.label} keyward / bare rps (target ≥ ${framework.target})`,
-      rps.median,
-      'ratio',
-      'higher',
-    );
-    figures[`${n}.noopToBare`] = figure(
-      `${framework.label} no-op middleware / bare rps`,
-      noopToBare.median,
+      `${label} keyward / bare rps`,
+      keywardToBare.median,
       'ratio',
       'higher',
     );
     figures[`${n}.floorToBare`] = figure(
-      `${framework.label} floor (sha256 + Map) / bare rps`,
+      `${label} floor (sha256 + Map + RateLimit headers) / bare rps`,
       floorToBare.median,
       'ratio',
       'higher',
     );
+    figures[`${n}.peerToBare`] = figure(
+      `${label} peer (${PEERS[n]}) / bare rps`,
+      peerToBare.median,
+      'ratio',
+      'higher',
+    );
     figures[`${n}.keywardToFloor`] = figure(
-      `${framework.label} keyward / floor rps`,
+      `${label} keyward / floor rps (target ≥ ${FLOOR_TARGET})`,
       keywardToFloor.median,
       'ratio',
       'higher',
     );
-    figures[`${n}.floorHeadersToBare`] = figure(
-      `${framework.label} floor + RateLimit headers / bare rps`,
-      floorHeadersToBare.median,
+    figures[`${n}.keywardToPeer`] = figure(
+      `${label} keyward / peer rps (target ≥ ${PEER_TARGET})`,
+      keywardToPeer.median,
       'ratio',
       'higher',
     );
-    figures[`${n}.keywardToFloorHeaders`] = figure(
-      `${framework.label} keyward / (floor + RateLimit headers) rps`,
-      keywardToFloorHeaders.median,
+    figures[`${n}.cpuFloorToKeyward`] = figure(
+      `${label} server CPU per request, floor / keyward (keyward / floor if server-bound)`,
+      cpuFloorToKeyward.median,
       'ratio',
       'higher',
     );
-    figures[`${n}.keywardToNoop`] = figure(
-      `${framework.label} keyward / no-op middleware rps`,
-      keywardToNoop.median,
+    figures[`${n}.cpuPeerToKeyward`] = figure(
+      `${label} server CPU per request, peer / keyward (keyward / peer if server-bound)`,
+      cpuPeerToKeyward.median,
       'ratio',
       'higher',
     );
     figures[`${n}.serverCpuRatio`] = figure(
-      `${framework.label} server CPU per request, keyward / bare`,
+      `${label} server CPU per request, keyward / bare`,
       cpu.median,
       'ratio',
       'lower',
     );
-    details.frameworks[n] = {
-      target: framework.target,
-      rpsRatio: rps,
-      noopToBare,
-      floorToBare,
-      keywardToFloor,
-      floorServerCpuRatio: roundRatio(floor, bare, 'serverCpuUsPerRequest'),
-      floorHeadersToBare,
-      keywardToFloorHeaders,
-      floorHeadersServerCpuRatio: roundRatio(floorh, bare, 'serverCpuUsPerRequest'),
-      serverCpuRatio: cpu,
-      runs: framework.runs,
-    };
-    if (diy !== undefined) {
-      const vsDiy = roundRatio(keyward, diy, 'rps');
-      const diyRps = median(diy.map((r) => r.rps));
-      framework.result.vsDiy = vsDiy;
-      figures[`${n}.diy.rps`] = figure(
-        `${framework.label} DIY (sha256 Map + express-rate-limit)`,
-        diyRps,
-        'req/s',
-        'higher',
-      );
-      figures[`${n}.keywardToDiy`] = figure(
-        `${framework.label} keyward / DIY rps (target ≥ 1)`,
-        vsDiy.median,
-        'ratio',
-        'higher',
-      );
-      details.frameworks[n].keywardToDiy = vsDiy;
-      details.frameworks[n].diyServerCpuRatio = roundRatio(keyward, diy, 'serverCpuUsPerRequest');
+    const perVariant = {};
+    for (const variant of framework.variants) {
+      if (variant === 'bare') continue;
+      perVariant[variant] = {
+        rpsToBare: roundRatio(runs[variant], bare, 'rps'),
+        serverCpuToBare: roundRatio(runs[variant], bare, 'serverCpuUsPerRequest'),
+      };
     }
+    details.frameworks[n] = {
+      peer: PEERS[n],
+      keywardToBare,
+      floorToBare,
+      peerToBare,
+      keywardToFloor,
+      keywardToPeer,
+      floorServerCpuToKeyward: cpuFloorToKeyward,
+      peerServerCpuToKeyward: cpuPeerToKeyward,
+      perVariant,
+      runs,
+    };
   }
   subheading(
-    `requests per second, medians of ${rounds} rounds (ratios: median of per-round ratios)`,
+    `requests per second, medians of ${rounds} rounds (ratios: median of per-round ratios, ` +
+      'per-round range in brackets); floor = SHA-256 + Map + the two RateLimit headers',
   );
   printTable(rows);
-
-  const express = FRAMEWORKS.find((f) => f.name === 'express');
-  if (express !== undefined) {
-    const { keyward, diy } = express.runs;
-    const vsDiy = express.result.vsDiy;
-    subheading('Express + keyward vs do-it-yourself (sha256 Map lookup + express-rate-limit)');
-    printTable([
-      ['case', 'rps', 'p50 ms', 'p99 ms', 'server µs/req'],
-      ...[
-        ['keyward (allow-list, scope, token bucket)', keyward],
-        ['DIY (sha256 Map + express-rate-limit)', diy],
-      ].map(([label, runs]) => [
-        label,
-        formatOps(median(runs.map((r) => r.rps))),
-        median(runs.map((r) => r.p50Ms)).toFixed(1),
-        median(runs.map((r) => r.p99Ms)).toFixed(1),
-        median(runs.map((r) => r.serverCpuUsPerRequest)).toFixed(1),
-      ]),
-    ]);
-    console.log(
-      `  keyward / DIY: ${formatRatio(vsDiy.median)} (range ${formatRatio(vsDiy.min)} – ` +
-        `${formatRatio(vsDiy.max)}); target ≥ 1.00× ${vsDiy.median >= 1 ? 'met' : 'MISSED'}`,
-    );
-  }
+  for (const framework of FRAMEWORKS)
+    console.log(`  peer on ${framework.label}: ${PEERS[framework.name]}`);
 
   subheading('latency (medians over rounds)');
   const latencyRows = [['server', 'p50 ms', 'p99 ms']];

@@ -52,4 +52,36 @@ describe('rateLimitHeaders', () => {
       ratelimit: '"key";r=999999000007;t=0, "quota";r=2000000000005;t=0',
     });
   });
+
+  it('shows each state exactly when states that share a table slot alternate', () => {
+    const limit = { capacity: 1000, refillPerSecond: 1 };
+    const quota = { limit: 5000, period: 'hour' } as const;
+    const bucket = (remaining: number) => ({
+      allowed: true,
+      remaining,
+      resetMs: 1000,
+      retryAfterMs: 0,
+    });
+    // 5, 1029 and 2053 fall in one slot of the state table (mod 1024), so each replaces the other.
+    for (let round = 0; round < 3; round++) {
+      for (const remaining of [5, 1029, 2053, 5 + 2 ** 32]) {
+        expect(rateLimitHeaders(limit, bucket(remaining), undefined, undefined).ratelimit).toBe(
+          `"key";r=${remaining};t=0`,
+        );
+        expect(rateLimitHeaders(limit, bucket(remaining), quota, bucket(7)).ratelimit).toBe(
+          `"key";r=${remaining};t=0, "quota";r=7;t=0`,
+        );
+        expect(rateLimitHeaders(undefined, undefined, quota, bucket(remaining)).ratelimit).toBe(
+          `"quota";r=${remaining};t=0`,
+        );
+      }
+      // Same remaining count, another reset: a new value, not the cached one.
+      const one = { capacity: 1, refillPerSecond: 1 };
+      const empty = { allowed: true, remaining: 0, resetMs: 2500, retryAfterMs: 0 };
+      expect(rateLimitHeaders(one, empty, undefined, undefined).ratelimit).toBe('"key";r=0;t=3');
+      expect(
+        rateLimitHeaders(one, { ...empty, resetMs: 4500 }, undefined, undefined).ratelimit,
+      ).toBe('"key";r=0;t=5');
+    }
+  });
 });

@@ -56,7 +56,53 @@ export function formatCount(count: number): string {
   return `${high}${ZEROS.slice(low.length)}${low}`;
 }
 
-/** The two header values; a limit is absent when its remaining count is -1. */
+/**
+ * The `RateLimit` field values built lately, in a small direct-mapped table keyed by the four
+ * numbers they show: a busy key (many requests per clock tick, each taking one token) cycles
+ * through a few `remaining` values, and reusing their strings spares formatting a number (a count
+ * past 2³¹ is not a small integer) and building a new string per response, which Node's header
+ * validation would then flatten again. Shared by every key (the value names the policy `"key"` or
+ * `"quota"`, never a key); 1024 strings at most.
+ */
+const STATE_SLOTS = 1024;
+const stateNumbers = new Float64Array(STATE_SLOTS * 4).fill(-3);
+const stateTexts: string[] = new Array<string>(STATE_SLOTS).fill('');
+
+function stateText(
+  bucketRemaining: number,
+  bucketReset: number,
+  quotaRemaining: number,
+  quotaReset: number,
+): string {
+  // ToInt32 keeps an integer's low 32 bits, so this is the count modulo 256 for any safe integer.
+  const slot = (bucketRemaining ^ (quotaRemaining * 31)) & (STATE_SLOTS - 1);
+  const at = slot * 4;
+  if (
+    stateNumbers[at] === bucketRemaining &&
+    stateNumbers[at + 1] === bucketReset &&
+    stateNumbers[at + 2] === quotaRemaining &&
+    stateNumbers[at + 3] === quotaReset
+  ) {
+    return stateTexts[slot]!;
+  }
+  let text: string;
+  if (bucketRemaining >= 0) {
+    text = `"key";r=${formatCount(bucketRemaining)};t=${bucketReset}`;
+    if (quotaRemaining >= 0) {
+      text = `${text}, "quota";r=${formatCount(quotaRemaining)};t=${quotaReset}`;
+    }
+  } else {
+    text = `"quota";r=${formatCount(quotaRemaining)};t=${quotaReset}`;
+  }
+  stateNumbers[at] = bucketRemaining;
+  stateNumbers[at + 1] = bucketReset;
+  stateNumbers[at + 2] = quotaRemaining;
+  stateNumbers[at + 3] = quotaReset;
+  stateTexts[slot] = text;
+  return text;
+}
+
+/** The two header values for a key's state; `{}` when it has neither bucket nor quota. */
 function formatHeaders(
   policy: Policy,
   bucketRemaining: number,
@@ -64,27 +110,20 @@ function formatHeaders(
   quotaRemaining: number,
   quotaReset: number,
 ): Record<string, string> {
+  if (bucketRemaining < 0 && quotaRemaining < 0) return {};
   let policies: string | undefined;
-  let states: string | undefined;
   if (bucketRemaining >= 0) {
-    policies = policy.key;
-    states = `"key";r=${formatCount(bucketRemaining)};t=${bucketReset}`;
+    policies = quotaRemaining >= 0 ? `${policy.key}, ${policy.quota}` : policy.key;
+  } else {
+    policies = policy.quota;
   }
-  if (quotaRemaining >= 0) {
-    const state = `"quota";r=${formatCount(quotaRemaining)};t=${quotaReset}`;
-    policies = policies === undefined ? policy.quota : `${policies}, ${policy.quota}`;
-    states = states === undefined ? state : `${states}, ${state}`;
-  }
-  if (policies === undefined || states === undefined) return {};
-  return { 'ratelimit-policy': policies, ratelimit: states };
+  if (policies === undefined) return {};
+  return {
+    'ratelimit-policy': policies,
+    ratelimit: stateText(bucketRemaining, bucketReset, quotaRemaining, quotaReset),
+  };
 }
 
-/**
- * RateLimit and RateLimit-Policy headers in the IETF httpapi draft (08+) syntax:
- * `RateLimit-Policy: "key";q=20;w=4` and `RateLimit: "key";r=19;t=0`, with a `"quota"` item
- * when the key has a quota. `t` is the seconds until a token is available (until the window
- * resets, for an exhausted quota). `Retry-After` is added by the caller on 429.
- */
 export function rateLimitHeaders(
   rateLimit: RateLimit | undefined,
   bucket: LimitResult | undefined,

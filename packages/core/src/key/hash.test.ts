@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createKeyward } from '../keyward.js';
 import { bearer, PREFIX, RecordingStore, settle } from '../test-helpers.js';
+import { DIGEST_LENGTH, digestDifferenceAt } from './hash.js';
 
 const V1 = 'pepper-one-0123456789abcdef';
 const V2 = 'pepper-two-0123456789abcdef';
@@ -95,6 +96,41 @@ describe('secret hashing and peppers', () => {
       stored.version++;
       keyward.clearCache();
       expect(await codeOf(keyward.verify(bearer(key)))).toBe('invalid_key');
+    }
+  });
+});
+
+describe('digestDifferenceAt', () => {
+  /** What verify makes of a difference: 1 for a match, 0 otherwise. */
+  const matches = (difference: number) => (difference - 1) >>> 31;
+
+  it('finds every one-bit difference at any byte, word-aligned or not, and only a true match', () => {
+    const digest = new Uint8Array(DIGEST_LENGTH).map((_, i) => (i * 37 + 11) & 0xff);
+    // An aligned arena (compared by words), and one that starts mid-word (compared by bytes).
+    const aligned = new Uint8Array(4 * DIGEST_LENGTH);
+    const unaligned = new Uint8Array(new ArrayBuffer(4 * DIGEST_LENGTH + 4), 1, 4 * DIGEST_LENGTH);
+    for (const arena of [aligned, unaligned]) {
+      for (const offset of [0, DIGEST_LENGTH, 2 * DIGEST_LENGTH + 4, 3 * DIGEST_LENGTH]) {
+        arena.fill(0);
+        arena.set(digest, offset);
+        expect(digestDifferenceAt(digest, arena, offset)).toBe(0);
+        expect(matches(digestDifferenceAt(digest, arena, offset))).toBe(1);
+        for (let byte = 0; byte < DIGEST_LENGTH; byte++) {
+          for (let bit = 0; bit < 8; bit++) {
+            arena[offset + byte]! ^= 1 << bit;
+            const difference = digestDifferenceAt(digest, arena, offset);
+            expect(difference).not.toBe(0);
+            expect(matches(difference)).toBe(0);
+            arena[offset + byte]! ^= 1 << bit;
+          }
+        }
+        // The sign bit of a word, on its own, is a difference too.
+        arena[offset + 3]! ^= 0x80;
+        expect(matches(digestDifferenceAt(digest, arena, offset))).toBe(0);
+        arena[offset + 3]! ^= 0x80;
+      }
+      expect(matches(digestDifferenceAt(digest, arena, 4 * DIGEST_LENGTH - 1))).toBe(0);
+      expect(matches(digestDifferenceAt(digest, arena, -1))).toBe(0);
     }
   });
 });

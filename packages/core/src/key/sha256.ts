@@ -79,15 +79,28 @@ function compress(state: Int32Array): void {
 function loadText(text: string): void {
   const n = text.length;
   if (n > ONE_BLOCK_MAX) throw new RangeError('sha256Short: at most 55 chars fit one block');
-  for (let i = 0; i < 16; i++) W[i] = 0;
+  // Four chars a word, big-endian; `all` gathers every char code to check they are ASCII.
   let all = 0;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  let word = 0;
+  for (const whole = n >> 2; word < whole; word++, i += 4) {
+    const c0 = text.charCodeAt(i);
+    const c1 = text.charCodeAt(i + 1);
+    const c2 = text.charCodeAt(i + 2);
+    const c3 = text.charCodeAt(i + 3);
+    all |= c0 | c1 | c2 | c3;
+    W[word] = (c0 << 24) | (c1 << 16) | (c2 << 8) | c3;
+  }
+  let tail = 0;
+  for (let shift = 24; i < n; i++, shift -= 8) {
     const code = text.charCodeAt(i);
     all |= code;
-    W[i >> 2] = W[i >> 2]! | (code << (24 - 8 * (i & 3)));
+    tail |= code << shift;
   }
+  W[word] = tail;
+  for (word++; word < 16; word++) W[word] = 0;
   if (all > 0x7f) {
-    W.fill(0);
+    wipe();
     throw new TypeError('sha256Short: only ASCII text is hashed here; encode other text as UTF-8');
   }
 }
@@ -148,17 +161,20 @@ export function sha256ShortBytes(
 
 /** Pads the loaded block of `n` bytes, compresses it from `initial` and writes the digest. */
 function finish(n: number, out: Uint8Array, initial: Int32Array, prefixBytes: number): void {
-  STATE.set(initial);
+  for (let i = 0; i < 8; i++) STATE[i] = initial[i]!;
   pad(n, prefixBytes);
   compress(STATE);
   writeDigest(STATE, out);
   wipe();
 }
 
-/** The scratch state held the secret's bytes and its digest: nothing of them stays behind. */
+/**
+ * The scratch state held the secret's bytes and its digest: nothing of them stays behind. (Plain
+ * loops: on a 64-word array they cost less than a call of the `fill` builtin.)
+ */
 function wipe(): void {
-  W.fill(0);
-  STATE.fill(0);
+  for (let i = 0; i < 64; i++) W[i] = 0;
+  for (let i = 0; i < 8; i++) STATE[i] = 0;
 }
 
 /** The two keyed states of HMAC-SHA256 for one key: after its ipad and opad blocks. */
