@@ -57,6 +57,15 @@ export type {
   ReviewFindingKind,
   ReviewPolicy,
 } from './review.js';
+export type { KeyStatus } from './stores/key-list-filter.js';
+export {
+  foldKeySearch,
+  KEY_STATUSES,
+  keySearchLikePattern,
+  keyStatus,
+  MAX_KEY_SEARCH_LENGTH,
+  matchesKeyListQuery,
+} from './stores/key-list-filter.js';
 export { MemoryStore } from './stores/memory-store.js';
 export type {
   InvalidationChannel,

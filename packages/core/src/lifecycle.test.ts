@@ -314,6 +314,49 @@ describe('management API', () => {
     );
   });
 
+  it('list filters by status at keyward’s clock, and by search on id or name', async () => {
+    const { keyward, clock } = setup();
+    const make = (name: string, extra: Partial<CreateKeyOptions> = {}) =>
+      keyward.create({ name, ownerId: 'acct_s', ...extra }).then(({ record }) => record.id);
+    const active = await make('Billing export');
+    const expiring = await make('billing sync', { expiresAt: clock.now + 60_000 });
+    const disabled = await make('disabled one');
+    await keyward.disable(disabled);
+    const revoked = await make('revoked one');
+    await keyward.revoke(revoked);
+    const ids = async (options: Parameters<typeof keyward.list>[0]) =>
+      (await keyward.list({ ownerId: 'acct_s', ...options })).items.map((k) => k.id).sort();
+    expect(await ids({ status: 'active' })).toEqual([active, expiring].sort());
+    clock.advance(60_000); // expiresAt ≤ now: expired by keyward's clock, not the wall clock
+    expect(await ids({ status: 'active' })).toEqual([active]);
+    expect(await ids({ status: 'expired' })).toEqual([expiring]);
+    expect(await ids({ status: 'disabled' })).toEqual([disabled]);
+    expect(await ids({ status: 'revoked' })).toEqual([revoked]);
+    expect(await ids({ search: 'BILLING' })).toEqual([active, expiring].sort());
+    expect(await ids({ search: revoked })).toEqual([revoked]);
+    expect(await ids({ search: 'billing', status: 'expired' })).toEqual([expiring]);
+    expect(await ids({ search: '' })).toHaveLength(4);
+  });
+
+  it.each([
+    ['an unknown status', { status: 'deleted' as 'active' }, 'status'],
+    ['a search over 100 characters', { search: 'x'.repeat(101) }, 'search'],
+    ['a search with a control character', { search: 'ci\u001b[2J' }, 'search'],
+    ['a search with a lone surrogate', { search: 'ci\ud800' }, 'search'],
+    ['a search that is not a string', { search: 42 as unknown as string }, 'search'],
+  ])('list refuses %s with InvalidOptionsError naming the field', async (_c, options, field) => {
+    const { keyward } = setup();
+    const error = await keyward.list(options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidOptionsError);
+    expect((error as InvalidOptionsError).code).toBe('invalid_options');
+    expect((error as Error).message).toContain(field);
+  });
+
+  it('list accepts a search of exactly 100 characters', async () => {
+    const { keyward } = setup();
+    await expect(keyward.list({ search: 'x'.repeat(100) })).resolves.toEqual({ items: [] });
+  });
+
   it('create returns an IssuedKey whose key is readable but not enumerable', async () => {
     const { keyward } = setup();
     const issued = await keyward.create({ name: 'x' });

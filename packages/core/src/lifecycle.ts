@@ -25,7 +25,8 @@ import { compileIpAllowList } from './policy/ip-allow-list.js';
 import { compileReferrerAllowList } from './policy/referrer.js';
 import { validateGrantedScopes } from './policy/scopes.js';
 import type { RecordCache } from './record-cache.js';
-import type { InvalidationChannel, KeyRecord, KeyStore } from './stores/types.js';
+import { KEY_STATUSES, MAX_KEY_SEARCH_LENGTH } from './stores/key-list-filter.js';
+import type { InvalidationChannel, KeyListQuery, KeyRecord, KeyStore } from './stores/types.js';
 import type {
   CreateKeyOptions,
   KeyInfo,
@@ -428,18 +429,25 @@ export class KeyLifecycle {
     if (options.environment !== undefined && !ENVIRONMENTS.includes(options.environment)) {
       throw new InvalidOptionsError('environment must be live or test');
     }
-    const { keyStore, storeTimeoutMs, prefix } = this.config;
-    const page = await callStore(
-      () =>
-        keyStore.listKeys({
-          limit,
-          ownerId: options.ownerId,
-          environment: options.environment,
-          cursor: options.cursor,
-        }),
-      storeTimeoutMs,
-      'key store',
-    );
+    const { status, search } = options;
+    if (status !== undefined && !KEY_STATUSES.includes(status)) {
+      throw new InvalidOptionsError(`status must be one of ${KEY_STATUSES.join(', ')}`);
+    }
+    // '' (an empty search box) filters nothing; anything else is checked like a name.
+    if (search !== '') optionalString(search, 'search', MAX_KEY_SEARCH_LENGTH);
+    const { keyStore, storeTimeoutMs, prefix, clock } = this.config;
+    const query: KeyListQuery = {
+      limit,
+      ownerId: options.ownerId,
+      environment: options.environment,
+      cursor: options.cursor,
+    };
+    if (status !== undefined) {
+      query.status = status;
+      query.now = clock();
+    }
+    if (search !== undefined && search !== '') query.search = search;
+    const page = await callStore(() => keyStore.listKeys(query), storeTimeoutMs, 'key store');
     const items = page.items.map((record) => toKeyInfo(prefix, record));
     return page.cursor == null ? { items } : { items, cursor: page.cursor };
   }

@@ -243,11 +243,23 @@ export interface UpdateKeyOptions {
  * @example
  * ```ts
  * const page = await keyward.list({ ownerId: 'acct_42', environment: 'live', limit: 50 });
+ * const found = await keyward.list({ status: 'active', search: 'billing' });
  * ```
  */
 export interface ListKeysOptions {
   ownerId?: string | undefined;
   environment?: KeyEnvironment | undefined;
+  /**
+   * Only keys in this state now (keyward's clock): `revoked`, `disabled` (not revoked), `expired`
+   * (past expiresAt, neither revoked nor disabled) or `active` (none of those).
+   */
+  status?: 'active' | 'disabled' | 'revoked' | 'expired' | undefined;
+  /**
+   * Only the key with exactly this id, and keys whose name contains this text (ASCII letters
+   * case-insensitive; `%`, `_` and `\` are plain characters). At most 100 characters; `''`
+   * filters nothing.
+   */
+  search?: string | undefined;
   /** Page size, 1–1000; default 100. */
   limit?: number | undefined;
   cursor?: string | undefined;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SCHEMA_VERSION } from './schema.js';
+import { ensureSchema, SCHEMA_STEPS, SCHEMA_VERSION } from './schema.js';
 import { SqliteStore } from './sqlite-store.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'keyward-sqlite-schema-'));
@@ -39,6 +39,25 @@ function oldFile(sql: string): string {
   return path;
 }
 
+const LIST_INDEXES = [
+  'keyward_keys_disabled',
+  'keyward_keys_list',
+  'keyward_keys_revoked',
+  'keyward_keys_usable',
+];
+
+function listIndexes(db: Database.Database): string[] {
+  return (
+    db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'keyward_keys' ORDER BY name",
+      )
+      .all() as { name: string }[]
+  )
+    .map((row) => row.name)
+    .filter((name) => LIST_INDEXES.includes(name));
+}
+
 function meta(store: SqliteStore): Record<string, string> {
   const rows = store.database.prepare('SELECT name, value FROM keyward_meta').all() as {
     name: string;
@@ -49,7 +68,7 @@ function meta(store: SqliteStore): Record<string, string> {
 
 describe('SqliteStore — schema steps', () => {
   it.each(STARTING_POINTS)(
-    'upgrades a file at %s in place to steps 1, 3 and 4, keeping its keys, idempotently',
+    'upgrades a file at %s in place to steps 1, 3, 4 and 5, keeping its keys, idempotently',
     (_, sql) => {
       const path = oldFile(sql);
       const minute = Date.UTC(2031, 0, 1, 10, 5);
@@ -58,9 +77,11 @@ describe('SqliteStore — schema steps', () => {
         try {
           expect(meta(store)).toStrictEqual({
             schema_version: String(SCHEMA_VERSION),
-            schema_steps: '1,3,4',
+            schema_steps: '1,3,4,5',
           });
           expect(store.getKey('OldKey000001')?.name).toBe('old key');
+          // Step 5: the list indexes.
+          expect(listIndexes(store.database)).toStrictEqual(LIST_INDEXES);
           // Step 3: usage and last use.
           store.recordUsage(
             [{ keyId: 'OldKey000001', minute, outcome: 'verified', route: '', count: 2, cost: 2 }],
@@ -92,13 +113,52 @@ describe('SqliteStore — schema steps', () => {
     },
   );
 
-  it('writes a new file at steps 1, 3 and 4', () => {
+  it('writes a new file at steps 1, 3, 4 and 5', () => {
     const store = new SqliteStore({ path: join(dir, `new-${files++}.db`) });
     expect(meta(store)).toStrictEqual({
       schema_version: String(SCHEMA_VERSION),
-      schema_steps: '1,3,4',
+      schema_steps: '1,3,4,5',
     });
     store.close();
+  });
+
+  it('applies a step that arrives after step 5 (a file at 1,3,4,5 gets 2) and restores step 5’s indexes', () => {
+    const path = join(dir, `late-step-${files++}.db`);
+    const store = new SqliteStore({ path });
+    store.insertKey({
+      id: 'LateKey00001',
+      environment: 'live',
+      name: 'kept',
+      hash: 'sha256:x',
+      scopes: [],
+      disabled: false,
+      createdAt: 1,
+      updatedAt: 1,
+      version: 1,
+    });
+    store.close();
+    // A later step 2 that rebuilds the key table, as dropping a CHECK needs in SQLite: the
+    // rebuild drops every index of the old table.
+    const rebuild = `
+CREATE TABLE keyward_keys_new AS SELECT * FROM keyward_keys;
+DROP TABLE keyward_keys;
+ALTER TABLE keyward_keys_new RENAME TO keyward_keys;
+CREATE UNIQUE INDEX IF NOT EXISTS keyward_keys_id ON keyward_keys (id);
+`;
+    const withStep2 = [SCHEMA_STEPS[0]!, { step: 2, sql: rebuild }, ...SCHEMA_STEPS.slice(1)];
+    const db = new Database(path);
+    try {
+      ensureSchema(db, withStep2);
+      const steps = db.prepare("SELECT value FROM keyward_meta WHERE name = 'schema_steps'").get();
+      expect(steps).toStrictEqual({ value: '1,2,3,4,5' });
+      expect(listIndexes(db)).toStrictEqual(LIST_INDEXES);
+      expect(db.prepare('SELECT name FROM keyward_keys').all()).toStrictEqual([{ name: 'kept' }]);
+      // Opening again applies nothing: the rebuild would fail on keyward_keys_new otherwise.
+      db.exec('CREATE TABLE keyward_keys_new (x)');
+      ensureSchema(db, withStep2);
+    } finally {
+      db.close();
+    }
   });
 
   it.each([

@@ -51,21 +51,52 @@ CREATE TABLE IF NOT EXISTS keyward_quotas (
 `;
 
 /**
- * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes (#14, not here yet:
- * it goes between 1 and 3), 3 usage and last use, 4 the audit trail. A file records the steps it
- * has had (`schema_steps`, e.g. `1,3,4`) and the number of the last (`schema_version`); opening
- * it applies the steps it has not had, whatever their order, so a file that skipped one (a
- * release with steps 1 and 4, then one with 1, 3 and 4) gets it in place.
+ * Schema step 5: partial indexes in id order for `listKeys({ status })` (one per state, the
+ * usable one carrying `expires_at` for active/expired), and one in id order holding every column
+ * a list filters on, so a search (a substring: no index can seek it) reads that index instead of
+ * every row, and fetches only the rows of its page. Only indexes, and idempotent: it runs again
+ * whenever an earlier step is applied after it (see {@link SchemaStep.reapply}).
  */
-const SCHEMA_STEPS: readonly { readonly step: number; readonly sql: string }[] = [
+const LIST_INDEXES_SQL = `
+CREATE INDEX IF NOT EXISTS keyward_keys_revoked ON keyward_keys (id) WHERE revoked_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS keyward_keys_disabled ON keyward_keys (id)
+  WHERE revoked_at IS NULL AND disabled = 1;
+CREATE INDEX IF NOT EXISTS keyward_keys_usable ON keyward_keys (id, expires_at)
+  WHERE revoked_at IS NULL AND disabled = 0;
+CREATE INDEX IF NOT EXISTS keyward_keys_list ON keyward_keys
+  (id, name, owner_id, environment, revoked_at, disabled, expires_at);
+`;
+
+/** One schema step. */
+export interface SchemaStep {
+  readonly step: number;
+  readonly sql: string;
+  /**
+   * Idempotent and run again when an earlier step is applied after it: a file at steps 1,3,4,5
+   * that gets step 2 later (which may rebuild the key table, dropping its indexes) gets step 5's
+   * indexes back.
+   */
+  readonly reapply?: boolean;
+}
+
+/**
+ * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes (#14, not here yet:
+ * it goes between 1 and 3), 3 usage and last use, 4 the audit trail, 5 the list indexes. A file
+ * records the steps it has had (`schema_steps`, e.g. `1,3,4,5`) and the number of the last
+ * (`schema_version`); opening it applies the steps it has not had, whatever their order, so a
+ * file that skipped one (a release with steps 1, 3, 4 and 5, then one with 1 to 5) gets it in
+ * place, and steps marked `reapply` after it run again.
+ */
+export const SCHEMA_STEPS: readonly SchemaStep[] = [
   { step: 1, sql: KEYS_SQL },
   // { step: 2, sql: KEY_TYPES_SQL }, (#14)
   { step: 3, sql: USAGE_SCHEMA_SQL },
   { step: 4, sql: AUDIT_SQL },
+  { step: 5, sql: LIST_INDEXES_SQL, reapply: true },
 ];
 
-/** `schema_steps` of an up-to-date file. */
-const ALL_STEPS = SCHEMA_STEPS.map(({ step }) => step).join(',');
+/** `schema_steps` of a file up to date with `steps`. */
+const stepList = (steps: readonly SchemaStep[]) => steps.map(({ step }) => step).join(',');
 
 /**
  * The schema version this package writes (the number of its last schema step); stored in
@@ -93,13 +124,18 @@ export const SCHEMA_VERSION: number = SCHEMA_STEPS[SCHEMA_STEPS.length - 1]!.ste
 export const SCHEMA_SQL: string = SCHEMA_STEPS.map(({ sql }) => sql).join('');
 
 /**
- * Applies the schema steps a file has not had yet (all of them to a new file) and records the
- * steps applied, in one IMMEDIATE transaction so processes opening the same file at once do not
+ * Applies the schema steps a file has not had yet (all of them to a new file), then again every
+ * `reapply` step after the first one applied, and records the steps, in one IMMEDIATE transaction so processes opening the same file at once do not
  * race. A file from before steps were recorded (no `schema_steps`) runs every step again: each
  * is idempotent. Refuses a file written by a newer schema version, or one that had a step this
  * package does not know.
  */
-export function ensureSchema(db: Database.Database): void {
+export function ensureSchema(
+  db: Database.Database,
+  steps: readonly SchemaStep[] = SCHEMA_STEPS,
+): void {
+  const version = steps[steps.length - 1]!.step;
+  const all = stepList(steps);
   db.transaction(() => {
     const hasMeta = db
       .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'keyward_meta'")
@@ -113,23 +149,29 @@ export function ensureSchema(db: Database.Database): void {
         .all();
       for (const { name, value } of rows) meta.set(name, value);
     }
-    const version = meta.get('schema_version');
-    const current = version === undefined ? 0 : Number(version);
+    const stored = meta.get('schema_version');
+    const current = stored === undefined ? 0 : Number(stored);
     const applied = stepsApplied(meta.get('schema_steps'));
-    const unknown = [...applied].find((step) => !SCHEMA_STEPS.some((s) => s.step === step));
-    if (!(current <= SCHEMA_VERSION) || unknown !== undefined) {
+    const unknown = [...applied].find((step) => !steps.some((s) => s.step === step));
+    if (!(current <= version) || unknown !== undefined) {
       throw new Error(
-        `this database has keyward schema version ${version} (steps ${meta.get('schema_steps') ?? '?'}); this @keyward/sqlite supports up to ${SCHEMA_VERSION} (steps ${ALL_STEPS}; upgrade @keyward/sqlite)`,
+        `this database has keyward schema version ${stored} (steps ${meta.get('schema_steps') ?? '?'}); this @keyward/sqlite supports up to ${version} (steps ${all}; upgrade @keyward/sqlite)`,
       );
     }
-    for (const { step, sql } of SCHEMA_STEPS) if (!applied.has(step)) db.exec(sql);
-    if (version !== String(SCHEMA_VERSION) || meta.get('schema_steps') !== ALL_STEPS) {
+    let appliedNow = false;
+    for (const { step, sql, reapply } of steps) {
+      if (!applied.has(step) || (reapply === true && appliedNow)) {
+        db.exec(sql);
+        appliedNow = true;
+      }
+    }
+    if (stored !== String(version) || meta.get('schema_steps') !== all) {
       const upsert = db.prepare<[string, string]>(
         'INSERT INTO keyward_meta (name, value) VALUES (?, ?) ' +
           'ON CONFLICT (name) DO UPDATE SET value = excluded.value',
       );
-      upsert.run('schema_version', String(SCHEMA_VERSION));
-      upsert.run('schema_steps', ALL_STEPS);
+      upsert.run('schema_version', String(version));
+      upsert.run('schema_steps', all);
     }
   }).immediate();
 }

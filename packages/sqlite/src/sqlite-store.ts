@@ -6,10 +6,14 @@ import {
   type BucketState,
   countQuota,
   DuplicateKeyIdError,
+  InvalidOptionsError,
+  KEY_STATUSES,
   type KeyListQuery,
   type KeyPage,
   type KeyRecord,
+  type KeyStatus,
   type KeyStore,
+  keySearchLikePattern,
   type LimitResult,
   type LimitStore,
   type Quota,
@@ -96,8 +100,30 @@ const UPDATE_SQL = `UPDATE keyward_keys SET ${COLUMNS.filter((c) => c !== 'id')
 interface ListParams {
   owner_id?: string;
   environment?: string;
+  now?: number;
+  search?: string;
+  pattern?: string;
   cursor: string;
   limit: number;
+}
+
+/**
+ * SQL of each status, written as the partial indexes of schema step 5 are (literal `0`/`1`), so
+ * SQLite can prove a query implies an index's WHERE.
+ */
+const STATUS_SQL: Readonly<Record<KeyStatus, string>> = {
+  revoked: 'revoked_at IS NOT NULL',
+  disabled: 'revoked_at IS NULL AND disabled = 1',
+  expired: 'revoked_at IS NULL AND disabled = 0 AND expires_at <= @now',
+  active: 'revoked_at IS NULL AND disabled = 0 AND (expires_at IS NULL OR expires_at > @now)',
+};
+
+/** Status filters are only valid as one of these; anything else would be spliced into SQL. */
+function statusSql(status: unknown): string {
+  if (!KEY_STATUSES.includes(status as KeyStatus)) {
+    throw new InvalidOptionsError(`status must be one of ${KEY_STATUSES.join(', ')}`);
+  }
+  return STATUS_SQL[status as KeyStatus];
 }
 
 type Statement<P, R = unknown> = Database.Statement<[P], R>;
@@ -132,12 +158,8 @@ export class SqliteStore implements KeyStore, LimitStore, UsageStore, AuditStore
   readonly #get: Database.Statement<[string], KeyRow>;
   readonly #insert: Statement<KeyParams>;
   readonly #update: Statement<KeyParams & { expected_version: number }>;
-  readonly #list: {
-    readonly all: Statement<ListParams, KeyRow>;
-    readonly owner: Statement<ListParams, KeyRow>;
-    readonly environment: Statement<ListParams, KeyRow>;
-    readonly both: Statement<ListParams, KeyRow>;
-  };
+  /** List statements by the filters they have (at most 4 × 5 × 2 shapes), prepared on first use. */
+  readonly #list = new Map<string, Statement<ListParams, KeyRow>>();
   readonly #take: (bucket: string, limit: RateLimit, cost: number, now: number) => LimitResult;
   readonly #count: (name: string, quota: Quota, cost: number, now: number) => LimitResult;
   readonly #audit: SqliteAudit;
@@ -193,16 +215,6 @@ export class SqliteStore implements KeyStore, LimitStore, UsageStore, AuditStore
     this.#get = db.prepare<[string], KeyRow>('SELECT * FROM keyward_keys WHERE id = ?');
     this.#insert = db.prepare<KeyParams>(INSERT_SQL);
     this.#update = db.prepare<KeyParams & { expected_version: number }>(UPDATE_SQL);
-    const list = (where: string) =>
-      db.prepare<ListParams, KeyRow>(
-        `SELECT * FROM keyward_keys WHERE ${where}id > @cursor ORDER BY id LIMIT @limit`,
-      );
-    this.#list = {
-      all: list(''),
-      owner: list('owner_id = @owner_id AND '),
-      environment: list('environment = @environment AND '),
-      both: list('owner_id = @owner_id AND environment = @environment AND '),
-    };
 
     const getBucket = db.prepare<[string], { tokens: number; updated_at: number }>(
       'SELECT tokens, updated_at FROM keyward_buckets WHERE name = ?',
@@ -319,18 +331,38 @@ export class SqliteStore implements KeyStore, LimitStore, UsageStore, AuditStore
   listKeys(query: KeyListQuery): KeyPage {
     const limit = Math.max(1, Math.min(1000, Math.trunc(query.limit)));
     const params: ListParams = { cursor: query.cursor ?? '', limit: limit + 1 };
-    const { ownerId, environment } = query;
-    let statement = this.#list.all;
-    if (ownerId !== undefined && environment !== undefined) {
-      statement = this.#list.both;
+    const { ownerId, environment, status, search } = query;
+    const where: string[] = [];
+    if (ownerId !== undefined) {
+      where.push('owner_id = @owner_id');
       params.owner_id = ownerId;
+    }
+    if (environment !== undefined) {
+      // With a status or search, `+` keeps SQLite from seeking the environment index (a third of
+      // the table, read row by row) instead of a status index or the list index.
+      const filtered = status !== undefined || (search !== undefined && search !== '');
+      where.push(`${filtered ? '+' : ''}environment = @environment`);
       params.environment = environment;
-    } else if (ownerId !== undefined) {
-      statement = this.#list.owner;
-      params.owner_id = ownerId;
-    } else if (environment !== undefined) {
-      statement = this.#list.environment;
-      params.environment = environment;
+    }
+    if (status !== undefined) {
+      where.push(statusSql(status));
+      if (status === 'active' || status === 'expired') params.now = query.now ?? Date.now();
+    }
+    if (search !== undefined && search !== '') {
+      where.push("(id = @search OR lower(name) LIKE @pattern ESCAPE '\\')");
+      params.search = search;
+      params.pattern = keySearchLikePattern(search);
+    }
+    where.push('id > @cursor');
+    // The page's ids first, from whichever index answers the filters (the list index holds every
+    // filtered column), then only those rows.
+    const sql =
+      'SELECT * FROM keyward_keys WHERE id IN (SELECT id FROM keyward_keys ' +
+      `WHERE ${where.join(' AND ')} ORDER BY id LIMIT @limit) ORDER BY id`;
+    let statement = this.#list.get(sql);
+    if (statement === undefined) {
+      statement = this.database.prepare<ListParams, KeyRow>(sql);
+      this.#list.set(sql, statement);
     }
     const rows = statement.all(params);
     const items = rows.slice(0, limit).map(fromRow);

@@ -16,6 +16,7 @@ import type {
   UsageStore,
   UsageTotal,
 } from '../usage/types.js';
+import { matchesKeyListQuery } from './key-list-filter.js';
 import type { KeyListQuery, KeyPage, KeyRecord, KeyStore, LimitStore } from './types.js';
 
 /**
@@ -69,10 +70,10 @@ export class MemoryStore implements KeyStore, LimitStore, UsageStore, AuditStore
 
   listKeys(query: KeyListQuery): KeyPage {
     const matching: KeyRecord[] = [];
+    const now = query.now ?? Date.now();
     for (const record of this.#records.values()) {
-      if (query.ownerId !== undefined && record.ownerId !== query.ownerId) continue;
-      if (query.environment !== undefined && record.environment !== query.environment) continue;
       if (query.cursor !== undefined && record.id <= query.cursor) continue;
+      if (!matchesKeyListQuery(record, query, now)) continue;
       matching.push(record);
     }
     matching.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

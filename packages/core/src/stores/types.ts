@@ -50,16 +50,30 @@ export interface KeyRecord {
 }
 
 /**
- * A page query for {@link KeyStore.listKeys}.
+ * A page query for {@link KeyStore.listKeys}. Every filter given must hold (AND).
  *
  * @example
  * ```ts
  * const page = await store.listKeys({ ownerId: 'acct_42', environment: 'live', limit: 50 });
+ * const revoked = await store.listKeys({ status: 'revoked', search: 'ci', limit: 50, now: Date.now() });
  * ```
  */
 export interface KeyListQuery {
   ownerId?: string | undefined;
   environment?: KeyEnvironment | undefined;
+  /**
+   * Only keys in this state at `now` (see `keyStatus`): `revoked` (revokedAt set), `disabled`
+   * (and not revoked), `expired` (expiresAt ≤ now, neither revoked nor disabled), `active`.
+   */
+  status?: 'active' | 'disabled' | 'revoked' | 'expired' | undefined;
+  /**
+   * Only keys whose id is exactly this, or whose name contains it, ASCII letters compared
+   * case-insensitively (see `foldKeySearch`); `%`, `_` and `\` match themselves. `''` filters
+   * nothing. keyward passes at most 100 characters.
+   */
+  search?: string | undefined;
+  /** The time `status` is judged at (ms since the epoch); keyward passes its clock. Default now. */
+  now?: number | undefined;
   /** Page size, 1–1000. */
   limit: number;
   /** Opaque cursor from the previous page. */
@@ -67,7 +81,8 @@ export interface KeyListQuery {
 }
 
 /**
- * One page of records, ordered by id; `cursor` is set when more may follow.
+ * One page of records, ordered by id; `cursor` is set when more may follow. A page holds `limit`
+ * records unless it is the last.
  *
  * @example
  * ```ts

@@ -3,6 +3,7 @@ import { AuditChainCheck } from '../audit/chain.js';
 import { sealAuditRecord } from '../audit/seal.js';
 import type { AuditDraft, AuditRecord, AuditStore } from '../audit/types.js';
 import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from '../stores/types.js';
+import { listFilterCases } from './list-filters.js';
 import { randomId } from './random-id.js';
 
 export type { UsageStoreSuiteOptions } from './usage.js';
@@ -43,6 +44,23 @@ function sampleRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * Options of {@link describeKeyStore}.
+ *
+ * @example
+ * ```ts
+ * describeKeyStore('KvKeyStore', () => store, { listFilters: 'refused' });
+ * ```
+ */
+export interface KeyStoreSuiteOptions {
+  /**
+   * `'supported'` (default): `listKeys` honours `status` and `search`, and the suite checks each
+   * filter, their combinations and their pages. `'refused'`: the store refuses both with an
+   * `InvalidOptionsError` (code `invalid_options`), and the suite checks that instead.
+   */
+  listFilters?: 'supported' | 'refused' | undefined;
+}
+
+/**
  * The key-store conformance suite. Call it inside a vitest test file with a factory that returns
  * your store (a fresh or shared one: every test uses new random ids and a unique owner).
  *
@@ -52,9 +70,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * describeKeyStore('MyStore', () => new MyStore());
  * ```
  */
-export function describeKeyStore(name: string, factory: () => MaybePromise<KeyStore>): void {
+export function describeKeyStore(
+  name: string,
+  factory: () => MaybePromise<KeyStore>,
+  options: KeyStoreSuiteOptions = {},
+): void {
   describe(`${name} — key store conformance`, () => {
     const store = async () => factory();
+    listFilterCases(store, options.listFilters === 'refused');
 
     it('returns undefined for an unknown id', async () => {
       const s = await store();
