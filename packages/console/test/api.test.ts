@@ -350,6 +350,20 @@ describe('reading', () => {
     );
   });
 
+  it('filters by search (name substring or exact id) and status', async () => {
+    const billing = await keyward.create({ name: 'Billing export' });
+    const other = await keyward.create({ name: 'reports' });
+    await keyward.revoke(other.record.id);
+    const names = async (query: string) =>
+      ((await (await call('GET', `/keys?${query}`)).json()) as { items: { name: string }[] }).items
+        .map((k) => k.name)
+        .sort();
+    expect(await names('search=billing')).toEqual(['Billing export']);
+    expect(await names(`search=${billing.record.id}`)).toEqual(['Billing export']);
+    expect(await names('status=revoked')).toEqual(['reports']);
+    expect(await names('status=active')).toEqual(['Billing export', 'admin']);
+  });
+
   it('gives usage by outcome for 1h, 24h and 30d, top routes, and 24 h sparklines', async () => {
     const { key, record } = await keyward.create({ name: 'busy', scopes: ['a:read'] });
     await keyward.verify({ headers: { 'x-api-key': key }, method: 'GET', url: '/a', route: '/a' });
