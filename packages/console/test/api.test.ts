@@ -40,7 +40,9 @@ function call(
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
     headers['content-type'] ??= 'application/json';
   }
-  return app.fetch(new Request(`${URL_BASE}/keyward/api${path}`, { method, headers, body }));
+  const init: RequestInit = { method, headers };
+  if (body !== undefined) init.body = body;
+  return app.fetch(new Request(`${URL_BASE}/keyward/api${path}`, init));
 }
 
 async function expectProblem(response: Response, status: number, code: string) {

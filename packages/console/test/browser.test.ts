@@ -65,7 +65,7 @@ describe.runIf(run)('console in a real browser (Chromium)', () => {
     await page.click('button:has-text("Sign in")');
     await expect.poll(() => page.textContent('[role="alert"]')).toContain('malformed_key');
     await signIn(page);
-    expect(await page.evaluate(() => document.cookie)).toBe('');
+    expect(await page.evaluate<string>('document.cookie')).toBe('');
 
     // Create: a bad CIDR is refused in the page with the entry named.
     await page.click('nav >> text=Create key');
@@ -82,16 +82,16 @@ describe.runIf(run)('console in a real browser (Chromium)', () => {
     expect(secret).toMatch(/^demo_live_[0-9A-Za-z]{12}_/);
     await page.click('#copy-secret');
     await expect.poll(() => page.textContent('#secret-dialog')).toContain('Copied');
-    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(secret);
+    expect(await page.evaluate<string>('navigator.clipboard.readText()')).toBe(secret);
     await page.click('#close-secret');
     await page.waitForSelector('h1:has-text("browser test")');
     // Gone from the DOM once the dialog is closed, and never in the URL or storage.
     expect(await page.content()).not.toContain(secret.slice(-20));
     expect(
-      await page.evaluate(() => [...document.querySelectorAll('input')].map((i) => i.value)),
+      await page.evaluate<string[]>(`[...document.querySelectorAll('input')].map((i) => i.value)`),
     ).not.toContain(secret);
     expect(page.url()).not.toContain(secret.slice(-20));
-    expect(await page.evaluate(() => JSON.stringify(sessionStorage))).not.toContain(
+    expect(await page.evaluate<string>('JSON.stringify(sessionStorage)')).not.toContain(
       secret.slice(-20),
     );
     const id = /#\/keys\/([0-9A-Za-z]+)$/.exec(page.url())![1]!;
@@ -193,11 +193,12 @@ describe.runIf(run)('console in a real browser (Chromium)', () => {
   it('is usable with the keyboard alone: sign in, create, close the key dialog, revoke', async () => {
     const page = await open();
     await page.goto(`${demo.url}/keyward/`);
+    // Browser-side code as strings: this file is type-checked without the DOM library.
     const focused = () =>
-      page.evaluate(() => {
-        const el = document.activeElement as HTMLElement | null;
-        return `${el?.tagName ?? ''}|${el?.id ?? ''}|${el?.getAttribute('name') ?? ''}|${el?.textContent?.trim() ?? ''}`;
-      });
+      page.evaluate<string>(`(() => {
+        const el = document.activeElement;
+        return [el?.tagName ?? '', el?.id ?? '', el?.getAttribute('name') ?? '', el?.textContent?.trim() ?? ''].join('|');
+      })()`);
     /** Presses Tab until the focused element matches (at most 60 times). */
     const tabTo = async (match: RegExp) => {
       for (let i = 0; i < 60; i++) {
@@ -258,23 +259,18 @@ describe.runIf(run)('console in a real browser (Chromium)', () => {
       // A fresh navigation with the admin key in session storage: time to the first row.
       await page.goto('about:blank');
       await page.goto(`${app.url}/keyward/#/keys`);
-      const firstRowMs = await page.evaluate(
-        () =>
-          new Promise<number>((resolve) => {
-            const check = () =>
-              document.querySelector('table.keys tbody tr')
-                ? resolve(performance.now())
-                : requestAnimationFrame(check);
-            check();
-          }),
-      );
+      const firstRowMs = await page.evaluate<number>(`new Promise((resolve) => {
+        const check = () =>
+          document.querySelector('table.keys tbody tr') ? resolve(performance.now()) : requestAnimationFrame(check);
+        check();
+      })`);
       const rows = await page.locator('table.keys tbody tr').count();
-      const firstLoadBytes = await page.evaluate(() =>
-        (performance.getEntries() as PerformanceResourceTiming[])
-          .filter((e) => e.entryType === 'navigation' || e.entryType === 'resource')
-          .filter((e) => !e.name.includes('/api/'))
-          .reduce((sum, e) => sum + e.encodedBodySize, 0),
-      );
+      // What the first load transferred (encoded, so gzipped): the page, its script and style.
+      const firstLoadBytes = await page.evaluate<number>(`performance
+        .getEntries()
+        .filter((e) => e.entryType === 'navigation' || e.entryType === 'resource')
+        .filter((e) => !e.name.includes('/api/'))
+        .reduce((sum, e) => sum + e.encodedBodySize, 0)`);
       console.log(
         `console figures: first page of 100,000 keys in ${firstRowMs.toFixed(0)} ms; first load ${firstLoadBytes} B gzipped`,
       );
