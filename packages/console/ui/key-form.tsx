@@ -57,11 +57,16 @@ export function RestrictionFields({ key: _key, value }: { key?: string; value?: 
         </label>
         <label>
           Per
-          <select name="quotaPeriod" defaultValue={value?.quota?.period ?? 'day'}>
-            <option value="minute">minute</option>
-            <option value="hour">hour</option>
-            <option value="day">day</option>
-            <option value="month">month</option>
+          <select name="quotaPeriod">
+            {['minute', 'hour', 'day', 'month'].map((period) => (
+              <option
+                key={period}
+                value={period}
+                selected={period === (value?.quota?.period ?? 'day')}
+              >
+                {period}
+              </option>
+            ))}
           </select>
         </label>
       </fieldset>

@@ -252,6 +252,12 @@ function AuditSection({ id, version }: { id: string; version: number }) {
   );
 }
 
+/** A changed value; a time field's milliseconds as a date. */
+function showChange(field: string, value: unknown): string {
+  if (typeof value === 'number' && field.endsWith('At')) return when(new Date(value).toISOString());
+  return show(value);
+}
+
 export function AuditTable({ items, showKey }: { items: AuditEntry[]; showKey?: boolean }) {
   if (items.length === 0) return <p class="muted">No entries.</p>;
   return (
@@ -285,7 +291,10 @@ export function AuditTable({ items, showKey }: { items: AuditEntry[]; showKey?: 
             <td>
               {entry.changes
                 ? Object.entries(entry.changes)
-                    .map(([field, c]) => `${field}: ${show(c.from)} → ${show(c.to)}`)
+                    .map(
+                      ([field, c]) =>
+                        `${field}: ${showChange(field, c.from)} → ${showChange(field, c.to)}`,
+                    )
                     .join('; ')
                 : ''}
             </td>

@@ -20,6 +20,22 @@ let remembered: { filters: Filters; cursors: (string | undefined)[] } = {
   cursors: [undefined],
 };
 
+/** An uncontrolled select whose initial choice is `value` ('' reads "any"). */
+function Select(props: { label: string; name: string; value: string; options: string[] }) {
+  return (
+    <label>
+      {props.label}
+      <select name={props.name}>
+        {props.options.map((option) => (
+          <option key={option} value={option} selected={option === props.value}>
+            {option === '' ? 'any' : option}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 export function KeysPage({ config }: { config: Config }) {
   const [filters, setFilters] = useState<Filters>(remembered.filters);
   const [cursors, setCursors] = useState<(string | undefined)[]>(remembered.cursors);
@@ -86,35 +102,24 @@ export function KeysPage({ config }: { config: Config }) {
           Owner
           <input name="ownerId" defaultValue={filters.ownerId} placeholder="owner id" />
         </label>
-        <label>
-          Environment
-          <select name="environment" defaultValue={filters.environment}>
-            <option value="">any</option>
-            {config.environments.map((env) => (
-              <option key={env} value={env}>
-                {env}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Type
-          <select name="type" defaultValue={filters.type}>
-            <option value="">any</option>
-            <option value="secret">secret</option>
-            <option value="publishable">publishable</option>
-          </select>
-        </label>
-        <label>
-          Status
-          <select name="status" defaultValue={filters.status}>
-            <option value="">any</option>
-            <option value="active">active</option>
-            <option value="disabled">disabled</option>
-            <option value="revoked">revoked</option>
-            <option value="expired">expired</option>
-          </select>
-        </label>
+        <Select
+          label="Environment"
+          name="environment"
+          value={filters.environment}
+          options={['', ...config.environments]}
+        />
+        <Select
+          label="Type"
+          name="type"
+          value={filters.type}
+          options={['', 'secret', 'publishable']}
+        />
+        <Select
+          label="Status"
+          name="status"
+          value={filters.status}
+          options={['', 'active', 'disabled', 'revoked', 'expired']}
+        />
         <button type="submit">Filter</button>
       </form>
       <ErrorBox error={error} />
