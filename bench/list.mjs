@@ -6,14 +6,19 @@
 // interleaved rounds (bench/lib.mjs compare), each case also as a ratio to the unfiltered first
 // page measured in the same run.
 //
-// Needs PostgreSQL (DATABASE_URL, default postgres://root@127.0.0.1:5432/test; skipped with the
-// reason when down). Everything written is removed afterwards: a unique PostgreSQL table, a
-// temporary SQLite file. KEYWARD_BENCH_LIST_KEYS changes the number of keys (default 100,000).
+// Redis is measured too (no target: a filtered Redis listing walks the id index; docs/redis.md).
+//
+// Needs PostgreSQL (DATABASE_URL, default postgres://root@127.0.0.1:5432/test) and Redis
+// (REDIS_URL, default redis://127.0.0.1:6379); a part whose service is down is skipped with the
+// reason. Everything written is removed afterwards: a unique PostgreSQL table, Redis keys under a
+// unique prefix, a temporary SQLite file. KEYWARD_BENCH_LIST_KEYS changes the number of keys
+// (default 100,000); KEYWARD_BENCH_LIST_ONLY=sqlite|postgres|redis runs one part.
 
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
   boundedInt,
@@ -31,6 +36,7 @@ import {
 } from './lib.mjs';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const TAG = `${process.pid}_${randomBytes(4).toString('hex')}`;
 const KEYS = boundedInt(process.env.KEYWARD_BENCH_LIST_KEYS, 100_000, 1000, 1_000_000);
 const LIMIT = 50;
@@ -94,6 +100,71 @@ function cases(ids) {
   ].map(([name, filters]) => ({ name, query: { limit: LIMIT, now: NOW, ...filters } }));
 }
 
+/**
+ * The console's 24 h sparklines for one page: usage of each of the first page's 50 keys, hourly
+ * over the last 24 hours, as 50 `keyward.usage` calls at once. Each key has a verified request
+ * every minute of the day (72,000 minute rows).
+ */
+async function sparklines(label, store, options, figures, details, key) {
+  const { createKeyward, MemoryStore } = await loadPackage('core');
+  const keyward = createKeyward({
+    prefix: 'acme',
+    keyStore: store,
+    limitStore: new MemoryStore(),
+    ...options,
+  });
+  try {
+    const { items } = await store.listKeys({ limit: LIMIT });
+    const hour = Math.floor(NOW / 3_600_000) * 3_600_000;
+    const from = hour - 23 * 3_600_000;
+    for (const item of items) {
+      const rows = [];
+      for (let minute = from; minute < hour + 3_600_000; minute += 60_000) {
+        rows.push({
+          keyId: item.id,
+          ownerId: item.ownerId,
+          minute,
+          outcome: 'verified',
+          route: '',
+          count: 1,
+          cost: 1,
+        });
+      }
+      await store.recordUsage(rows, new Map([[item.id, hour]]));
+    }
+    const page = () =>
+      Promise.all(
+        items.map((item) =>
+          keyward.usage({ keyId: item.id, from, to: hour + 3_600_000, granularity: 'hour' }),
+        ),
+      );
+    const points = (await page())[0].points;
+    const [result] = await compare(
+      [
+        {
+          name: 'sparklines',
+          run: async (n) => {
+            for (let i = 0; i < n; i++) await page();
+          },
+        },
+      ],
+      { rounds: 5, minRounds: 3, batchMs: 200, warmupMs: 100, maxMs: 20_000, maxIterations: 200 },
+    );
+    console.log(
+      `  ${label}: 24 h sparklines of a page of ${items.length} keys (${points.length} hourly points each, 50 usage() calls at once): ${formatNs(result.wall.nsPerOp)}`,
+    );
+    figures[`list.${key}.sparklines.ms`] = figure(
+      `${label}: 24 h hourly usage of 50 keys (50 usage() calls)`,
+      result.wall.nsPerOp / 1e6,
+      'ms',
+      'lower',
+    );
+    details[`${key}Sparklines`] = { keys: items.length, points: points.length, ...result.wall };
+  } finally {
+    await keyward.close();
+  }
+}
+
 /** Measures every case's first page on `store`; returns rows and figures. */
 async function measure(label, store, list, figures, details, key) {
   const results = await compare(
@@ -148,6 +219,7 @@ async function sqlitePart(figures, details) {
     console.log(`  SQLite: ${KEYS} keys inserted in ${Date.now() - started} ms (one transaction)`);
     const list = cases(ids);
     await measure('SQLite', store, list, figures, details, 'sqlite');
+    await sparklines('SQLite', store, {}, figures, details, 'sqlite');
     store.database.exec(
       'DROP INDEX keyward_keys_revoked; DROP INDEX keyward_keys_disabled; ' +
         'DROP INDEX keyward_keys_usable; DROP INDEX keyward_keys_list;',
@@ -188,9 +260,30 @@ async function postgresPart(figures, details) {
     const store = new PostgresStore({ pool, table });
     const ids = randomIds(KEYS);
     const started = Date.now();
-    for (let from = 0; from < KEYS; from += 500) {
-      const chunk = ids.slice(from, from + 500);
-      await Promise.all(chunk.map((id, j) => store.insertKey(keyRecord(id, from + j))));
+    // The rows PostgresStore.insertKey would write, 2000 per statement (100,000 single inserts
+    // take minutes on a busy machine and measure nothing of interest here).
+    for (let from = 0; from < KEYS; from += 2000) {
+      const records = ids.slice(from, from + 2000).map((id, j) => keyRecord(id, from + j));
+      const column = (pick) => records.map(pick);
+      await pool.query(
+        `INSERT INTO "${table}" (id, environment, name, owner_id, hash, scopes, expires_at, disabled, revoked_at, created_at, updated_at, version)
+         SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[],
+           $7::bigint[], $8::boolean[], $9::bigint[], $10::bigint[], $11::bigint[], $12::integer[])`,
+        [
+          column((r) => r.id),
+          column((r) => r.environment),
+          column((r) => r.name),
+          column((r) => r.ownerId),
+          column((r) => r.hash),
+          column((r) => JSON.stringify(r.scopes)),
+          column((r) => r.expiresAt ?? null),
+          column((r) => r.disabled),
+          column((r) => r.revokedAt ?? null),
+          column((r) => r.createdAt),
+          column((r) => r.updatedAt),
+          column((r) => r.version),
+        ],
+      );
     }
     await pool.query(`VACUUM ANALYZE "${table}"`);
     console.log(
@@ -198,7 +291,8 @@ async function postgresPart(figures, details) {
     );
     const list = cases(ids);
     await measure('PostgreSQL', store, list, figures, details, 'postgres');
-    for (const index of ['revoked', 'disabled', 'usable', 'name']) {
+    await sparklines('PostgreSQL', store, {}, figures, details, 'postgres');
+    for (const index of ['revoked', 'disabled', 'usable']) {
       await pool.query(`DROP INDEX IF EXISTS "${table}_${index}_idx"`);
     }
     await pool.query(`ANALYZE "${table}"`);
@@ -216,6 +310,45 @@ async function postgresPart(figures, details) {
   }
 }
 
+async function redisPart(figures, details) {
+  const client = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 1,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+  } catch (error) {
+    console.log(`  Redis skipped: not reachable (${error?.code ?? error?.message})`);
+    details.redisSkipped = String(error?.code ?? error?.message);
+    return;
+  }
+  const { RedisStore } = await loadPackage('redis');
+  const prefix = `kwbl${TAG.replace(/[^a-z0-9]/gi, '')}`;
+  const store = new RedisStore({ client, prefix });
+  try {
+    const ids = randomIds(KEYS);
+    const started = Date.now();
+    for (let from = 0; from < KEYS; from += 1000) {
+      const chunk = ids.slice(from, from + 1000);
+      await Promise.all(chunk.map((id, j) => store.insertKey(keyRecord(id, from + j))));
+    }
+    console.log(`  Redis: ${KEYS} keys inserted in ${Date.now() - started} ms`);
+    await measure('Redis', store, cases(ids), figures, details, 'redis');
+  } finally {
+    let cursor = '0';
+    for (let pass = 0; pass < 100_000; pass++) {
+      const [next, keys] = await client.scan(cursor, 'MATCH', `*${prefix}*`, 'COUNT', 1000);
+      if (keys.length > 0) await client.del(...keys);
+      cursor = next;
+      if (cursor === '0') break;
+    }
+    client.disconnect();
+  }
+}
+
 heading('listKeys: the first page of 100,000 keys with each filter');
 console.log(
   `  ${KEYS.toLocaleString('en-US')} keys: 10 % revoked, 0.05 % disabled, 0.05 % expired, a quarter ` +
@@ -227,4 +360,5 @@ const details = {};
 const only = process.env.KEYWARD_BENCH_LIST_ONLY;
 if (only === undefined || only === 'sqlite') await sqlitePart(figures, details);
 if (only === undefined || only === 'postgres') await postgresPart(figures, details);
+if (only === undefined || only === 'redis') await redisPart(figures, details);
 await publish({ figures, details });

@@ -1,12 +1,16 @@
-import type { KeyInfo, RateLimit } from '@keyward/core';
+import { type KeyInfo, type RateLimit, keyStatus as statusOf } from '@keyward/core';
 import { escapeControl, escapeJsonControl } from './terminal-text.js';
 
-/** `active`, `disabled`, `expired` or `revoked` at `now`. */
+/** `active`, `disabled`, `expired` or `revoked` at `now`: the rule `list --status` filters by. */
 export function keyStatus(info: KeyInfo, now: number): string {
-  if (info.revokedAt !== undefined) return 'revoked';
-  if (info.expiresAt !== undefined && info.expiresAt.getTime() <= now) return 'expired';
-  if (info.disabled) return 'disabled';
-  return 'active';
+  return statusOf(
+    {
+      revokedAt: info.revokedAt?.getTime(),
+      disabled: info.disabled,
+      expiresAt: info.expiresAt?.getTime(),
+    },
+    now,
+  );
 }
 
 function formatNumber(value: number): string {

@@ -393,6 +393,83 @@ describe('keyward list and show', () => {
   });
 });
 
+describe('keyward create --admin, list --status and --search', () => {
+  const { run, env } = workspace();
+  const ids: Record<string, string> = {};
+  const listed = async (flags: readonly string[]) => {
+    const result = await run(['list', '--json', ...flags]);
+    expect(result.code, result.stderr).toBe(0);
+    return (json(result).items as { id: string }[]).map((item) => item.id).sort();
+  };
+
+  beforeAll(async () => {
+    const named = async (name: string, flags: readonly string[] = []) => {
+      const result = await run(['create', '--name', name, '--json', ...flags]);
+      expect(result.code, result.stderr).toBe(0);
+      return (JSON.parse(result.stdout) as { record: { id: string } }).record.id;
+    };
+    ids.active = await named('Billing export');
+    ids.disabled = await named('billing sync');
+    ids.revoked = await named('reports 50%_off');
+    ids.expired = await named('short lived', ['--expires', '2030-01-01T00:00:00Z']);
+    ids.expiring = await named('expires later', ['--expires', '30d']);
+    expect((await run(['disable', ids.disabled])).code).toBe(0);
+    expect((await run(['revoke', ids.revoked])).code).toBe(0);
+    // A key past its expiry (create refuses a past expiresAt): written into the file directly.
+    const store = new SqliteStore({ path: env.KEYWARD_DB });
+    store.database
+      .prepare('UPDATE keyward_keys SET expires_at = ? WHERE id = ?')
+      .run(Date.now() - 1000, ids.expired);
+    store.close();
+  });
+
+  it('create --admin adds the scope keyward:admin, once, beside --scopes', async () => {
+    const admin = await createKey(run, ['--admin']);
+    expect(admin.record.scopes).toStrictEqual(['keyward:admin']);
+    const both = await createKey(run, ['--admin', '--scopes', 'invoices:read,keyward:admin']);
+    expect(both.record.scopes).toStrictEqual(['invoices:read', 'keyward:admin']);
+    const plain = await createKey(run, ['--scopes', 'invoices:read']);
+    expect(plain.record.scopes).toStrictEqual(['invoices:read']);
+    expect((await run(['create', '--help'])).stdout).toContain('--admin');
+    for (const { id } of [admin, both, plain]) expect((await run(['revoke', id])).code).toBe(0);
+  });
+
+  it('list --status shows only keys in that state', async () => {
+    expect(await listed(['--status', 'disabled'])).toStrictEqual([ids.disabled]);
+    expect(await listed(['--status', 'revoked'])).toContain(ids.revoked);
+    expect(await listed(['--status', 'revoked'])).not.toContain(ids.active);
+    expect(await listed(['--status', 'active'])).toStrictEqual([ids.active, ids.expiring].sort());
+    expect(await listed(['--status', 'expired'])).toStrictEqual([ids.expired]);
+    const table = await run(['list', '--status', 'expired']);
+    expect(table.stdout).toMatch(new RegExp(`${ids.expired}\\s+live\\s+expired`));
+  });
+
+  it('list --search finds an id exactly and names case-insensitively, % and _ literally', async () => {
+    expect(await listed(['--search', 'BILLING'])).toStrictEqual([ids.active, ids.disabled].sort());
+    expect(await listed(['--search', ids.expired!])).toStrictEqual([ids.expired]);
+    expect(await listed(['--search', '0%_o'])).toStrictEqual([ids.revoked]);
+    expect(await listed(['--search', '0__o'])).toStrictEqual([]);
+    expect(await listed(['--search', 'billing', '--status', 'disabled'])).toStrictEqual([
+      ids.disabled,
+    ]);
+    const text = await run(['list', '--search', 'billing', '--limit', '1']);
+    expect(text.code).toBe(0);
+    expect(text.stderr).toContain('more: keyward list --search billing --limit 1 --cursor ');
+    const quoted = await run(['list', '--search', "it's", '--status', 'active']);
+    expect(quoted.code).toBe(0);
+  });
+
+  it.each([
+    [['--status', 'deleted'], '--status'],
+    [['--search', 'x'.repeat(101)], 'search'],
+  ])('list %j exits 2 naming the flag', async (flags, named) => {
+    const result = await run(['list', ...flags]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(named);
+    noStack(result);
+  });
+});
+
 describe('keyward database file mode (umask 022, the usual default)', () => {
   let umask = 0;
   beforeAll(() => {

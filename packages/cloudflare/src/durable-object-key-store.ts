@@ -1,9 +1,12 @@
 import {
   DuplicateKeyIdError,
+  InvalidOptionsError,
+  KEY_STATUSES,
   type KeyListQuery,
   type KeyPage,
   type KeyRecord,
   type KeyStore,
+  MAX_KEY_SEARCH_LENGTH,
   StoreUnavailableError,
 } from '@keyward/core';
 import type { DurableObjectNamespaceBinding } from './bindings.js';
@@ -121,7 +124,8 @@ export class DurableObjectKeyStore implements KeyStore {
   }
 
   /**
-   * Records matching the filters, ordered by id; the cursor is the last id of the page.
+   * Records matching the filters, ordered by id; the cursor is the last id of the page. `status`
+   * and `search` read each record's JSON in the object (no index): see docs/cloudflare.md.
    *
    * @example
    * ```ts
@@ -129,8 +133,27 @@ export class DurableObjectKeyStore implements KeyStore {
    * ```
    */
   async listKeys(query: KeyListQuery): Promise<KeyPage> {
-    const { ownerId, environment, limit, cursor } = query;
-    const value = await this.#call('list', { ownerId, environment, limit, cursor });
+    const { ownerId, environment, limit, cursor, status, search } = query;
+    if (status !== undefined && !KEY_STATUSES.includes(status)) {
+      throw new InvalidOptionsError(`status must be one of ${KEY_STATUSES.join(', ')}`);
+    }
+    if (
+      search !== undefined &&
+      (typeof search !== 'string' || search.length > MAX_KEY_SEARCH_LENGTH)
+    ) {
+      throw new InvalidOptionsError(
+        `search must be a string of at most ${MAX_KEY_SEARCH_LENGTH} characters`,
+      );
+    }
+    const filters = status === undefined ? {} : { status, now: query.now ?? Date.now() };
+    const value = await this.#call('list', {
+      ownerId,
+      environment,
+      limit,
+      cursor,
+      ...filters,
+      ...(search === undefined || search === '' ? {} : { search }),
+    });
     if (!isPage(value)) throw unreadable();
     return value;
   }

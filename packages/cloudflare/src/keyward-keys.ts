@@ -1,4 +1,10 @@
-import type { KeyRecord } from '@keyward/core';
+import {
+  KEY_STATUSES,
+  type KeyRecord,
+  type KeyStatus,
+  keySearchLikePattern,
+  MAX_KEY_SEARCH_LENGTH,
+} from '@keyward/core';
 import type { DurableObjectStateLike, SqlStorageLike } from './bindings.js';
 import { answer, badRequest, isFiniteNumber, readCall } from './protocol.js';
 import { isRecord } from './record.js';
@@ -16,6 +22,20 @@ CREATE INDEX IF NOT EXISTS keyward_keys_environment ON keyward_keys (environment
 `;
 
 const MAX_PAGE = 1000;
+
+/**
+ * Each status over the stored JSON (no index: a filtered listing reads the records it walks; see
+ * docs/cloudflare.md). `?` is now.
+ */
+const STATUS_SQL: Readonly<Record<KeyStatus, string>> = {
+  revoked: "json_extract(record, '$.revokedAt') IS NOT NULL",
+  disabled:
+    "json_extract(record, '$.revokedAt') IS NULL AND json_extract(record, '$.disabled') = 1",
+  expired:
+    "json_extract(record, '$.revokedAt') IS NULL AND coalesce(json_extract(record, '$.disabled'), 0) = 0 AND json_extract(record, '$.expiresAt') <= ?",
+  active:
+    "json_extract(record, '$.revokedAt') IS NULL AND coalesce(json_extract(record, '$.disabled'), 0) = 0 AND coalesce(json_extract(record, '$.expiresAt') > ?, 1)",
+};
 
 const optionalString = (value: unknown): value is string | undefined =>
   value === undefined || typeof value === 'string';
@@ -58,7 +78,8 @@ export class KeywardKeys {
 
   /**
    * Answers `POST /get` `{ id }`, `/insert` `{ record }`, `/update` `{ record, expectedVersion }`
-   * and `/list` `{ ownerId?, environment?, limit, cursor? }`; anything else with 400.
+   * and `/list` `{ ownerId?, environment?, status?, search?, now?, limit, cursor? }`; anything
+   * else with 400.
    *
    * @example
    * ```ts
@@ -128,7 +149,7 @@ export class KeywardKeys {
   }
 
   #list(sql: SqlStorageLike, query: Record<string, unknown>): Response {
-    const { ownerId, environment, limit, cursor } = query;
+    const { ownerId, environment, limit, cursor, status, search, now } = query;
     if (
       !optionalString(ownerId) ||
       !optionalString(environment) ||
@@ -136,7 +157,11 @@ export class KeywardKeys {
       !isFiniteNumber(limit) ||
       !Number.isSafeInteger(limit) ||
       limit < 1 ||
-      limit > MAX_PAGE
+      limit > MAX_PAGE ||
+      (status !== undefined && !KEY_STATUSES.includes(status as KeyStatus)) ||
+      !optionalString(search) ||
+      (search !== undefined && search.length > MAX_KEY_SEARCH_LENGTH) ||
+      (now !== undefined && !isFiniteNumber(now))
     ) {
       return badRequest();
     }
@@ -149,6 +174,14 @@ export class KeywardKeys {
     if (environment !== undefined) {
       where.push('environment = ?');
       bindings.push(environment);
+    }
+    if (status !== undefined) {
+      where.push(STATUS_SQL[status as KeyStatus]);
+      if (status === 'active' || status === 'expired') bindings.push(now ?? Date.now());
+    }
+    if (search !== undefined && search !== '') {
+      where.push("(id = ? OR lower(json_extract(record, '$.name')) LIKE ? ESCAPE '\\')");
+      bindings.push(search, keySearchLikePattern(search));
     }
     const rows = sql
       .exec(

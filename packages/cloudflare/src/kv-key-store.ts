@@ -165,6 +165,13 @@ export class KvKeyStore implements KeyStore {
    */
   async listKeys(query: KeyListQuery): Promise<KeyPage> {
     const { cursor } = query;
+    if (query.status !== undefined || (query.search !== undefined && query.search !== '')) {
+      // KV lists key names only: filtering would read every record, a page could come back empty
+      // with a cursor, and a listing is eventually consistent anyway.
+      throw new InvalidOptionsError(
+        'KvKeyStore does not support the status and search filters of list(); use DurableObjectKeyStore for a console',
+      );
+    }
     if (cursor !== undefined && (typeof cursor !== 'string' || !CURSOR.test(cursor))) {
       throw new InvalidOptionsError('cursor must be one a KvKeyStore listing returned');
     }

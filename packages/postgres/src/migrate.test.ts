@@ -1,12 +1,29 @@
 import { readFile } from 'node:fs/promises';
+import type { Pool } from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresAvailable } from '../../../test-support/services.js';
 import { dropTables, testPool, uniqueTable } from '../test/pg-fixture.js';
 import { migrate } from './migrate.js';
 import { PostgresStore } from './postgres-store.js';
-import { MIGRATION_SQL, migrationSql, SCHEMA_VERSION } from './schema.js';
+import { MIGRATION_SQL, migrationSql, SCHEMA_STEPS, SCHEMA_VERSION, stepsSql } from './schema.js';
+import { parseTableName } from './table-name.js';
 
 const available = await postgresAvailable();
+
+/** Every index of a key table at steps 1 and 5, sorted. */
+const indexesOf = (table: string) =>
+  ['disabled', 'environment', 'owner', 'revoked', 'usable']
+    .map((name) => `${table}_${name}_idx`)
+    .concat(`${table}_pkey`)
+    .sort();
+
+async function indexNames(pool: { query: Pool['query'] }, table: string): Promise<string[]> {
+  const { rows } = await pool.query<{ indexname: string }>(
+    'SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname',
+    [table],
+  );
+  return rows.map((row) => row.indexname);
+}
 
 describe('migrationSql', () => {
   it('is the shipped constant for the default table', () => {
@@ -67,11 +84,7 @@ describe.skipIf(!available)('migrate', () => {
       'SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname',
       [table],
     );
-    expect(rows.map((row) => row.indexname)).toStrictEqual([
-      `${table}_environment_idx`,
-      `${table}_owner_idx`,
-      `${table}_pkey`,
-    ]);
+    expect(rows.map((row) => row.indexname)).toStrictEqual(indexesOf(table));
   });
 
   it('survives concurrent runs on one new table', async () => {
@@ -135,7 +148,7 @@ describe.skipIf(!available)('migrate — schema steps', () => {
     ['steps 1 and 4', 'schema-steps-1-4.sql'],
     ['steps 1 and 3', 'schema-steps-1-3.sql'],
   ])(
-    'upgrades a database at %s in place to steps 1, 3 and 4, keeping its keys, idempotently',
+    'upgrades a database at %s in place to steps 1, 3, 4 and 5, keeping its keys, idempotently',
     async (_, file) => {
       const table = uniqueTable();
       created.push(table);
@@ -150,9 +163,11 @@ describe.skipIf(!available)('migrate — schema steps', () => {
         await migrate(pool, { table });
         expect(await meta(table)).toStrictEqual({
           schema_version: String(SCHEMA_VERSION),
-          schema_steps: '1,3,4',
+          schema_steps: '1,3,4,5',
         });
         expect((await store.getKey('OldKey000001'))?.name).toBe('old key');
+        // Step 5: the list indexes.
+        expect(await indexNames(pool, table)).toStrictEqual(indexesOf(table));
         // Step 3: usage and last use.
         await store.recordUsage(
           [{ keyId: 'OldKey000001', minute, outcome: 'verified', route: '', count: 2, cost: 2 }],
@@ -193,8 +208,46 @@ describe.skipIf(!available)('migrate — schema steps', () => {
     await Promise.all(Array.from({ length: 4 }, () => migrate(pool, { table })));
     expect(await meta(table)).toStrictEqual({
       schema_version: String(SCHEMA_VERSION),
-      schema_steps: '1,3,4',
+      schema_steps: '1,3,4,5',
     });
+  });
+
+  it('applies a step that arrives after step 5 (a database at 1,3,4,5 gets 2) and restores step 5’s indexes', async () => {
+    const table = uniqueTable();
+    created.push(table);
+    await migrate(pool, { table });
+    const store = new PostgresStore({ pool, table });
+    await store.insertKey({
+      id: 'LateKey00001',
+      environment: 'live',
+      name: 'kept',
+      hash: 'sha256:x',
+      scopes: [],
+      disabled: false,
+      createdAt: 1,
+      updatedAt: 1,
+      version: 1,
+    });
+    // A later step 2 that rebuilds the key table: the rebuild drops every index of the old one.
+    const rebuild = ({ sql, name }: { sql: string; name: string }) => `
+CREATE TABLE "${name}_new" (LIKE ${sql} INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+INSERT INTO "${name}_new" SELECT * FROM ${sql};
+DROP TABLE ${sql};
+ALTER TABLE "${name}_new" RENAME TO "${name}";
+ALTER TABLE ${sql} ADD PRIMARY KEY (id);
+CREATE INDEX IF NOT EXISTS "${name}_owner_idx" ON ${sql} (owner_id, id);
+CREATE INDEX IF NOT EXISTS "${name}_environment_idx" ON ${sql} (environment, id);
+`;
+    const withStep2 = [SCHEMA_STEPS[0]!, { step: 2, sql: rebuild }, ...SCHEMA_STEPS.slice(1)];
+    const sql = stepsSql(parseTableName(table), withStep2);
+    await pool.query(sql);
+    expect(await meta(table)).toStrictEqual({ schema_version: '5', schema_steps: '1,2,3,4,5' });
+    expect(await indexNames(pool, table)).toStrictEqual(indexesOf(table));
+    expect((await store.getKey('LateKey00001'))?.name).toBe('kept');
+    // Running it again applies nothing: the rebuild would fail on the existing table otherwise.
+    await pool.query(`CREATE TABLE "${table}_new" (x int)`);
+    await pool.query(sql);
+    await pool.query(`DROP TABLE "${table}_new"`);
   });
 
   it.each([

@@ -6,10 +6,13 @@ import {
   DuplicateKeyIdError,
   type InvalidationChannel,
   InvalidOptionsError,
+  KEY_STATUSES,
   type KeyListQuery,
   type KeyPage,
   type KeyRecord,
+  type KeyStatus,
   type KeyStore,
+  keySearchLikePattern,
   type UsageQuery,
   type UsageRetentionDays,
   type UsageRow,
@@ -95,6 +98,18 @@ function writeError(error: unknown, id: string): unknown {
   return error;
 }
 const SELECT_LIST = COLUMNS.join(', ');
+
+/**
+ * Each status as SQL, written as schema step 5's partial indexes are, so the planner can prove a
+ * query implies an index's predicate. `lower(name COLLATE "C")` folds ASCII letters only, as
+ * every store's search does.
+ */
+const STATUS_SQL: Readonly<Record<KeyStatus, string>> = {
+  revoked: 'revoked_at IS NOT NULL',
+  disabled: 'revoked_at IS NULL AND disabled',
+  expired: 'revoked_at IS NULL AND NOT disabled AND expires_at <= $now',
+  active: 'revoked_at IS NULL AND NOT disabled AND (expires_at IS NULL OR expires_at > $now)',
+};
 
 /** `new pool.Client(pool.options)` for a `pg.Pool`: how pg-pool makes its own clients. */
 function clientLikePool(pool: unknown): (() => PostgresListenClient) | undefined {
@@ -258,7 +273,7 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
   }
 
   async listKeys(query: KeyListQuery): Promise<KeyPage> {
-    const { limit, ownerId, environment, cursor } = query;
+    const { limit, ownerId, environment, cursor, status, search } = query;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) {
       throw new TypeError('limit must be an integer from 1 to 1000');
     }
@@ -270,6 +285,21 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
     };
     if (ownerId !== undefined) where('owner_id =', ownerId);
     if (environment !== undefined) where('environment =', environment);
+    if (status !== undefined) {
+      if (!KEY_STATUSES.includes(status)) {
+        throw new InvalidOptionsError(`status must be one of ${KEY_STATUSES.join(', ')}`);
+      }
+      if (status === 'revoked' || status === 'disabled') conditions.push(STATUS_SQL[status]);
+      else {
+        values.push(String(query.now ?? Date.now()));
+        conditions.push(STATUS_SQL[status].replace('$now', `$${values.length}`));
+      }
+    }
+    if (search !== undefined && search !== '') {
+      values.push(search, keySearchLikePattern(search));
+      const [id, pattern] = [values.length - 1, values.length];
+      conditions.push(`(id = $${id} OR lower(name COLLATE "C") LIKE $${pattern} ESCAPE '\\')`);
+    }
     if (cursor !== undefined) where('id >', cursor);
     values.push(limit + 1);
     const text =

@@ -33,27 +33,50 @@ CREATE INDEX IF NOT EXISTS "${name}_environment_idx" ON ${sql} (environment, id)
 }
 
 /**
- * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes (#14, not here yet: it
- * goes between 1 and 3), 3 usage and last use, 4 the audit trail. A database records the steps it
- * has had (`schema_steps`, e.g. `1,3,4`) and the number of the last (`schema_version`); a
- * migration applies the steps it has not had, whatever their order, so a database that skipped
- * one (a release with steps 1 and 4, then one with 1, 3 and 4) gets it in place.
+ * Schema step 5: partial indexes in id order for `listKeys({ status })`, one per state, the usable
+ * one carrying `expires_at` for active/expired. A search (a substring: no B-tree index can seek
+ * it) is a sequential scan with a top-N sort, which the planner picks by itself (see
+ * docs/postgres.md). Only indexes, and idempotent: it runs again whenever an earlier step is
+ * applied after it.
  */
-const SCHEMA_STEPS: readonly {
+function listIndexesStep({ sql, name }: TableName): string {
+  return `CREATE INDEX IF NOT EXISTS "${name}_revoked_idx" ON ${sql} (id) WHERE revoked_at IS NOT NULL;
+CREATE INDEX IF NOT EXISTS "${name}_disabled_idx" ON ${sql} (id)
+  WHERE revoked_at IS NULL AND disabled;
+CREATE INDEX IF NOT EXISTS "${name}_usable_idx" ON ${sql} (id, expires_at)
+  WHERE revoked_at IS NULL AND NOT disabled;
+`;
+}
+
+/** One schema step. */
+export interface SchemaStep {
   readonly step: number;
   readonly sql: (table: TableName) => string;
-}[] = [
+  /**
+   * Idempotent and run again when an earlier step is applied after it: a database at steps
+   * 1,3,4,5 that gets step 2 later (which may rebuild what step 5 indexes) gets step 5 again.
+   */
+  readonly reapply?: boolean;
+}
+
+/**
+ * The schema as ordered, idempotent steps: 1 keys, 2 key types and routes (#14, not here yet: it
+ * goes between 1 and 3), 3 usage and last use, 4 the audit trail, 5 the list indexes. A database
+ * records the steps it has had (`schema_steps`, e.g. `1,3,4,5`) and the number of the last
+ * (`schema_version`); a migration applies the steps it has not had, whatever their order, so a
+ * database that skipped one (a release with steps 1, 3, 4 and 5, then one with 1 to 5) gets it in
+ * place, and steps marked `reapply` after it run again.
+ */
+export const SCHEMA_STEPS: readonly SchemaStep[] = [
   { step: 1, sql: keysStep },
   // { step: 2, sql: keyTypesStep }, (#14)
   { step: USAGE_STEP, sql: usageStepSql },
   { step: AUDIT_STEP, sql: (table) => auditTableNames(table).ddl },
+  { step: 5, sql: listIndexesStep, reapply: true },
 ];
 
 /** The schema version this package writes: the number of its last step. */
 export const SCHEMA_VERSION: number = SCHEMA_STEPS[SCHEMA_STEPS.length - 1]!.step;
-
-/** `schema_steps` of an up-to-date database. */
-const ALL_STEPS = SCHEMA_STEPS.map(({ step }) => step).join(',');
 
 /**
  * The DDL that creates (or brings up to date) keyward's tables for `table` (default
@@ -72,16 +95,26 @@ const ALL_STEPS = SCHEMA_STEPS.map(({ step }) => step).join(',');
  * ```
  */
 export function migrationSql(table: string = DEFAULT_TABLE): string {
-  const parsed = parseTableName(table);
+  return stepsSql(parseTableName(table), SCHEMA_STEPS);
+}
+
+/** {@link migrationSql} of any list of steps (tests add a later step 2 with it). */
+export function stepsSql(parsed: TableName, schemaSteps: readonly SchemaStep[]): string {
+  const version = schemaSteps[schemaSteps.length - 1]!.step;
+  const all = schemaSteps.map(({ step }) => step).join(',');
   const meta = relatedTable(parsed, 'meta').sql;
-  const known = `ARRAY[${ALL_STEPS}]`;
-  const steps = SCHEMA_STEPS.map(
-    ({ step, sql }) =>
-      `  IF NOT (${step} = ANY (applied)) THEN
+  const known = `ARRAY[${all}]`;
+  const steps = schemaSteps
+    .map(({ step, sql, reapply }, i) => {
+      const earlier = schemaSteps.slice(0, i).map((s) => s.step);
+      const again =
+        reapply === true && earlier.length > 0 ? ` OR NOT (ARRAY[${earlier}] <@ applied)` : '';
+      return `  IF NOT (${step} = ANY (applied))${again} THEN
     EXECUTE $keyward_step_${step}$${sql(parsed)}$keyward_step_${step}$;
   END IF;
-`,
-  ).join('');
+`;
+    })
+    .join('');
   return `CREATE TABLE IF NOT EXISTS ${meta} (
   name  text PRIMARY KEY,
   value text NOT NULL
@@ -92,10 +125,10 @@ DECLARE
   steps   text := (SELECT value FROM ${meta} WHERE name = 'schema_steps');
   applied integer[] := coalesce(string_to_array(steps, ',')::integer[], '{}');
 BEGIN
-  IF coalesce(version::integer, 0) > ${SCHEMA_VERSION} OR NOT (applied <@ ${known}) THEN
-    RAISE EXCEPTION 'this database has keyward schema version % (steps %); this @keyward/postgres supports up to ${SCHEMA_VERSION} (steps ${ALL_STEPS}; upgrade @keyward/postgres)', version, steps;
+  IF coalesce(version::integer, 0) > ${version} OR NOT (applied <@ ${known}) THEN
+    RAISE EXCEPTION 'this database has keyward schema version % (steps %); this @keyward/postgres supports up to ${version} (steps ${all}; upgrade @keyward/postgres)', version, steps;
   END IF;
-${steps}  INSERT INTO ${meta} (name, value) VALUES ('schema_version', '${SCHEMA_VERSION}'), ('schema_steps', '${ALL_STEPS}')
+${steps}  INSERT INTO ${meta} (name, value) VALUES ('schema_version', '${version}'), ('schema_steps', '${all}')
     ON CONFLICT (name) DO UPDATE SET value = excluded.value;
 END
 $keyward$;

@@ -6,6 +6,7 @@ import {
   UPDATE_KEY_AUDITED_LUA,
 } from './scripts/audit.js';
 import { INSERT_KEY_LUA, UPDATE_KEY_LUA } from './scripts/key-records.js';
+import { FILTER_KEYS_LUA } from './scripts/list-filter.js';
 import { QUOTA_LUA } from './scripts/quota.js';
 import { TOKEN_BUCKET_LUA } from './scripts/token-bucket.js';
 import { RECORD_USAGE_LUA } from './scripts/usage.js';
@@ -32,6 +33,7 @@ export interface StoreScripts {
   insertKeyAudited: ScriptCall;
   updateKeyAudited: ScriptCall;
   recordUsage: ScriptCall;
+  filterKeys: ScriptCall;
 }
 
 const SCRIPTS = {
@@ -43,6 +45,7 @@ const SCRIPTS = {
   insertKeyAudited: { lua: INSERT_KEY_AUDITED_LUA, numberOfKeys: undefined },
   updateKeyAudited: { lua: UPDATE_KEY_AUDITED_LUA, numberOfKeys: undefined },
   recordUsage: { lua: RECORD_USAGE_LUA, numberOfKeys: undefined },
+  filterKeys: { lua: FILTER_KEYS_LUA, numberOfKeys: undefined },
 } as const;
 
 /**
@@ -70,5 +73,6 @@ export function defineScripts(client: RedisClient): StoreScripts {
     insertKeyAudited: define('insertKeyAudited'),
     updateKeyAudited: define('updateKeyAudited'),
     recordUsage: define('recordUsage'),
+    filterKeys: define('filterKeys'),
   };
 }

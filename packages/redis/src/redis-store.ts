@@ -4,7 +4,10 @@ import {
   type AuditRecord,
   type AuditStore,
   DuplicateKeyIdError,
+  foldKeySearch,
   type InvalidationChannel,
+  InvalidOptionsError,
+  KEY_STATUSES,
   type KeyListQuery,
   type KeyPage,
   type KeyRecord,
@@ -54,6 +57,14 @@ export interface RedisStoreOptions {
 /** Statuses of a client's first connection attempt (`wait`: lazyConnect, not yet used). */
 const CONNECTING = new Set(['wait', 'connecting', 'connect']);
 const MAX_INDEX_RETRIES = 3;
+/** Ids a filtered listing reads and filters per script call: 100 first, then up to 1000. */
+const FIRST_FILTER_CHUNK = 100;
+const FILTER_CHUNK = 1000;
+/**
+ * Chunks one filtered listing walks at most (about 10,000,000 ids); past that it returns what it
+ * found with a cursor after the last id walked, so a caller continues where it stopped.
+ */
+const MAX_FILTER_CHUNKS = 10_000;
 
 function isClient(value: unknown): value is RedisClient {
   const client = value as Partial<Record<'defineCommand' | 'duplicate' | 'publish', unknown>>;
@@ -265,6 +276,15 @@ export class RedisStore
    * ```
    */
   listKeys(query: KeyListQuery): Promise<KeyPage> {
+    const { status, search } = query;
+    if (status !== undefined && !KEY_STATUSES.includes(status)) {
+      return Promise.reject(
+        new InvalidOptionsError(`status must be one of ${KEY_STATUSES.join(', ')}`),
+      );
+    }
+    if (status !== undefined || (search !== undefined && search !== '')) {
+      return this.#send(() => this.#listFiltered(query));
+    }
     return this.#send(async () => {
       const index = this.#names.index(query.ownerId, query.environment);
       const from = query.cursor === undefined ? '-' : `(${query.cursor}`;
@@ -277,6 +297,47 @@ export class RedisStore
       const last = page[page.length - 1];
       return ids.length > query.limit && last !== undefined ? { items, cursor: last } : { items };
     });
+  }
+
+  /**
+   * A listing with `status` or `search`: walks the owner/environment index in id order, in
+   * chunks of 100 ids growing to 1000, each chunk filtered by one script on the server, until the
+   * page and one more match are found or the index ends. Pages are full until the
+   * last; the cost is the number of ids walked (see docs/redis.md).
+   */
+  async #listFiltered(query: KeyListQuery): Promise<KeyPage> {
+    const index = this.#names.index(query.ownerId, query.environment);
+    const search = query.search ?? '';
+    const args = [
+      query.status ?? '',
+      String(query.now ?? Date.now()),
+      search,
+      foldKeySearch(search),
+    ];
+    const items: KeyRecord[] = [];
+    let after = query.cursor;
+    let size = FIRST_FILTER_CHUNK;
+    for (let chunk = 0; chunk < MAX_FILTER_CHUNKS; chunk++) {
+      const from = after === undefined ? '-' : `(${after}`;
+      const ids = await this.#client.zrangebylex(index, from, '+', 'LIMIT', 0, size);
+      if (ids.length === 0) return { items };
+      const keys = ids.map((id) => this.#names.record(id));
+      // One match more than the page needs tells whether another page follows.
+      const want = query.limit + 1 - items.length;
+      const found = (await this.#scripts.filterKeys(keys.length, ...keys, ...args, want)) as (
+        | number
+        | string
+      )[];
+      for (let i = 2; i < found.length; i += 2) {
+        if (items.length === query.limit) return { items, cursor: items[items.length - 1]!.id };
+        items.push(JSON.parse(found[i] as string) as KeyRecord);
+      }
+      if (ids.length < size) return { items };
+      after = ids[ids.length - 1]!;
+      size = Math.min(size * 4, FILTER_CHUNK);
+    }
+    // Walked MAX_FILTER_CHUNKS chunks: the page so far, and a cursor after the last id walked.
+    return { items, cursor: after };
   }
 
   /**

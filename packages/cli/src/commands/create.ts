@@ -5,6 +5,23 @@ import { EXIT_CODES } from '../exit-codes.js';
 import { createOptions, KEY_FLAG_HELP, KEY_FLAGS } from '../key-options.js';
 import { formatKeyInfo, toJson } from '../output.js';
 
+/**
+ * The scope `--admin` adds: what `@keyward/console` asks of the key an operator signs in with.
+ *
+ * @example
+ * ```ts
+ * await keyward.create({ name: 'console: alice', scopes: [ADMIN_SCOPE] });
+ * ```
+ */
+export const ADMIN_SCOPE = 'keyward:admin';
+
+/** `scopes` with {@link ADMIN_SCOPE} added once. */
+function withAdminScope(scopes: readonly string[] | undefined): string[] {
+  const all = [...(scopes ?? [])];
+  if (!all.includes(ADMIN_SCOPE)) all.push(ADMIN_SCOPE);
+  return all;
+}
+
 export const ONCE_WARNING =
   'Copy this key now: it will not be shown again (keyward stores only its hash).';
 
@@ -12,22 +29,25 @@ export const ONCE_WARNING =
 export const createCommand: Command = {
   name: 'create',
   summary: 'issue a new key (printed once)',
-  usage: 'keyward create --name <name> [--env live|test] [--owner <id>] [options]',
+  usage: 'keyward create --name <name> [--env live|test] [--owner <id>] [--admin] [options]',
   flagHelp: [
     '--name <name>          a name for people (required)',
     '--env <live|test>      the key environment (default live)',
     '--owner <id>           the owner (account, team…) the key belongs to',
+    `--admin                add the scope ${ADMIN_SCOPE}: a key to sign in to the web console`,
     ...KEY_FLAG_HELP,
     REASON_HELP,
   ],
-  options: { ...KEY_FLAGS, ...REASON_FLAG },
+  options: { ...KEY_FLAGS, ...REASON_FLAG, admin: { type: 'boolean' } },
   positionals: { min: 0, max: 0, name: '' },
   needsStore: true,
   createsDatabase: true,
   async run(context) {
     const keyward = requireKeyward(context);
+    const options = createOptions(context.values, context.now);
+    if (booleanFlag(context.values, 'admin')) options.scopes = withAdminScope(options.scopes);
     const issued = await keyward.create({
-      ...createOptions(context.values, context.now),
+      ...options,
       ...auditOptions(context.values, context.io.env),
     });
     const { io } = context;
