@@ -147,6 +147,10 @@ describe.runIf(run)('console in a real browser (Chromium)', () => {
     await page.waitForSelector(`tr[data-audit-type="key.revoked"]`);
     await page.click('nav >> text=Keys');
     await page.waitForSelector(`tr[data-key-id="${id}"] .badge-revoked`);
+    // Its 24 h sparkline counts the requests flushed so far.
+    const spark = page.locator(`tr[data-key-id="${id}"] svg.sparkline`);
+    await spark.waitFor();
+    expect(await spark.getAttribute('aria-label')).toMatch(/: [1-9]\d* requests in 24 h$/);
     // Search by name and filter by status.
     await page.fill('input[name="search"]', 'BROWSER');
     await page.selectOption('select[name="status"]', 'revoked');

@@ -84,7 +84,12 @@ export function SecretDialog({ secret, onClose }: { secret: string; onClose: () 
 
 /** Requests per hour over 24 hours, as a small SVG line. */
 export function Sparkline({ values, label }: { values: number[] | undefined; label: string }) {
-  if (values === undefined) return <span class="muted">…</span>;
+  if (values === undefined)
+    return (
+      <span class="muted" title="no usage recorded">
+        —
+      </span>
+    );
   const max = Math.max(1, ...values);
   const width = 96;
   const height = 20;

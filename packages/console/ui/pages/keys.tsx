@@ -40,7 +40,7 @@ export function KeysPage({ config }: { config: Config }) {
   const [filters, setFilters] = useState<Filters>(remembered.filters);
   const [cursors, setCursors] = useState<(string | undefined)[]>(remembered.cursors);
   const [page, setPage] = useState<Page<KeyInfo>>();
-  const [sparks, setSparks] = useState<Record<string, number[]>>({});
+  const [sparks, setSparks] = useState<Record<string, number[]>>();
   const [error, setError] = useState<unknown>();
   const [loading, setLoading] = useState(true);
   const cursor = cursors[cursors.length - 1];
@@ -54,11 +54,13 @@ export function KeysPage({ config }: { config: Config }) {
       .then((result) => {
         if (!live) return;
         setPage(result);
+        setSparks(undefined);
         setLoading(false);
         if (result.items.length === 0) return;
         const ids = result.items.map((key) => key.id).join(',');
         return get<{ series: Record<string, number[]> }>(`/sparklines${query({ ids })}`).then(
           (s) => live && setSparks(s.series),
+          () => live && setSparks({}),
         );
       })
       .catch((err: unknown) => {
@@ -153,7 +155,11 @@ export function KeysPage({ config }: { config: Config }) {
               </td>
               <td title={key.lastUsedAt}>{ago(key.lastUsedAt)}</td>
               <td>
-                <Sparkline values={sparks[key.id]} label={key.name} />
+                {sparks === undefined ? (
+                  <span class="muted">…</span>
+                ) : (
+                  <Sparkline values={sparks[key.id]} label={key.name} />
+                )}
               </td>
             </tr>
           ))}
