@@ -194,6 +194,28 @@ describe.runIf(run)('console in a real browser (Chromium)', () => {
     await page.close();
   });
 
+  it('signs out, and asks to sign in again once the admin key is refused (revoked)', async () => {
+    const page = await open();
+    const second = await demo.keyward.create({ name: 'second admin', scopes: ['keyward:admin'] });
+    await page.goto(`${demo.url}/keyward/`);
+    await page.fill('#admin-key', second.key);
+    await page.click('button:has-text("Sign in")');
+    await page.waitForSelector('h1:has-text("Keys")');
+    expect(await page.evaluate<string>('JSON.stringify(sessionStorage)')).toContain(second.key);
+    await page.click('button:has-text("Sign out")');
+    await page.waitForSelector('#admin-key');
+    expect(await page.evaluate<string>('JSON.stringify(sessionStorage)')).toBe('{}');
+    await page.fill('#admin-key', second.key);
+    await page.click('button:has-text("Sign in")');
+    await page.waitForSelector('h1:has-text("Keys")');
+    await demo.keyward.revoke(second.record.id);
+    await page.click('nav >> text=Review');
+    await expect.poll(() => page.textContent('.notice')).toContain('refused');
+    expect(await page.evaluate<string>('JSON.stringify(sessionStorage)')).toBe('{}');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
   it('is usable with the keyboard alone: sign in, create, close the key dialog, revoke', async () => {
     const page = await open();
     await page.goto(`${demo.url}/keyward/`);
