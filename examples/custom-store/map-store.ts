@@ -15,6 +15,7 @@ import {
   type KeyStore,
   type LimitResult,
   type LimitStore,
+  matchesKeyListQuery,
   type Quota,
   type QuotaState,
   type RateLimit,
@@ -70,15 +71,13 @@ export class MapStore implements KeyStore, LimitStore {
     return true;
   }
 
-  async listKeys({ ownerId, environment, limit, cursor }: KeyListQuery): Promise<KeyPage> {
+  async listKeys(query: KeyListQuery): Promise<KeyPage> {
     await this.#roundTrip();
+    const { limit, cursor } = query;
+    const now = query.now ?? Date.now();
+    // Owner, environment, status and search: keyward's own rules, as every store applies them.
     const matching = [...this.#records.values()]
-      .filter(
-        (r) =>
-          (ownerId === undefined || r.ownerId === ownerId) &&
-          (environment === undefined || r.environment === environment) &&
-          (cursor === undefined || r.id > cursor),
-      )
+      .filter((r) => (cursor === undefined || r.id > cursor) && matchesKeyListQuery(r, query, now))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const items = matching.slice(0, limit).map((r) => structuredClone(r));
     return matching.length > limit ? { items, cursor: items.at(-1)!.id } : { items };

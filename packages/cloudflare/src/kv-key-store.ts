@@ -156,7 +156,8 @@ export class KvKeyStore implements KeyStore {
   /**
    * Records matching the filters, in id order, at most 100 a page (fewer than `limit` with a
    * cursor means more may follow). The cursor is KV's; a page reflects KV's cache here, so a key
-   * created or moved elsewhere in the last minute may be missing.
+   * created or moved elsewhere in the last minute may be missing. `status` and `search` are
+   * refused with an `InvalidOptionsError` (use `DurableObjectKeyStore` for a console).
    *
    * @example
    * ```ts

@@ -223,3 +223,45 @@ describe('SqliteStore — file and connections', () => {
     expect(() => new SqliteStore({ path: '' })).toThrow(TypeError);
   });
 });
+
+describe('SqliteStore — list query plans', () => {
+  /** The SQL and parameters of each listing, captured as the store prepares and runs them. */
+  function planOf(store: SqliteStore, query: Parameters<SqliteStore['listKeys']>[0]): string {
+    const db = store.database;
+    const prepare = db.prepare.bind(db);
+    let captured: { sql: string; params: unknown } | undefined;
+    db.prepare = ((sql: string) => {
+      const statement = prepare(sql);
+      const all = statement.all.bind(statement);
+      statement.all = ((params: unknown) => {
+        captured = { sql, params };
+        return all(params as never);
+      }) as typeof statement.all;
+      return statement;
+    }) as typeof db.prepare;
+    try {
+      store.listKeys(query);
+    } finally {
+      db.prepare = prepare as typeof db.prepare;
+    }
+    if (captured === undefined) throw new Error('listKeys ran no statement');
+    const rows = prepare(`EXPLAIN QUERY PLAN ${captured.sql}`).all(captured.params as never);
+    return (rows as { detail: string }[]).map((row) => row.detail).join('\n');
+  }
+
+  it.each([
+    [{ status: 'revoked' as const }, 'keyward_keys_revoked'],
+    [{ status: 'disabled' as const }, 'keyward_keys_disabled'],
+    [{ status: 'expired' as const }, 'keyward_keys_usable'],
+    [{ status: 'active' as const }, 'keyward_keys_usable'],
+    [{ search: 'billing' }, 'keyward_keys_list'],
+    [{ environment: 'live' as const, status: 'disabled' as const }, 'keyward_keys_disabled'],
+    [{ environment: 'live' as const, search: 'ci' }, 'keyward_keys_list'],
+  ])('reads %j through the index %s (schema step 5), never a table scan', (filters, index) => {
+    const store = open();
+    for (let i = 0; i < 20; i++) store.insertKey(record({ disabled: i % 2 === 0 }));
+    const plan = planOf(store, { limit: 50, now: Date.now(), ...filters });
+    expect(plan).toContain(index);
+    expect(plan).not.toMatch(/SCAN keyward_keys(?! USING)/);
+  });
+});
