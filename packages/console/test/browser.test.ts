@@ -7,7 +7,8 @@ import { CHROMIUM, type DemoApp, HAS_CHROMIUM, MUST_RUN, startDemo } from './har
 // under CI=true (see the first test).
 const run = HAS_CHROMIUM || MUST_RUN;
 
-describe.runIf(run)('console in a real browser (Chromium)', () => {
+// Each test takes 2–4 s alone; the timeout leaves room for a machine loaded by the rest of CI.
+describe.runIf(run)('console in a real browser (Chromium)', { timeout: 60_000 }, () => {
   let browser: Browser;
   let context: BrowserContext;
   let demo: DemoApp;
@@ -319,5 +320,5 @@ describe.runIf(run)('console in a real browser (Chromium)', () => {
     } finally {
       await app.close();
     }
-  }, 60_000);
+  });
 });
