@@ -21,6 +21,7 @@ const alias = {
   '@keyward/webhooks/fastify': src('webhooks/src/fastify/index.ts'),
   '@keyward/webhooks': src('webhooks/src/index.ts'),
   '@keyward/opentelemetry': src('opentelemetry/src/index.ts'),
+  '@keyward/console': src('console/src/index.ts'),
 };
 
 const packages = [
@@ -37,6 +38,7 @@ const packages = [
   'cli',
   'webhooks',
   'opentelemetry',
+  'console',
 ];
 
 export default defineWorkspace([

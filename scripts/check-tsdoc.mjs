@@ -21,6 +21,7 @@ const entries = [
   'packages/webhooks/src/koa/index.ts',
   'packages/webhooks/src/fastify/index.ts',
   'packages/opentelemetry/src/index.ts',
+  'packages/console/src/index.ts',
 ].filter((file) => existsSync(file));
 
 const program = ts.createProgram(entries, {

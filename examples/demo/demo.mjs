@@ -4,6 +4,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createConsole } from '@keyward/console';
 import { createKeyward } from '@keyward/core';
 import { apiKeyAuth } from '@keyward/express';
 import { SqliteStore } from '@keyward/sqlite';
@@ -28,7 +29,16 @@ const keyward = createKeyward({
   },
 });
 
+// The web console (docs/console.md), mounted in the same app, and an admin key to sign in to it.
+const keywardConsole = createConsole(keyward, { basePath: '/keyward' });
+const consoleAdmin = await keyward.create({
+  name: 'console admin',
+  environment: 'test',
+  scopes: ['keyward:admin'],
+});
+
 const app = express();
+app.use(keywardConsole.toNodeHandler());
 app.get('/health', (_req, res) => res.json({ ok: true }));
 app.get('/invoices', apiKeyAuth(keyward, { scopes: ['invoices:read'] }), (req, res) => {
   res.json({ invoices: [{ id: 'inv_1', total: 4200 }], key: req.apiKey.name });
@@ -162,6 +172,16 @@ console.log(`  last used ${info.lastUsedAt?.toISOString() ?? 'never'}`);
 const everything = await keyward.usage(hour);
 console.log(`  the whole deployment, keys not named included: ${sum(everything.points)}`);
 
+const session = await fetch(`${base}/keyward/api/session`, {
+  headers: { authorization: `Bearer ${consoleAdmin.key}` },
+});
+console.log(`\n${bold('11. The console at /keyward/')}`);
+console.log(`  → GET /keyward/api/session   (Bearer ${short(consoleAdmin.key)})`);
+console.log(`  ← ${session.status} ${JSON.stringify(await session.json())}`);
+const page = await fetch(`${base}/keyward/`);
+console.log(`  → GET /keyward/   ← ${page.status} ${page.headers.get('content-type')}`);
+console.log(`     content-security-policy: ${page.headers.get('content-security-policy')}`);
+
 const seen = new Set(events.map((event) => event.type));
 console.log(
   `\nAudit events emitted: ${[...seen].join(', ')} (${events.length} in all, none with a secret).`,
@@ -179,6 +199,9 @@ if (process.env.DEMO_EXIT === '1') {
   console.log(
     `\nIssued a playground key (${playground.record.redacted}); run without DEMO_EXIT to see it.`,
   );
+  console.log(
+    `Console: ${base}/keyward/ (admin key ${consoleAdmin.record.redacted}; run without DEMO_EXIT to see it).`,
+  );
 } else {
   console.log(
     `\nThe API keeps running. A fresh key to try (shown once, never stored):\n  ${playground.key}\n`,
@@ -191,11 +214,16 @@ if (process.env.DEMO_EXIT === '1') {
   console.log(
     `  curl -i ${base}/invoices                                                  # 401 missing_key`,
   );
+  console.log(`\n${bold('The console')}: ${base}/keyward/`);
+  console.log(
+    `  sign in with this admin key (scope keyward:admin, shown once):\n  ${consoleAdmin.key}`,
+  );
   console.log('\nCtrl-C to stop.');
 }
 
 if (process.env.DEMO_EXIT === '1') {
   server.close();
+  keywardConsole.close();
   await keyward.close(); // writes the last usage, stops the flush timer
   store.close?.();
 } else {

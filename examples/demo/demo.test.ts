@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const demo = fileURLToPath(new URL('./demo.mjs', import.meta.url));
-const built = ['core', 'express', 'sqlite'].every((name) =>
+const built = ['core', 'express', 'sqlite', 'console'].every((name) =>
   existsSync(fileURLToPath(new URL(`../../packages/${name}/dist/index.js`, import.meta.url))),
 );
 
@@ -56,6 +56,10 @@ describe('the README demo', () => {
     expect(stdout).toMatch(/^ {2}GET \/admin\/stats: 1 \(insufficient_scope 1\)$/m);
     expect(stdout).toMatch(/last used \d{4}-\d\d-\d\dT/);
     expect(stdout).toMatch(/keys not named included: .*missing_key 1.*/);
+    // The console is mounted: its API answers the admin key, its page carries the CSP.
+    expect(stdout).toMatch(/← 200 \{"keyId":"[0-9A-Za-z]{12}"\}/);
+    expect(stdout).toContain("frame-ancestors 'none'");
+    expect(stdout).toMatch(/Console: http:\/\/127\.0\.0\.1:\d+\/keyward\/ \(admin key demo_test_/);
     // In a non-interactive run no key is printed in full (only redacted forms).
     expect(stdout).not.toMatch(/demo_test_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}/);
     expect(stdout).toMatch(/demo_test_[0-9A-Za-z]{12}_…/);

@@ -2,6 +2,7 @@
 // (after `pnpm build`), then try the curl lines it prints. PORT and HOST come from the environment.
 import { once } from 'node:events';
 import { pathToFileURL } from 'node:url';
+import { createConsole } from '@keyward/console';
 import { createKeyward, MemoryStore } from '@keyward/core';
 import { apiKeyAuth } from '@keyward/express';
 import express from 'express';
@@ -29,7 +30,16 @@ export async function start({
     scopes: ['items:*'],
   });
 
+  // The web console at /keyward/ (docs/console.md), and an admin key to sign in to it.
+  const consoleAdmin = await keyward.create({
+    name: 'console admin',
+    environment: 'test',
+    scopes: ['keyward:admin'],
+  });
+  const keywardConsole = createConsole(keyward, { basePath: '/keyward' });
+
   const app = express();
+  app.use(keywardConsole.toNodeHandler()); // before any body parser
   // Behind one reverse proxy, let Express take the client IP from X-Forwarded-For:
   // app.set('trust proxy', 1);
   app.get('/', (_req, res) => {
@@ -49,17 +59,20 @@ export async function start({
     url,
     readKey: reader.key,
     adminKey: admin.key,
+    consoleKey: consoleAdmin.key,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { url, readKey, adminKey } = await start();
+  const { url, readKey, adminKey, consoleKey } = await start();
   console.log(`Express example listening on ${url}
 
 Keys issued for this run (in memory):
   read:  ${readKey}
   admin: ${adminKey}
+
+Console: ${url}/keyward/  (sign in with ${consoleKey})
 
 Try:
   curl -i ${url}/

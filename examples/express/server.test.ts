@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectConsoleMounted } from '../../test-support/console-example.js';
 import { type RunningExample, start } from './server.mjs';
 
 describe('Express example', () => {
@@ -34,5 +35,9 @@ describe('Express example', () => {
 
   it('refuses a request without a key', async () => {
     expect(await get('/items')).toEqual({ status: 401, code: 'missing_key' });
+  });
+
+  it('mounts the console at /keyward/ for the console admin key only', async () => {
+    await expectConsoleMounted(example.url, example.consoleKey, example.readKey);
   });
 });

@@ -5,6 +5,7 @@
 import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import { getConnInfo } from '@hono/node-server/conninfo';
+import { createConsole } from '@keyward/console';
 import { createKeyward, MemoryStore } from '@keyward/core';
 import { apiKeyAuth } from '@keyward/hono';
 import { Hono } from 'hono';
@@ -46,7 +47,17 @@ export async function start({
     ips: ['127.0.0.1', '::1', '::ffff:127.0.0.1'], // only from this machine
   });
 
+  // The web console at /keyward/ (docs/console.md), and an admin key to sign in to it.
+  const consoleAdmin = await keyward.create({
+    name: 'console admin',
+    environment: 'test',
+    scopes: ['keyward:admin'],
+  });
+  const keywardConsole = createConsole(keyward, { basePath: '/keyward' });
   const app = createApp(keyward, { getConnInfo });
+  const toConsole = (c) => keywardConsole.fetch(c.req.raw, { ip: getConnInfo(c).remote.address });
+  app.all('/keyward', toConsole);
+  app.all('/keyward/*', toConsole);
   const { server, address } = await new Promise((resolve) => {
     const server = serve({ fetch: app.fetch, port, hostname: host }, (address) =>
       resolve({ server, address }),
@@ -56,17 +67,20 @@ export async function start({
     url: `http://${host}:${address.port}`,
     readKey: reader.key,
     adminKey: admin.key,
+    consoleKey: consoleAdmin.key,
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { url, readKey, adminKey } = await start();
+  const { url, readKey, adminKey, consoleKey } = await start();
   console.log(`Hono example listening on ${url}
 
 Keys issued for this run (in memory):
   read:  ${readKey}
   admin: ${adminKey}
+
+Console: ${url}/keyward/  (sign in with ${consoleKey})
 
 Try:
   curl -i ${url}/

@@ -1,6 +1,7 @@
 import { createKeyward, MemoryStore } from '@keyward/core';
 import { getConnInfo } from 'hono/cloudflare-workers';
 import { describe, expect, it } from 'vitest';
+import { expectConsoleMounted } from '../../test-support/console-example.js';
 import { describeExampleRoutes } from '../../test-support/example-cases.js';
 import { createApp, start } from './server.mjs';
 
@@ -20,5 +21,14 @@ describe('Hono example (on Node)', () => {
       app.request('/admin/stats', { headers: { 'x-api-key': key, 'cf-connecting-ip': ip } });
     expect((await call('198.51.100.7')).status).toBe(200);
     expect((await call('203.0.113.7')).status).toBe(403);
+  });
+
+  it('mounts the console at /keyward/ for the console admin key only', async () => {
+    const example = await start({ port: 0, host: '127.0.0.1' });
+    try {
+      await expectConsoleMounted(example.url, example.consoleKey, example.readKey);
+    } finally {
+      await example.close();
+    }
   });
 });

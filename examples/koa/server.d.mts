@@ -5,6 +5,8 @@ export interface RunningExample {
   readonly readKey: string;
   /** A test key with `items:*`. */
   readonly adminKey: string;
+  /** A test key with `keyward:admin`, to sign in to the console at `/keyward/`. */
+  readonly consoleKey: string;
   close(): Promise<void>;
 }
 
