@@ -199,6 +199,36 @@ describe('managing keys', () => {
     expect(listed).not.toContain(key.slice(-20));
   });
 
+  it('creates a publishable key with routes, and refuses one without an origin (#14)', async () => {
+    const response = await call('POST', '/keys', {
+      body: {
+        name: 'storefront',
+        type: 'publishable',
+        referrers: ['https://shop.example.com/*'],
+        routes: ['GET /catalog/*'],
+      },
+    });
+    expect(response.status).toBe(201);
+    const { key, record } = (await response.json()) as {
+      key: string;
+      record: { id: string; type: string; routes: string[] };
+    };
+    expect(key).toMatch(/^acme_pk_live_/);
+    expect(record).toMatchObject({ type: 'publishable', routes: ['GET /catalog/*'] });
+    const missing = await expectProblem(
+      await call('POST', '/keys', { body: { name: 'x', type: 'publishable' } }),
+      400,
+      'invalid_options',
+    );
+    expect(String(missing['detail'])).toMatch(/referrer/);
+    const route = await expectProblem(
+      await call('POST', '/keys', { body: { name: 'x', routes: ['GET /a/**/b'] } }),
+      400,
+      'invalid_options',
+    );
+    expect(String(route['detail'])).toContain('GET /a/**/b');
+  });
+
   it('refuses a bad CIDR with keyward’s message naming the entry', async () => {
     const body = await expectProblem(
       await call('POST', '/keys', { body: { name: 'x', ips: ['10.0.0.1/33'] } }),
@@ -344,7 +374,8 @@ describe('reading', () => {
     await expectProblem(await call('GET', '/keys?limit=abc'), 400, 'invalid_request');
     await expectProblem(await call('GET', '/keys?status=gone'), 400, 'invalid_request');
     await expectProblem(await call('GET', '/keys?type=admin'), 400, 'invalid_request');
-    await expectProblem(await call('GET', '/keys?environment=prod'), 400, 'invalid_options');
+    // Any environment name is a filter (#14); one that is no name is refused by core.
+    await expectProblem(await call('GET', '/keys?environment=pk'), 400, 'invalid_options');
     await expectProblem(
       await call('GET', `/keys?search=${'x'.repeat(300)}`),
       400,
