@@ -140,6 +140,46 @@ describe('owner-shared limits (ownerLimits)', () => {
     }
   });
 
+  it.each([
+    ['bucket', 'throws'],
+    ['bucket', 'rejects'],
+    ['quota', 'throws'],
+    ['quota', 'rejects'],
+  ] as const)(
+    'when the limit store %s call for the owner %s: 503 when closed, served when open',
+    async (stage, how) => {
+      for (const limitStoreFailure of ['closed', 'open'] as const) {
+        const { keyward, store, events } = setup({
+          limitStoreFailure,
+          ownerLimits: () =>
+            stage === 'bucket'
+              ? { rateLimit: { capacity: 10, refillPerSecond: 1 } }
+              : { quota: { limit: 10, period: 'day' } },
+        });
+        const { key } = await keyward.create({ name: 'a', ownerId: 'acct_1' });
+        // The recording store is synchronous by type; a rejected Promise is what a remote one returns.
+        const fail = (): never => {
+          if (how === 'throws') throw new Error('limit store down');
+          return Promise.reject(new Error('limit store down')) as never;
+        };
+        // Only the owner's calls fail: the key's own bucket is not what is tested here.
+        if (stage === 'bucket') {
+          const take = store.takeToken.bind(store);
+          store.takeToken = (name, ...rest) =>
+            name.startsWith('owner:') ? fail() : take(name, ...rest);
+        } else {
+          const count = store.countQuota.bind(store);
+          store.countQuota = (name, ...rest) =>
+            name.startsWith('owner:') ? fail() : count(name, ...rest);
+        }
+        const result = await keyward.verify(bearer(key));
+        const expected = limitStoreFailure === 'closed' ? '503 store_unavailable' : '200 ok';
+        expect(result.ok ? '200 ok' : `${result.status} ${result.code}`).toBe(expected);
+        expect(events.some((e) => e.type === 'anomaly' && e.kind === 'store_error')).toBe(true);
+      }
+    },
+  );
+
   it('charges a later guard’s explicit cost to the owner as well (verifyOnce)', async () => {
     const { keyward } = setup({
       ownerLimits: () => ({ rateLimit: { capacity: 4, refillPerSecond: 0.001 } }),

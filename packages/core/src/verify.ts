@@ -671,46 +671,47 @@ export class Verifier {
     if (limit === undefined) {
       return this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, undefined, seen);
     }
-    const name = plan.name;
-    let taken: MaybePromise<LimitResult>;
+    return this.#ownerStep(
+      () => this.config.limitStore.takeToken(plan.name, limit, cost, now),
+      (bucket) =>
+        this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, bucket, seen),
+      (error) =>
+        this.#ownerLimitFailure(
+          entry,
+          ip,
+          cost,
+          now,
+          announce,
+          headers,
+          plan,
+          error,
+          'bucket',
+          undefined,
+          seen,
+        ),
+    );
+  }
+
+  /**
+   * One owner-limit store call: its answer goes to `next`; a throw, a rejection or a timeout to
+   * `failed`. (The key's own bucket and quota keep their closure-free code: every limited request
+   * takes that path, only keys of an owner with a plan take this one.)
+   */
+  #ownerStep(
+    call: () => MaybePromise<LimitResult>,
+    next: (result: LimitResult) => MaybePromise<VerifyResult>,
+    failed: (error: unknown) => MaybePromise<VerifyResult>,
+  ): MaybePromise<VerifyResult> {
+    let result: MaybePromise<LimitResult>;
     try {
-      taken = this.config.limitStore.takeToken(name, limit, cost, now);
+      result = call();
     } catch (error) {
-      return this.#ownerLimitFailure(
-        entry,
-        ip,
-        cost,
-        now,
-        announce,
-        headers,
-        plan,
-        error,
-        'bucket',
-        undefined,
-        seen,
-      );
+      return failed(error);
     }
-    if (isPromiseLike(taken)) {
-      return withTimeout(taken, this.config.storeTimeoutMs, 'limit store').then(
-        (bucket) =>
-          this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, bucket, seen),
-        (error: unknown) =>
-          this.#ownerLimitFailure(
-            entry,
-            ip,
-            cost,
-            now,
-            announce,
-            headers,
-            plan,
-            error,
-            'bucket',
-            undefined,
-            seen,
-          ),
-      );
+    if (isPromiseLike(result)) {
+      return withTimeout(result, this.config.storeTimeoutMs, 'limit store').then(next, failed);
     }
-    return this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, taken, seen);
+    return next(result);
   }
 
   #countOwnerQuota(
@@ -741,46 +742,24 @@ export class Verifier {
     if (quota === undefined) {
       return this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, undefined, seen);
     }
-    const name = plan.name;
-    let counted: MaybePromise<LimitResult>;
-    try {
-      counted = this.config.limitStore.countQuota(name, quota, cost, now);
-    } catch (error) {
-      return this.#ownerLimitFailure(
-        entry,
-        ip,
-        cost,
-        now,
-        announce,
-        headers,
-        plan,
-        error,
-        'quota',
-        bucket,
-        seen,
-      );
-    }
-    if (isPromiseLike(counted)) {
-      return withTimeout(counted, this.config.storeTimeoutMs, 'limit store').then(
-        (window) =>
-          this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, window, seen),
-        (error: unknown) =>
-          this.#ownerLimitFailure(
-            entry,
-            ip,
-            cost,
-            now,
-            announce,
-            headers,
-            plan,
-            error,
-            'quota',
-            bucket,
-            seen,
-          ),
-      );
-    }
-    return this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, counted, seen);
+    return this.#ownerStep(
+      () => this.config.limitStore.countQuota(plan.name, quota, cost, now),
+      (window) => this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, window, seen),
+      (error) =>
+        this.#ownerLimitFailure(
+          entry,
+          ip,
+          cost,
+          now,
+          announce,
+          headers,
+          plan,
+          error,
+          'quota',
+          bucket,
+          seen,
+        ),
+    );
   }
 
   #finishOwner(
