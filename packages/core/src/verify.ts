@@ -8,7 +8,13 @@ import {
   withOwnerHeaders,
 } from './http/rate-limit-headers.js';
 import { type Extraction, extractKey, type HeaderBag } from './key/extract.js';
-import { type KeyEnvironment, type KeyType, type ParsedKey, parseKey } from './key/format.js';
+import {
+  type KeyEnvironment,
+  type KeyType,
+  type ParsedKey,
+  parseKey,
+  releaseKeyBytes,
+} from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
 import type { OwnerLimitCache, OwnerPlan } from './limits/owner-limits.js';
@@ -186,6 +192,7 @@ export class Verifier {
     const parsed = parseKey(extraction.value, config.prefix);
     if (parsed === undefined) return this.#fail('malformed_key', now, ip, seen);
     if (!config.environments.has(parsed.environment)) {
+      releaseKeyBytes(parsed);
       return this.#fail('wrong_environment', now, ip, seen, parsed.id);
     }
     const cache = config.cache;
@@ -193,7 +200,7 @@ export class Verifier {
     if (slot >= 0) {
       // Known and unknown ids alike: the slot's digests, versions and freshness, nothing else,
       // until a digest matched.
-      const matched = this.#matchSlot(parsed.secret, slot);
+      const matched = this.#matchSlot(parsed, slot);
       if (matched === 0) return this.#fail('invalid_key', now, ip, seen, parsed.id);
       return this.#accept(
         cache.entries[slot],
@@ -253,7 +260,7 @@ export class Verifier {
     if (parsed !== undefined && config.environments.has(parsed.environment)) {
       const cache = config.cache;
       const slot = cache.peek(parsed.id);
-      const matched = slot >= 0 ? this.#matchSlot(parsed.secret, slot) : 0;
+      const matched = slot >= 0 ? this.#matchSlot(parsed, slot) : 0;
       if (matched !== 0 && cache.freshUntil[slot]! > now) {
         const entry = cache.entries[slot];
         return this.#accept(entry, matched, parsed, request, headers, ip, compiled, now, seen);
@@ -262,6 +269,7 @@ export class Verifier {
         return this.#loadAndCheck(parsed, request, headers, ip, compiled, now, blockedMs, seen);
       }
     }
+    if (parsed !== undefined) releaseKeyBytes(parsed);
     return this.#throttled(now, ip, blockedMs, seen);
   }
 
@@ -322,6 +330,8 @@ export class Verifier {
       return this.#storeUnavailable(now, ip, parsed.id, error, seen);
     }
     if (isPromiseLike(loaded)) {
+      // Other verifications run before the read settles: the secret is hashed from its string.
+      releaseKeyBytes(parsed);
       return loaded.then(
         (entry) => this.#check(entry, parsed, request, headers, ip, compiled, now, blockedMs, seen),
         (error: unknown) => this.#storeUnavailable(now, ip, parsed.id, error, seen),
@@ -343,7 +353,7 @@ export class Verifier {
     seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
     const matched = this.#match(
-      parsed.secret,
+      parsed,
       loaded.digests,
       0,
       loaded.currentVersion,
@@ -358,10 +368,10 @@ export class Verifier {
   }
 
   /** {@link #match} against cache slot `slot`. */
-  #matchSlot(secret: string, slot: number): number {
+  #matchSlot(parsed: ParsedKey, slot: number): number {
     const cache = this.config.cache;
     return this.#match(
-      secret,
+      parsed,
       cache.digests,
       slot * SLOT_BYTES,
       cache.currentVersions[slot],
@@ -374,7 +384,7 @@ export class Verifier {
    * both: bit 0 set when the current digest matched, bit 1 when the previous one did.
    */
   #match(
-    secret: string,
+    parsed: ParsedKey,
     digests: Uint8Array,
     offset: number,
     currentVersion: string | undefined,
@@ -382,13 +392,14 @@ export class Verifier {
   ): number {
     const hasher = this.config.hasher;
     const digest = this.#digest;
-    hasher.digestInto(secret, currentVersion, digest);
+    hasher.digestSecretInto(parsed, currentVersion, digest);
     let previous = digest;
     if (previousVersion !== currentVersion) {
       // A rotation grace period under another pepper version: rare, and public per id.
       previous = this.#previousDigest;
-      hasher.digestInto(secret, previousVersion, previous);
+      hasher.digestSecretInto(parsed, previousVersion, previous);
     }
+    releaseKeyBytes(parsed);
     const currentDiff = digestDifferenceAt(digest, digests, offset);
     const previousDiff = digestDifferenceAt(previous, digests, offset + DIGEST_LENGTH);
     // A difference is 0..0x100; (d - 1) >>> 31 is 1 exactly when d is 0.

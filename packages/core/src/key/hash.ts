@@ -1,12 +1,15 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { asciiInto, fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { keyBytes, type ParsedKey, SECRET_LENGTH, secretOffsetOf } from './format.js';
 import {
   type HmacStates,
   hmacSha256Short,
+  hmacSha256ShortRange,
   hmacStates,
   ONE_BLOCK_MAX,
   sha256Short,
+  sha256ShortRange,
 } from './sha256.js';
 
 export const DIGEST_LENGTH = 32;
@@ -78,6 +81,23 @@ export class SecretHasher {
       asciiInto(secret, secret.length <= 64 ? this.#input : new Uint8Array(secret.length)),
     );
     state.digestInto(out);
+    return true;
+  }
+
+  /**
+   * {@link digestInto} of a parsed key's secret, read from the bytes its parse left when they
+   * are still its own (the hot path of verify), else from `parsed.secret`.
+   */
+  digestSecretInto(parsed: ParsedKey, version: string | undefined, out: Uint8Array): boolean {
+    const start = secretOffsetOf(parsed);
+    if (start < 0) return this.digestInto(parsed.secret, version, out);
+    if (version === undefined) {
+      sha256ShortRange(keyBytes(), start, SECRET_LENGTH, out);
+      return true;
+    }
+    const states = this.#hmacStates.get(version);
+    if (states === undefined) return false;
+    hmacSha256ShortRange(keyBytes(), start, SECRET_LENGTH, states, out);
     return true;
   }
 

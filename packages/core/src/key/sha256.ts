@@ -105,12 +105,21 @@ function loadText(text: string): void {
   }
 }
 
-/** Loads `bytes` (at most ONE_BLOCK_MAX of them) into W[0..16) (zeros after them). */
-function loadBytes(bytes: Uint8Array): void {
-  const n = bytes.length;
+/**
+ * Loads `bytes[start..start + n)` (n at most ONE_BLOCK_MAX) into W[0..16), four bytes a word
+ * (zeros after them).
+ */
+function loadRange(bytes: Uint8Array, start: number, n: number): void {
   if (n > ONE_BLOCK_MAX) throw new RangeError('sha256ShortBytes: at most 55 bytes fit one block');
-  for (let i = 0; i < 16; i++) W[i] = 0;
-  for (let i = 0; i < n; i++) W[i >> 2] = W[i >> 2]! | (bytes[i]! << (24 - 8 * (i & 3)));
+  let i = start;
+  let word = 0;
+  for (const whole = n >> 2; word < whole; word++, i += 4) {
+    W[word] = (bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!;
+  }
+  let tail = 0;
+  for (let shift = 24, end = start + n; i < end; i++, shift -= 8) tail |= bytes[i]! << shift;
+  W[word] = tail;
+  for (word++; word < 16; word++) W[word] = 0;
 }
 
 /**
@@ -155,8 +164,20 @@ export function sha256ShortBytes(
   initial: Int32Array = SHA256_IV,
   prefixBytes = 0,
 ): void {
-  loadBytes(bytes);
-  finish(bytes.length, out, initial, prefixBytes);
+  sha256ShortRange(bytes, 0, bytes.length, out, initial, prefixBytes);
+}
+
+/** {@link sha256ShortBytes} of `bytes[start..start + n)`, read in place. */
+export function sha256ShortRange(
+  bytes: Uint8Array,
+  start: number,
+  n: number,
+  out: Uint8Array,
+  initial: Int32Array = SHA256_IV,
+  prefixBytes = 0,
+): void {
+  loadRange(bytes, start, n);
+  finish(n, out, initial, prefixBytes);
 }
 
 /** Pads the loaded block of `n` bytes, compresses it from `initial` and writes the digest. */
@@ -214,7 +235,18 @@ export function hmacSha256Short(text: string, states: HmacStates, out: Uint8Arra
 
 /** {@link hmacSha256Short} of bytes (at most ONE_BLOCK_MAX of them). */
 export function hmacSha256ShortBytes(bytes: Uint8Array, states: HmacStates, out: Uint8Array): void {
-  sha256ShortBytes(bytes, INNER, states.inner, 64);
+  hmacSha256ShortRange(bytes, 0, bytes.length, states, out);
+}
+
+/** {@link hmacSha256ShortBytes} of `bytes[start..start + n)`, read in place. */
+export function hmacSha256ShortRange(
+  bytes: Uint8Array,
+  start: number,
+  n: number,
+  states: HmacStates,
+  out: Uint8Array,
+): void {
+  sha256ShortRange(bytes, start, n, INNER, states.inner, 64);
   outerHash(states, out);
 }
 
