@@ -678,51 +678,127 @@ export class Verifier {
     seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
     if (plan === undefined) return this.#success(entry, ip, headers, now, announce, seen);
-    const limit = plan.rateLimit;
-    if (limit === undefined) {
+    if (plan.rateLimit === undefined) {
       return this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, undefined, seen);
     }
     return this.#ownerStep(
-      () => this.config.limitStore.takeToken(plan.name, limit, cost, now),
-      (bucket) =>
-        this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, bucket, seen),
-      (error) =>
-        this.#ownerLimitFailure(
-          entry,
-          ip,
-          cost,
-          now,
-          announce,
-          headers,
-          plan,
-          error,
-          'bucket',
-          undefined,
-          seen,
-        ),
+      'bucket',
+      entry,
+      ip,
+      cost,
+      now,
+      announce,
+      headers,
+      plan,
+      undefined,
+      seen,
     );
   }
 
   /**
-   * One owner-limit store call: its answer goes to `next`; a throw, a rejection or a timeout to
-   * `failed`. (The key's own bucket and quota keep their closure-free code: every limited request
-   * takes that path, only keys of an owner with a plan take this one.)
+   * One owner-limit store call, `stage` saying which (its bucket, or its quota after `bucket`):
+   * the answer goes on to the next step, a throw, a rejection or a timeout to
+   * {@link #ownerLimitFailure}. No closure on the synchronous path: every request of an owner's
+   * key comes through here.
    */
   #ownerStep(
-    call: () => MaybePromise<LimitResult>,
-    next: (result: LimitResult) => MaybePromise<VerifyResult>,
-    failed: (error: unknown) => MaybePromise<VerifyResult>,
+    stage: 'bucket' | 'quota',
+    entry: CachedKey,
+    ip: string | undefined,
+    cost: number,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    plan: OwnerPlan,
+    bucket: LimitResult | undefined,
+    seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
+    const store = this.config.limitStore;
     let result: MaybePromise<LimitResult>;
     try {
-      result = call();
+      result =
+        stage === 'bucket'
+          ? store.takeToken(plan.name, plan.rateLimit!, cost, now)
+          : store.countQuota(plan.name, plan.quota!, cost, now);
     } catch (error) {
-      return failed(error);
+      return this.#ownerLimitFailure(
+        entry,
+        ip,
+        cost,
+        now,
+        announce,
+        headers,
+        plan,
+        error,
+        stage,
+        bucket,
+        seen,
+      );
     }
     if (isPromiseLike(result)) {
-      return withTimeout(result, this.config.storeTimeoutMs, 'limit store').then(next, failed);
+      return withTimeout(result, this.config.storeTimeoutMs, 'limit store').then(
+        (settled) =>
+          this.#afterOwnerStep(
+            stage,
+            entry,
+            ip,
+            cost,
+            now,
+            announce,
+            headers,
+            plan,
+            bucket,
+            settled,
+            seen,
+          ),
+        (error: unknown) =>
+          this.#ownerLimitFailure(
+            entry,
+            ip,
+            cost,
+            now,
+            announce,
+            headers,
+            plan,
+            error,
+            stage,
+            bucket,
+            seen,
+          ),
+      );
     }
-    return next(result);
+    return this.#afterOwnerStep(
+      stage,
+      entry,
+      ip,
+      cost,
+      now,
+      announce,
+      headers,
+      plan,
+      bucket,
+      result,
+      seen,
+    );
+  }
+
+  /** After the owner's bucket its quota; after its quota the result. */
+  #afterOwnerStep(
+    stage: 'bucket' | 'quota',
+    entry: CachedKey,
+    ip: string | undefined,
+    cost: number,
+    now: number,
+    announce: boolean,
+    headers: Readonly<Record<string, string>>,
+    plan: OwnerPlan,
+    bucket: LimitResult | undefined,
+    result: LimitResult,
+    seen: Attempt | undefined,
+  ): MaybePromise<VerifyResult> {
+    return stage === 'bucket'
+      ? this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, result, seen)
+      : this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, result, seen);
   }
 
   #countOwnerQuota(
@@ -749,28 +825,10 @@ export class Verifier {
       refused['retry-after'] = retryAfter(bucket.retryAfterMs);
       return this.#reject('rate_limited', now, ip, entry.record.id, refused, seen);
     }
-    const quota = plan.quota;
-    if (quota === undefined) {
+    if (plan.quota === undefined) {
       return this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, undefined, seen);
     }
-    return this.#ownerStep(
-      () => this.config.limitStore.countQuota(plan.name, quota, cost, now),
-      (window) => this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, window, seen),
-      (error) =>
-        this.#ownerLimitFailure(
-          entry,
-          ip,
-          cost,
-          now,
-          announce,
-          headers,
-          plan,
-          error,
-          'quota',
-          bucket,
-          seen,
-        ),
-    );
+    return this.#ownerStep('quota', entry, ip, cost, now, announce, headers, plan, bucket, seen);
   }
 
   #finishOwner(

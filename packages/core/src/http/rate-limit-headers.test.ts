@@ -1,6 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { formatCount, rateLimitHeaders } from './rate-limit-headers.js';
+import {
+  formatCount,
+  newOwnerHeaderMemo,
+  rateLimitHeaders,
+  withOwnerHeaders,
+} from './rate-limit-headers.js';
 
 describe('formatCount', () => {
   it('writes the same digits as String() at the edges of the split', () => {
@@ -83,5 +88,107 @@ describe('rateLimitHeaders', () => {
         rateLimitHeaders(one, { ...empty, resetMs: 4500 }, undefined, undefined).ratelimit,
       ).toBe('"key";r=0;t=5');
     }
+  });
+});
+
+describe('withOwnerHeaders', () => {
+  const limit = { capacity: 100, refillPerSecond: 10 };
+  const quota = { limit: 5000, period: 'day' as const };
+  const policy = { bucket: '"owner";q=100;w=10', quota: '"owner-quota";q=5000;w=86400' };
+  const allowed = (remaining: number) => ({
+    allowed: true,
+    remaining,
+    retryAfterMs: 0,
+    resetMs: 0,
+  });
+  const keyHeaders = rateLimitHeaders(
+    { capacity: 10, refillPerSecond: 1 },
+    allowed(7),
+    undefined,
+    undefined,
+  );
+
+  it('appends the owner items after the key items, for the bucket, the quota or both', () => {
+    const both = withOwnerHeaders(
+      newOwnerHeaderMemo(),
+      keyHeaders,
+      policy,
+      limit,
+      allowed(42),
+      quota,
+      allowed(4000),
+    );
+    expect(both).toEqual({
+      'ratelimit-policy': `"key";q=10;w=10, ${policy.bucket}, ${policy.quota}`,
+      ratelimit: '"key";r=7;t=0, "owner";r=42;t=0, "owner-quota";r=4000;t=0',
+    });
+    expect(
+      withOwnerHeaders(
+        newOwnerHeaderMemo(),
+        keyHeaders,
+        policy,
+        limit,
+        allowed(42),
+        undefined,
+        undefined,
+      ),
+    ).toEqual({
+      'ratelimit-policy': `"key";q=10;w=10, ${policy.bucket}`,
+      ratelimit: '"key";r=7;t=0, "owner";r=42;t=0',
+    });
+    expect(
+      withOwnerHeaders(newOwnerHeaderMemo(), {}, policy, undefined, undefined, quota, allowed(0)),
+    ).toEqual({
+      'ratelimit-policy': policy.quota,
+      ratelimit: '"owner-quota";r=0;t=0',
+    });
+    expect(
+      withOwnerHeaders(
+        newOwnerHeaderMemo(),
+        {},
+        policy,
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ),
+    ).toEqual({});
+  });
+
+  it('gives the same values through one memo as through a fresh one, whatever changes between calls', () => {
+    const memo = newOwnerHeaderMemo();
+    const step = fc.record({
+      keyRemaining: fc.option(fc.integer({ min: 0, max: 12 }), { nil: undefined }),
+      bucket: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
+      window: fc.option(fc.constantFrom(0, 1, 2 ** 40), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 20 }), (steps) => {
+        for (const { keyRemaining, bucket, window } of steps) {
+          const key =
+            keyRemaining === undefined
+              ? {}
+              : rateLimitHeaders(
+                  { capacity: 10, refillPerSecond: 1 },
+                  allowed(keyRemaining),
+                  undefined,
+                  undefined,
+                );
+          const args = [
+            policy,
+            limit,
+            bucket === undefined ? undefined : allowed(bucket),
+            quota,
+            window === undefined ? undefined : allowed(window),
+          ] as const;
+          const viaMemo = withOwnerHeaders(memo, key, ...args);
+          expect(viaMemo).toEqual(withOwnerHeaders(newOwnerHeaderMemo(), key, ...args));
+          // A new object every time: a caller adding retry-after changes no later response.
+          (viaMemo as Record<string, string>)['retry-after'] = '1';
+          expect(withOwnerHeaders(memo, key, ...args)).not.toHaveProperty('retry-after');
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -61,12 +61,54 @@ export function formatCount(count: number): string {
  * numbers they show: a busy key (many requests per clock tick, each taking one token) cycles
  * through a few `remaining` values, and reusing their strings spares formatting a number (a count
  * past 2³¹ is not a small integer) and building a new string per response, which Node's header
- * validation would then flatten again. Shared by every key (the value names the policy `"key"` or
- * `"quota"`, never a key); 1024 strings at most.
+ * validation would then flatten again. One table for keys' items (`"key"`, `"quota"`) and one for
+ * owners' (`"owner"`, `"owner-quota"`), each shared by every key or owner (an item names its
+ * limit, never a key or owner); 1024 strings at most in each.
  */
-const STATE_SLOTS = 1024;
-const stateNumbers = new Float64Array(STATE_SLOTS * 4).fill(-3);
-const stateTexts: string[] = new Array<string>(STATE_SLOTS).fill('');
+class StateTexts {
+  static readonly SLOTS = 1024;
+  readonly #numbers = new Float64Array(StateTexts.SLOTS * 4).fill(-3);
+  readonly #texts: string[] = new Array<string>(StateTexts.SLOTS).fill('');
+
+  constructor(
+    private readonly bucketItem: string,
+    private readonly quotaItem: string,
+  ) {}
+
+  /** The items for a bucket and a quota state (a remaining count of -1: that limit is absent). */
+  text(bucketRemaining: number, bucketReset: number, quotaRemaining: number, quotaReset: number) {
+    // ToInt32 keeps an integer's low 32 bits, so this is the count modulo 1024 for any safe integer.
+    const slot = (bucketRemaining ^ (quotaRemaining * 31)) & (StateTexts.SLOTS - 1);
+    const at = slot * 4;
+    const numbers = this.#numbers;
+    if (
+      numbers[at] === bucketRemaining &&
+      numbers[at + 1] === bucketReset &&
+      numbers[at + 2] === quotaRemaining &&
+      numbers[at + 3] === quotaReset
+    ) {
+      return this.#texts[slot]!;
+    }
+    let text: string;
+    if (bucketRemaining >= 0) {
+      text = `${this.bucketItem};r=${formatCount(bucketRemaining)};t=${bucketReset}`;
+      if (quotaRemaining >= 0) {
+        text = `${text}, ${this.quotaItem};r=${formatCount(quotaRemaining)};t=${quotaReset}`;
+      }
+    } else {
+      text = `${this.quotaItem};r=${formatCount(quotaRemaining)};t=${quotaReset}`;
+    }
+    numbers[at] = bucketRemaining;
+    numbers[at + 1] = bucketReset;
+    numbers[at + 2] = quotaRemaining;
+    numbers[at + 3] = quotaReset;
+    this.#texts[slot] = text;
+    return text;
+  }
+}
+
+const KEY_STATES = new StateTexts('"key"', '"quota"');
+const OWNER_STATES = new StateTexts('"owner"', '"owner-quota"');
 
 function stateText(
   bucketRemaining: number,
@@ -74,32 +116,7 @@ function stateText(
   quotaRemaining: number,
   quotaReset: number,
 ): string {
-  // ToInt32 keeps an integer's low 32 bits, so this is the count modulo 256 for any safe integer.
-  const slot = (bucketRemaining ^ (quotaRemaining * 31)) & (STATE_SLOTS - 1);
-  const at = slot * 4;
-  if (
-    stateNumbers[at] === bucketRemaining &&
-    stateNumbers[at + 1] === bucketReset &&
-    stateNumbers[at + 2] === quotaRemaining &&
-    stateNumbers[at + 3] === quotaReset
-  ) {
-    return stateTexts[slot]!;
-  }
-  let text: string;
-  if (bucketRemaining >= 0) {
-    text = `"key";r=${formatCount(bucketRemaining)};t=${bucketReset}`;
-    if (quotaRemaining >= 0) {
-      text = `${text}, "quota";r=${formatCount(quotaRemaining)};t=${quotaReset}`;
-    }
-  } else {
-    text = `"quota";r=${formatCount(quotaRemaining)};t=${quotaReset}`;
-  }
-  stateNumbers[at] = bucketRemaining;
-  stateNumbers[at + 1] = bucketReset;
-  stateNumbers[at + 2] = quotaRemaining;
-  stateNumbers[at + 3] = quotaReset;
-  stateTexts[slot] = text;
-  return text;
+  return KEY_STATES.text(bucketRemaining, bucketReset, quotaRemaining, quotaReset);
 }
 
 /** The two header values for a key's state; `{}` when it has neither bucket nor quota. */
@@ -203,13 +220,12 @@ export function retryAfter(ms: number): string {
 /** The last owner headers of one key and what they were made from (see {@link withOwnerHeaders}). */
 export interface OwnerHeaderMemo {
   keyPolicies: string | undefined;
-  keyStates: string | undefined;
   policy: object | undefined;
-  bucketRemaining: number;
-  bucketReset: number;
-  quotaRemaining: number;
-  quotaReset: number;
+  /** Which owner limits the policies name: bit 0 its bucket, bit 1 its quota. */
+  shape: number;
   policies: string | undefined;
+  keyStates: string | undefined;
+  ownerStates: string | undefined;
   states: string | undefined;
 }
 
@@ -217,22 +233,25 @@ export interface OwnerHeaderMemo {
 export function newOwnerHeaderMemo(): OwnerHeaderMemo {
   return {
     keyPolicies: undefined,
-    keyStates: undefined,
     policy: undefined,
-    bucketRemaining: -2,
-    bucketReset: -2,
-    quotaRemaining: -2,
-    quotaReset: -2,
+    shape: -1,
     policies: undefined,
+    keyStates: undefined,
+    ownerStates: undefined,
     states: undefined,
   };
+}
+
+/** `a, b`, or whichever is defined. */
+function joinItems(a: string | undefined, b: string | undefined): string | undefined {
+  return a === undefined ? b : b === undefined ? a : `${a}, ${b}`;
 }
 
 /**
  * The key's headers with the owner's shared limits appended (`"owner"` for the bucket,
  * `"owner-quota"` for the quota), for every response of a key whose owner has a plan; always a
- * new object (the caller may add `retry-after`), its strings reused from `memo` while the numbers
- * repeat.
+ * new object (the caller may add `retry-after`). The owner's items come from a table of recent
+ * states as the key's do, and the joined values are reused from `memo` while both parts repeat.
  */
 export function withOwnerHeaders(
   memo: OwnerHeaderMemo,
@@ -245,44 +264,42 @@ export function withOwnerHeaders(
 ): Record<string, string> {
   const hasBucket = rateLimit !== undefined && bucket !== undefined && policy.bucket !== undefined;
   const hasQuota = quota !== undefined && window !== undefined && policy.quota !== undefined;
-  const bucketRemaining = hasBucket ? Math.max(0, bucket.remaining) : -1;
-  const bucketReset = hasBucket ? bucketResetSeconds(rateLimit, bucket) : 0;
-  const quotaRemaining = hasQuota ? Math.max(0, window.remaining) : -1;
-  const quotaReset = hasQuota ? quotaResetSeconds(window) : 0;
   const keyPolicies = keyHeaders['ratelimit-policy'];
   const keyStates = keyHeaders.ratelimit;
+  if (!hasBucket && !hasQuota) {
+    return keyPolicies === undefined || keyStates === undefined
+      ? {}
+      : { 'ratelimit-policy': keyPolicies, ratelimit: keyStates };
+  }
+  const ownerStates = OWNER_STATES.text(
+    hasBucket ? Math.max(0, bucket.remaining) : -1,
+    hasBucket ? bucketResetSeconds(rateLimit, bucket) : 0,
+    hasQuota ? Math.max(0, window.remaining) : -1,
+    hasQuota ? quotaResetSeconds(window) : 0,
+  );
+  const shape = (hasBucket ? 1 : 0) | (hasQuota ? 2 : 0);
   if (
     memo.policy !== policy ||
     memo.keyPolicies !== keyPolicies ||
-    memo.keyStates !== keyStates ||
-    memo.bucketRemaining !== bucketRemaining ||
-    memo.bucketReset !== bucketReset ||
-    memo.quotaRemaining !== quotaRemaining ||
-    memo.quotaReset !== quotaReset
+    memo.shape !== shape ||
+    memo.policies === undefined
   ) {
-    let policies = keyPolicies;
-    let states = keyStates;
-    const add = (item: string, state: string) => {
-      policies = policies === undefined ? item : `${policies}, ${item}`;
-      states = states === undefined ? state : `${states}, ${state}`;
-    };
-    if (hasBucket) {
-      add(policy.bucket!, `"owner";r=${formatCount(bucketRemaining)};t=${bucketReset}`);
-    }
-    if (hasQuota) {
-      add(policy.quota!, `"owner-quota";r=${formatCount(quotaRemaining)};t=${quotaReset}`);
-    }
     memo.policy = policy;
     memo.keyPolicies = keyPolicies;
-    memo.keyStates = keyStates;
-    memo.bucketRemaining = bucketRemaining;
-    memo.bucketReset = bucketReset;
-    memo.quotaRemaining = quotaRemaining;
-    memo.quotaReset = quotaReset;
-    memo.policies = policies;
-    memo.states = states;
+    memo.shape = shape;
+    memo.policies = joinItems(
+      keyPolicies,
+      joinItems(hasBucket ? policy.bucket : undefined, hasQuota ? policy.quota : undefined),
+    );
   }
-  // `keyHeaders` holds the RateLimit pair (or nothing): successRateLimitHeaders made it.
-  if (memo.policies === undefined || memo.states === undefined) return {};
-  return { 'ratelimit-policy': memo.policies, ratelimit: memo.states };
+  if (
+    memo.keyStates !== keyStates ||
+    memo.ownerStates !== ownerStates ||
+    memo.states === undefined
+  ) {
+    memo.keyStates = keyStates;
+    memo.ownerStates = ownerStates;
+    memo.states = joinItems(keyStates, ownerStates);
+  }
+  return { 'ratelimit-policy': memo.policies!, ratelimit: memo.states! };
 }
