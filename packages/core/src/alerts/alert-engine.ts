@@ -25,11 +25,15 @@ class KeyWatch {
   dropped = false;
   /** When to move the key to the young end of the map again (once a minute while in use). */
   refreshAt: number;
+  /** When `new_network` starts reporting: the first sighting plus the learning period. */
+  readonly learnUntil: number;
   constructor(
     readonly id: string,
-    readonly firstSeen: number,
+    firstSeen: number,
+    learningMs: number,
   ) {
     this.refreshAt = firstSeen + MINUTE;
+    this.learnUntil = firstSeen + learningMs;
   }
 }
 
@@ -46,6 +50,9 @@ function minutes(ms: number): string {
  */
 export class AlertEngine implements VerifyObserver {
   readonly #config: AlertConfig;
+  /** `config.thresholds` and the figures every observation reads, kept at hand. */
+  readonly #thresholds: AlertConfig['thresholds'];
+  readonly #maxNetworks: number;
   readonly #watches = new Map<string, KeyWatch>();
   readonly #cooldown: Cooldown;
   readonly #delivery: AlertDelivery;
@@ -60,13 +67,15 @@ export class AlertEngine implements VerifyObserver {
       webhook: config.webhook,
       maxQueue: config.maxQueue,
     });
+    this.#thresholds = config.thresholds;
+    this.#maxNetworks = config.thresholds.maxNetworksPerKey;
     this.#memoryMs = config.thresholds.networkMemoryDays * DAY;
   }
 
   observe(o: VerifyObservation): void {
     const entry = o.entry;
     if (!o.secretMatched || entry === undefined) return;
-    const t = this.#config.thresholds;
+    const t = this.#thresholds;
     const now = o.now;
     let watch = entry.alertWatch as KeyWatch | undefined;
     if (watch === undefined || watch.dropped) {
@@ -90,8 +99,13 @@ export class AlertEngine implements VerifyObserver {
     }
     const ip = o.ip;
     if (ip !== undefined) {
-      const learnUntil = watch.firstSeen + t.networkLearningMs;
-      const network = watch.networks.see(ip, now, this.#memoryMs, t.maxNetworksPerKey, learnUntil);
+      const network = watch.networks.see(
+        ip,
+        now,
+        this.#memoryMs,
+        this.#maxNetworks,
+        watch.learnUntil,
+      );
       if (network !== undefined) {
         this.#raise(
           'new_network',
@@ -213,7 +227,7 @@ export class AlertEngine implements VerifyObserver {
     const watches = this.#watches;
     const known = watches.get(id);
     if (known !== undefined) return known;
-    const watch = new KeyWatch(id, now);
+    const watch = new KeyWatch(id, now, this.#thresholds.networkLearningMs);
     watches.set(id, watch);
     if (watches.size > this.#config.maxKeys) {
       const oldest = watches.values().next().value;

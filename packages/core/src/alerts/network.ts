@@ -27,10 +27,23 @@ export function networkOf(ip: string): string | undefined {
     .join(':')}::/48`;
 }
 
+/** Whether `ip` is a dotted IPv4 address in the /24 `prefix` (`a.b.c.` + 1 to 3 digits). */
+function inIpv4(ip: string, prefix: string): boolean {
+  const rest = ip.length - prefix.length;
+  if (rest < 1 || rest > 3 || !ip.startsWith(prefix)) return false;
+  for (let i = prefix.length; i < ip.length; i++) {
+    const c = ip.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
 /**
  * The networks one key was used from, each with when it was last seen: at most `max`, the least
  * recently seen forgotten first. The current network's time is kept in a field and written back
  * only when the key moves to another, so a request from the same address costs a string compare.
+ * The network used before the current one is remembered too: a client moving back to it (two
+ * networks taking turns) is recognised without parsing its address.
  */
 export class NetworkMemory {
   readonly #seen = new Map<string, number>();
@@ -39,6 +52,9 @@ export class NetworkMemory {
   /** `a.b.c.` when the current network is an IPv4 /24: another host in it costs no parsing. */
   #currentIpv4 = '\u0000';
   #currentSeenAt = 0;
+  /** The network the key moved away from last, and its `a.b.c.` when it is an IPv4 /24. */
+  #previous: string | undefined;
+  #previousIpv4: string | undefined;
 
   /**
    * Records a use from `ip` at `now`. Returns the network when it is new — unseen within
@@ -58,7 +74,10 @@ export class NetworkMemory {
       this.#currentSeenAt = now;
       return undefined;
     }
-    const network = networkOf(ip);
+    // An address in the previous /24 is in that network: what networkOf would say, unparsed.
+    const previousIpv4 = this.#previousIpv4;
+    const back = previousIpv4 !== undefined && inIpv4(ip, previousIpv4);
+    const network = back ? this.#previous : networkOf(ip);
     if (network === undefined) return undefined;
     this.#lastIp = ip;
     if (network === this.#current) {
@@ -71,8 +90,16 @@ export class NetworkMemory {
     const isNew =
       now >= learnUntil && seen.size > 0 && (last === undefined || now - last > memoryMs);
     seen.set(network, now);
+    const leftIpv4 = this.#currentIpv4;
+    this.#previous = this.#current;
+    this.#previousIpv4 =
+      this.#current !== undefined && leftIpv4 !== '\u0000' ? leftIpv4 : undefined;
     this.#current = network;
-    this.#currentIpv4 = network.endsWith('.0/24') ? network.slice(0, -4) : '\u0000';
+    this.#currentIpv4 = back
+      ? previousIpv4
+      : network.endsWith('.0/24')
+        ? network.slice(0, -4)
+        : '\u0000';
     this.#currentSeenAt = now;
     if (seen.size > max) this.#forget(now, memoryMs, max);
     return isNew ? network : undefined;
@@ -80,14 +107,7 @@ export class NetworkMemory {
 
   /** Whether `ip` is a dotted IPv4 address in the current /24 (`a.b.c.` + digits). */
   #inCurrentIpv4(ip: string): boolean {
-    const prefix = this.#currentIpv4;
-    const rest = ip.length - prefix.length;
-    if (rest < 1 || rest > 3 || !ip.startsWith(prefix)) return false;
-    for (let i = prefix.length; i < ip.length; i++) {
-      const c = ip.charCodeAt(i);
-      if (c < 48 || c > 57) return false;
-    }
-    return true;
+    return inIpv4(ip, this.#currentIpv4);
   }
 
   /** How many networks are remembered. */
