@@ -72,6 +72,10 @@ const ADDRESSES = [
   '10.20.30.4a',
   'not an address',
   '',
+  // Not addresses either, whatever the tracker's placeholders look like.
+  '\u00001',
+  '\u0000123',
+  '1',
 ];
 
 describe('NetworkMemory', () => {

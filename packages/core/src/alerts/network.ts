@@ -30,7 +30,9 @@ export function networkOf(ip: string): string | undefined {
 /** Whether `ip` is a dotted IPv4 address in the /24 `prefix` (`a.b.c.` + 1 to 3 digits). */
 function inIpv4(ip: string, prefix: string): boolean {
   const rest = ip.length - prefix.length;
-  if (rest < 1 || rest > 3 || !ip.startsWith(prefix)) return false;
+  // A real prefix ends with its `.`; the placeholder for "not IPv4" never does.
+  if (rest < 1 || rest > 3 || prefix.charCodeAt(prefix.length - 1) !== 46) return false;
+  if (!ip.startsWith(prefix)) return false;
   for (let i = prefix.length; i < ip.length; i++) {
     const c = ip.charCodeAt(i);
     if (c < 48 || c > 57) return false;
