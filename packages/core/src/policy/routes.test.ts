@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidOptionsError } from '../errors.js';
 import { compileRouteAllowList, pathSegments } from './routes.js';
@@ -152,5 +153,95 @@ describe('route patterns', () => {
     expect(pathSegments('/a/b%20c/')).toEqual(['a', 'b c']);
     expect(pathSegments('/')).toEqual([]);
     expect(pathSegments('/?q')).toEqual([]);
+  });
+});
+
+/**
+ * The path rules written the plain way (query cut, one trailing `/` dropped, then split and
+ * decoded): the scanner must agree with it on every path.
+ */
+function referenceSegments(url: string): string[] | undefined {
+  let end = url.indexOf('?');
+  if (end === -1) end = url.length;
+  if (end === 0 || url[0] !== '/') return undefined;
+  const path = url.slice(0, end);
+  if (path.includes('\\')) return undefined;
+  const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+  if (trimmed === '/') return [];
+  const out: string[] = [];
+  for (const raw of trimmed.slice(1).split('/')) {
+    if (raw === '' || raw === '.' || raw === '..') return undefined;
+    if (!path.includes('%')) {
+      out.push(raw);
+      continue;
+    }
+    if (/%(?:2e|2f|5c)/i.test(raw)) return undefined;
+    let segment: string;
+    try {
+      segment = decodeURIComponent(raw);
+    } catch {
+      return undefined;
+    }
+    if (/[\u0000-\u001f\u007f]/.test(segment)) return undefined;
+    out.push(segment);
+  }
+  return out.length > 128 ? undefined : out;
+}
+
+describe('pathSegments agrees with the rules written the plain way', () => {
+  it('on random paths of slashes, dots, percents, backslashes and queries', () => {
+    const chars = fc.constantFrom(
+      '/',
+      '/',
+      '/',
+      '.',
+      '.',
+      '%',
+      '2',
+      'e',
+      'F',
+      '5',
+      'c',
+      '?',
+      '\\',
+      'a',
+      '#',
+      '0',
+    );
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 14 }), (parts) => {
+        const url = parts.join('');
+        expect(pathSegments(url)).toEqual(referenceSegments(url));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('on the edge cases by name', () => {
+    for (const url of [
+      '',
+      '/',
+      '//',
+      '///',
+      '/a/',
+      '/a//',
+      '//a',
+      '/?',
+      '//?x',
+      '/a/?x',
+      '/a?/b',
+      '/.',
+      '/./',
+      '/..?',
+      '/%2e',
+      '/a%2Fb',
+      '/%zz',
+      '/%00',
+      '/a\\b',
+      '/a?\\',
+      '/a/b/c/',
+    ]) {
+      expect(pathSegments(url), url).toEqual(referenceSegments(url));
+    }
   });
 });
