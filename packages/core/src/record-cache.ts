@@ -2,7 +2,6 @@ import { LRUCache } from 'lru-cache';
 import {
   type HeaderMemo,
   newHeaderMemo,
-  newOwnerHeaderMemo,
   type OwnerHeaderMemo,
   rateLimitPolicy,
 } from './http/rate-limit-headers.js';

@@ -643,27 +643,15 @@ export class Verifier {
     try {
       plan = owners.get(ownerId, now);
     } catch (error) {
-      return this.#ownerLimitsFailed(entry, ip, now, error, seen);
+      return this.#storeUnavailable(now, ip, entry.record.id, error, seen, 'limit');
     }
     if (isPromiseLike(plan)) {
       return withTimeout(plan, this.config.storeTimeoutMs, 'ownerLimits').then(
         (settled) => this.#takeOwnerBucket(entry, ip, cost, now, announce, headers, settled, seen),
-        (error: unknown) => this.#ownerLimitsFailed(entry, ip, now, error, seen),
+        (error: unknown) => this.#storeUnavailable(now, ip, entry.record.id, error, seen, 'limit'),
       );
     }
     return this.#takeOwnerBucket(entry, ip, cost, now, announce, headers, plan, seen);
-  }
-
-  #ownerLimitsFailed(
-    entry: CachedKey,
-    ip: string | undefined,
-    now: number,
-    error: unknown,
-    seen: Attempt | undefined,
-  ): VerifyRejection {
-    const id = entry.record.id;
-    this.#storeError(now, ip, id, error, 'limit');
-    return this.#reject('store_unavailable', now, ip, id, { 'retry-after': '1' }, seen);
   }
 
   /** The owner's shared token bucket, named `owner:<ownerId>` in the limit store. */
@@ -872,17 +860,10 @@ export class Verifier {
     bucket: LimitResult | undefined,
     seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
-    this.#storeError(now, ip, entry.record.id, error, 'limit');
     if (this.config.limitStoreFailure === 'closed') {
-      return this.#reject(
-        'store_unavailable',
-        now,
-        ip,
-        entry.record.id,
-        { 'retry-after': '1' },
-        seen,
-      );
+      return this.#storeUnavailable(now, ip, entry.record.id, error, seen, 'limit');
     }
+    this.#storeError(now, ip, entry.record.id, error, 'limit');
     return stage === 'bucket'
       ? this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, undefined, seen)
       : this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, undefined, seen);
@@ -899,17 +880,10 @@ export class Verifier {
     bucket: LimitResult | undefined,
     seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
-    this.#storeError(now, ip, entry.record.id, error, 'limit');
     if (this.config.limitStoreFailure === 'closed') {
-      return this.#reject(
-        'store_unavailable',
-        now,
-        ip,
-        entry.record.id,
-        { 'retry-after': '1' },
-        seen,
-      );
+      return this.#storeUnavailable(now, ip, entry.record.id, error, seen, 'limit');
     }
+    this.#storeError(now, ip, entry.record.id, error, 'limit');
     // Fail open: skip the limit the store could not apply.
     return stage === 'bucket'
       ? this.#countQuota(entry, ip, cost, now, announce, undefined, seen)
@@ -963,14 +937,16 @@ export class Verifier {
     return this.#reject(code, now, ip, keyId, undefined, seen);
   }
 
+  /** A store that failed (threw, rejected, timed out): recorded, and `503 store_unavailable`. */
   #storeUnavailable(
     now: number,
     ip: string | undefined,
     keyId: string,
     error: unknown,
     seen: Attempt | undefined,
+    store: 'key' | 'limit' = 'key',
   ): VerifyRejection {
-    this.#storeError(now, ip, keyId, error, 'key');
+    this.#storeError(now, ip, keyId, error, store);
     return this.#reject('store_unavailable', now, ip, keyId, { 'retry-after': '1' }, seen);
   }
 

@@ -11,6 +11,7 @@ import type {
 } from '../stores/types.js';
 import { listFilterCases } from './list-filters.js';
 import { randomId } from './random-id.js';
+import { sampleRecord } from './sample-record.js';
 
 export type { UsageStoreSuiteOptions } from './usage.js';
 export { describeUsageStore } from './usage.js';
@@ -29,22 +30,6 @@ export interface LimitStoreSuiteOptions {
    * then waits in real time for refills and skips window-rollover checks that need a fake clock.
    */
   ownClock?: boolean;
-}
-
-function sampleRecord(overrides: Partial<KeyRecord> = {}): KeyRecord {
-  const now = Date.now();
-  return {
-    id: randomId(),
-    environment: 'test',
-    name: 'conformance',
-    hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
-    scopes: ['invoices:read'],
-    disabled: false,
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-    ...overrides,
-  };
 }
 
 /**

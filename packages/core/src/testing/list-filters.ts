@@ -2,24 +2,9 @@ import { expect, it } from 'vitest';
 import { keyStatus } from '../stores/key-list-filter.js';
 import type { KeyListQuery, KeyRecord, KeyStore } from '../stores/types.js';
 import { randomId } from './random-id.js';
+import { sampleRecord } from './sample-record.js';
 
 const DAY = 86_400_000;
-
-function record(overrides: Partial<KeyRecord>): KeyRecord {
-  const now = Date.now();
-  return {
-    id: randomId(),
-    environment: 'test',
-    name: 'conformance',
-    hash: 'sha256:47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU',
-    scopes: ['invoices:read'],
-    disabled: false,
-    createdAt: now,
-    updatedAt: now,
-    version: 1,
-    ...overrides,
-  };
-}
 
 /** Every page of a listing (at most 50), checking that only the last page is short. */
 async function listAll(
@@ -81,7 +66,7 @@ export function listFilterCases(store: () => Promise<KeyStore>, refused: boolean
     ];
     const expected = new Map<string, string[]>();
     for (const [disabled, expiresAt, revokedAt, status] of cases) {
-      const r = record({ ownerId, disabled });
+      const r = sampleRecord({ ownerId, disabled });
       if (expiresAt !== undefined) r.expiresAt = expiresAt;
       if (revokedAt !== undefined) r.revokedAt = revokedAt;
       expect(keyStatus(r, now)).toBe(status);
@@ -102,7 +87,7 @@ export function listFilterCases(store: () => Promise<KeyStore>, refused: boolean
     const ownerId = `owner_${randomId()}`;
     const revoked: string[] = [];
     for (let i = 0; i < 12; i++) {
-      const r = record({ ownerId, environment: i % 2 === 0 ? 'live' : 'test' });
+      const r = sampleRecord({ ownerId, environment: i % 2 === 0 ? 'live' : 'test' });
       if (i % 3 !== 0) {
         r.revokedAt = Date.now() - 1000;
         revoked.push(r.id);
@@ -121,7 +106,7 @@ export function listFilterCases(store: () => Promise<KeyStore>, refused: boolean
     const ownerId = `owner_${randomId()}`;
     const token = randomId();
     const named = async (name: string) => {
-      const r = record({ ownerId, name });
+      const r = sampleRecord({ ownerId, name });
       await s.insertKey(r);
       return r.id;
     };
@@ -157,7 +142,7 @@ export function listFilterCases(store: () => Promise<KeyStore>, refused: boolean
     const token = randomId();
     const want: string[] = [];
     for (let i = 0; i < 16; i++) {
-      const r = record({
+      const r = sampleRecord({
         ownerId,
         name: i % 2 === 0 ? `job ${token} #${i}` : `other #${i}`,
         environment: i % 4 < 2 ? 'live' : 'test',
