@@ -42,6 +42,46 @@ export function Dialog(props: {
 }
 
 /**
+ * A {@link Dialog} holding one form: Cancel closes it with nothing; submitting sends the form's
+ * fields through `send`, closes it with the answer, or shows the refusal in the dialog.
+ */
+export function FormDialog<T>(props: {
+  title: string;
+  submit: string;
+  /** The submit button's look: `primary`, or `danger` for what cannot be undone. */
+  kind: 'primary' | 'danger';
+  send: (form: FormData) => Promise<T>;
+  onDone: (answer?: T) => void;
+  children: ComponentChildren;
+}) {
+  const [error, setError] = useState<unknown>();
+  const submit = async (event: Event) => {
+    event.preventDefault();
+    try {
+      props.onDone(await props.send(new FormData(event.currentTarget as HTMLFormElement)));
+    } catch (err) {
+      setError(err);
+    }
+  };
+  return (
+    <Dialog title={props.title} onClose={() => props.onDone()}>
+      <form class="stack" onSubmit={submit}>
+        {props.children}
+        <ErrorBox error={error} />
+        <div class="actions">
+          <button type="button" onClick={() => props.onDone()}>
+            Cancel
+          </button>
+          <button type="submit" class={props.kind}>
+            {props.submit}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/**
  * The full key, shown once. The caller drops the key from its state on close, which unmounts
  * this dialog: the key is then nowhere in the DOM.
  */

@@ -97,12 +97,17 @@ export function EnvironmentField({ config }: { config: Config }) {
   );
 }
 
+/** The text of form field `name`, trimmed (empty when there is no such field). */
+export function formText(form: FormData, name: string): string {
+  return String(form.get(name) ?? '').trim();
+}
+
 /**
  * The form's restrictions and limits as API fields; `removeEmpty` gives `null` for an emptied
  * field (edit), otherwise an empty field is left out (create).
  */
 export function restrictionBody(form: FormData, removeEmpty: boolean): Record<string, unknown> {
-  const text = (name: string) => String(form.get(name) ?? '').trim();
+  const text = (name: string) => formText(form, name);
   const body: Record<string, unknown> = {};
   const empty = removeEmpty ? null : undefined;
   body['scopes'] = lines(text('scopes'));

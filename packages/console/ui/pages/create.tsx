@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { post } from '../api.js';
 import { ErrorBox, SecretDialog } from '../components.js';
-import { EnvironmentField, RestrictionFields, restrictionBody } from '../key-form.js';
+import { EnvironmentField, formText, RestrictionFields, restrictionBody } from '../key-form.js';
 import type { Config, Issued } from '../types.js';
 
 export function CreatePage({ config }: { config: Config }) {
@@ -12,7 +12,7 @@ export function CreatePage({ config }: { config: Config }) {
   const submit = async (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    const text = (name: string) => String(form.get(name) ?? '').trim();
+    const text = (name: string) => formText(form, name);
     const body: Record<string, unknown> = {
       name: text('name'),
       environment: text('environment'),

@@ -1,8 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { get, patch, post, query } from '../api.js';
-import { Dialog, ErrorBox, SecretDialog, StatusBadge, UsageChart } from '../components.js';
+import { ErrorBox, FormDialog, SecretDialog, StatusBadge, UsageChart } from '../components.js';
 import { ago, show, when } from '../format.js';
-import { RestrictionFields, restrictionBody } from '../key-form.js';
+import { formText, RestrictionFields, restrictionBody } from '../key-form.js';
 import {
   type Alert,
   type AuditEntry,
@@ -332,128 +332,75 @@ function AlertsSection({ id }: { id: string }) {
 }
 
 function RotateDialog({ id, onDone }: { id: string; onDone: (issued?: Issued) => void }) {
-  const [error, setError] = useState<unknown>();
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
-    const hours = Number(form.get('grace') ?? 0);
-    const reason = String(form.get('reason') ?? '').trim();
-    try {
-      const body: Record<string, unknown> = { gracePeriodMs: Math.round(hours * 3_600_000) };
-      if (reason !== '') body['reason'] = reason;
-      onDone(await post<Issued>(`/keys/${id}/rotate`, body));
-    } catch (err) {
-      setError(err);
-    }
+  const send = (form: FormData) => {
+    const body: Record<string, unknown> = {
+      gracePeriodMs: Math.round(Number(form.get('grace') ?? 0) * 3_600_000),
+    };
+    const reason = formText(form, 'reason');
+    if (reason !== '') body['reason'] = reason;
+    return post<Issued>(`/keys/${id}/rotate`, body);
   };
   return (
-    <Dialog title="Rotate key" onClose={() => onDone()}>
-      <form class="stack" onSubmit={submit}>
-        <p>
-          The key gets a new secret, shown once. The old secret keeps working during the grace
-          period.
-        </p>
-        <label>
-          Grace period (hours)
-          <input name="grace" type="number" min={0} step="any" defaultValue="24" required />
-        </label>
-        <label>
-          Reason
-          <input name="reason" maxLength={500} />
-        </label>
-        <ErrorBox error={error} />
-        <div class="actions">
-          <button type="button" onClick={() => onDone()}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Rotate
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <FormDialog title="Rotate key" submit="Rotate" kind="primary" send={send} onDone={onDone}>
+      <p>
+        The key gets a new secret, shown once. The old secret keeps working during the grace period.
+      </p>
+      <label>
+        Grace period (hours)
+        <input name="grace" type="number" min={0} step="any" defaultValue="24" required />
+      </label>
+      <label>
+        Reason
+        <input name="reason" maxLength={500} />
+      </label>
+    </FormDialog>
   );
 }
 
 function RevokeDialog({ id, onDone }: { id: string; onDone: (info?: KeyInfo) => void }) {
-  const [error, setError] = useState<unknown>();
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
-    try {
-      onDone(
-        await post<KeyInfo>(`/keys/${id}/revoke`, {
-          reason: String(form.get('reason') ?? '').trim(),
-        }),
-      );
-    } catch (err) {
-      setError(err);
-    }
-  };
+  const send = (form: FormData) =>
+    post<KeyInfo>(`/keys/${id}/revoke`, { reason: formText(form, 'reason') });
   return (
-    <Dialog title="Revoke key" onClose={() => onDone()}>
-      <form class="stack" onSubmit={submit}>
-        <p>Revoking is final: every request with this key is refused from now on.</p>
-        <label>
-          Reason
-          <input name="reason" required maxLength={500} />
-        </label>
-        <ErrorBox error={error} />
-        <div class="actions">
-          <button type="button" onClick={() => onDone()}>
-            Cancel
-          </button>
-          <button type="submit" class="danger">
-            Revoke
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <FormDialog title="Revoke key" submit="Revoke" kind="danger" send={send} onDone={onDone}>
+      <p>Revoking is final: every request with this key is refused from now on.</p>
+      <label>
+        Reason
+        <input name="reason" required maxLength={500} />
+      </label>
+    </FormDialog>
   );
 }
 
 function EditDialog({ keyInfo, onDone }: { keyInfo: KeyInfo; onDone: (info?: KeyInfo) => void }) {
-  const [error, setError] = useState<unknown>();
-  const submit = async (event: Event) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
+  const send = (form: FormData) => {
     const body: Record<string, unknown> = {
-      name: String(form.get('name') ?? '').trim(),
+      name: formText(form, 'name'),
       ...restrictionBody(form, true),
       expectedVersion: keyInfo.version,
     };
-    const reason = String(form.get('reason') ?? '').trim();
+    const reason = formText(form, 'reason');
     if (reason !== '') body['reason'] = reason;
     // Routes are sent only where the key has some or some were typed (older keyward has none).
     if (body['routes'] === null && (keyInfo.routes ?? []).length === 0) delete body['routes'];
-    try {
-      onDone(await patch<KeyInfo>(`/keys/${keyInfo.id}`, body));
-    } catch (err) {
-      setError(err);
-    }
+    return patch<KeyInfo>(`/keys/${keyInfo.id}`, body);
   };
   return (
-    <Dialog title="Edit restrictions and limits" onClose={() => onDone()}>
-      <form class="stack" onSubmit={submit}>
-        <label>
-          Name
-          <input name="name" required maxLength={200} defaultValue={keyInfo.name} />
-        </label>
-        <RestrictionFields value={keyInfo} />
-        <label>
-          Reason <span class="muted">(for the audit trail)</span>
-          <input name="reason" maxLength={500} />
-        </label>
-        <ErrorBox error={error} />
-        <div class="actions">
-          <button type="button" onClick={() => onDone()}>
-            Cancel
-          </button>
-          <button type="submit" class="primary">
-            Save
-          </button>
-        </div>
-      </form>
-    </Dialog>
+    <FormDialog
+      title="Edit restrictions and limits"
+      submit="Save"
+      kind="primary"
+      send={send}
+      onDone={onDone}
+    >
+      <label>
+        Name
+        <input name="name" required maxLength={200} defaultValue={keyInfo.name} />
+      </label>
+      <RestrictionFields value={keyInfo} />
+      <label>
+        Reason <span class="muted">(for the audit trail)</span>
+        <input name="reason" maxLength={500} />
+      </label>
+    </FormDialog>
   );
 }

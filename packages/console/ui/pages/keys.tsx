@@ -2,6 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { get, query } from '../api.js';
 import { ErrorBox, Sparkline, StatusBadge } from '../components.js';
 import { ago } from '../format.js';
+import { formText } from '../key-form.js';
 import { type Config, type KeyInfo, type Page, statusOf } from '../types.js';
 
 interface Filters {
@@ -76,7 +77,7 @@ export function KeysPage({ config }: { config: Config }) {
   const submit = (event: Event) => {
     event.preventDefault();
     const form = new FormData(event.currentTarget as HTMLFormElement);
-    const read = (name: string) => String(form.get(name) ?? '').trim();
+    const read = (name: string) => formText(form, name);
     setFilters({
       search: read('search'),
       ownerId: read('ownerId'),
