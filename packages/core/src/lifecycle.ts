@@ -492,15 +492,7 @@ export class KeyLifecycle {
     disabled: boolean,
     options: { expectedVersion?: number } & AuditContext = {},
   ): Promise<KeyInfo> {
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionsError(`${disabled ? 'disable' : 'enable'}() takes an options object`);
-    }
-    rejectUnknownOptions(
-      options,
-      MUTATE_OPTION_NAMES,
-      `${disabled ? 'disable' : 'enable'}()`,
-      invalid,
-    );
+    checkOptionsObject(options, MUTATE_OPTION_NAMES, `${disabled ? 'disable' : 'enable'}()`);
     const audited = {
       type: disabled ? 'key.disabled' : 'key.enabled',
       context: auditContext(options),

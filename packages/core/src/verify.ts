@@ -12,7 +12,7 @@ import {
   type KeyEnvironment,
   type KeyType,
   type ParsedKey,
-  parseKey,
+  readKey,
   releaseKeyBytes,
 } from './key/format.js';
 import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
@@ -189,7 +189,7 @@ export class Verifier {
       );
     }
     if (extraction.kind === 'ambiguous') return this.#fail('ambiguous_key', now, ip, seen);
-    const parsed = parseKey(extraction.value, config.prefix);
+    const parsed = readKey(extraction.value, config.prefix);
     if (parsed === undefined) return this.#fail('malformed_key', now, ip, seen);
     if (!config.environments.has(parsed.environment)) {
       releaseKeyBytes(parsed);
@@ -255,8 +255,7 @@ export class Verifier {
     seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
     const config = this.config;
-    const parsed =
-      extraction.kind === 'one' ? parseKey(extraction.value, config.prefix) : undefined;
+    const parsed = extraction.kind === 'one' ? readKey(extraction.value, config.prefix) : undefined;
     if (parsed !== undefined && config.environments.has(parsed.environment)) {
       const cache = config.cache;
       const slot = cache.peek(parsed.id);
@@ -327,6 +326,7 @@ export class Verifier {
     try {
       loaded = this.#load(parsed.id);
     } catch (error) {
+      releaseKeyBytes(parsed);
       return this.#storeUnavailable(now, ip, parsed.id, error, seen);
     }
     if (isPromiseLike(loaded)) {

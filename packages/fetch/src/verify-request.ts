@@ -60,6 +60,8 @@ export interface RequestRejection extends VerifyRejection {
   readonly response: Response;
 }
 
+/** The options of a call that gives none: one frozen object, so verify compiles it once. */
+const NO_OPTIONS: VerifyRequestOptions = Object.freeze({});
 const OPTION_NAMES: ReadonlySet<string> = new Set(['scopes', 'anyScopes', 'cost', 'keyType', 'ip']);
 /** Option objects whose names were checked: frozen, so they cannot gain a name later. */
 const checkedOptions = new WeakSet<object>();
@@ -120,7 +122,7 @@ export function settle(result: VerifyResult): RequestVerification {
 export function verifyRequest(
   keyward: Keyward,
   request: Request,
-  options: VerifyRequestOptions = {},
+  options: VerifyRequestOptions = NO_OPTIONS,
 ): MaybePromise<RequestVerification> {
   checkOptionNames(options);
   const ip = resolveIp(options.ip, request, []);

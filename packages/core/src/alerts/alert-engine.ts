@@ -178,7 +178,13 @@ export class AlertEngine implements VerifyObserver {
     const data: Record<string, unknown> = { held };
     if (event.ip !== undefined) data.ip = event.ip;
     if (event.keyId !== undefined) data.keyId = event.keyId;
-    this.#delivery.deliver(this.#alert(event.kind, undefined, now, event.detail, data));
+    // A store's error text is the driver's (it may quote a connection string or a value): it stays
+    // in the local anomaly event, and the alert, which may leave the process, says which store.
+    const detail =
+      event.kind === 'store_error'
+        ? `the ${event.store ?? 'key'} store failed (its error is in the local store_error event)`
+        : event.detail;
+    this.#delivery.deliver(this.#alert(event.kind, undefined, now, detail, data));
   }
 
   /** Stops delivery (see {@link AlertDelivery.close}). */

@@ -331,7 +331,7 @@ describe('alerts: failed_attempts and store_error', () => {
     class BrokenStore extends MemoryStore {
       broken = false;
       override getKey(id: string): KeyRecord | undefined {
-        if (this.broken) throw new Error('disk on fire');
+        if (this.broken) throw new Error('disk on fire at postgres://app:hunter2@db/keys');
         return super.getKey(id);
       }
     }
@@ -341,9 +341,15 @@ describe('alerts: failed_attempts and store_error', () => {
     store.broken = true;
     const result = verify(key);
     expect(result.ok ? 'ok' : result.code).toBe('store_unavailable');
-    expect((await take()).map((a) => [a.kind, a.data.keyId])).toStrictEqual([
+    const alerts = await take();
+    expect(alerts.map((a) => [a.kind, a.data.keyId])).toStrictEqual([
       ['store_error', key.split('_')[2]],
     ]);
+    // The driver's text may hold a password or a value: it never leaves in an alert.
+    expect(alerts[0]?.detail).toBe(
+      'the key store failed (its error is in the local store_error event)',
+    );
+    expect(JSON.stringify(alerts)).not.toContain('hunter2');
   });
 });
 

@@ -26,7 +26,7 @@ export function webhookBody(alert: Alert): string {
  * Gets alerts to `onAlert`, the `alert` event and the webhook, off the request path: `deliver`
  * only queues; one unref'd timer runs the callbacks, and the webhook is sent by
  * `@keyward/webhooks`' {@link WebhookSender} (Standard Webhooks signature, bounded retries with
- * exponential backoff and jitter, a timeout per attempt, no retry on a 4xx other than 408/429).
+ * exponential backoff and jitter, a timeout per attempt, no retry on a 4xx other than 429, as #16 asks).
  * At most `maxQueue` alerts wait (queued or being sent); past that a new alert is dropped and
  * reported as an `alert.undelivered` event. `close()` stops the timer, aborts sends in flight and
  * reports what was still waiting.

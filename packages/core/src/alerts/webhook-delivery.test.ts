@@ -116,23 +116,29 @@ describe('alert webhooks', () => {
     expect(events.filter((e) => e.type === 'alert.undelivered')).toStrictEqual([]);
   });
 
-  it('gives up at once on a 4xx other than 408 and 429, with an undelivered event', async () => {
-    const server = await receiver([400]);
-    cleanups.push(server.close);
-    const { events, raise } = await alerting({ url: server.url, retryBaseMs: 10 });
-    raise();
-    await vi.waitFor(() => expect(events.some((e) => e.type === 'alert.undelivered')).toBe(true), {
-      timeout: 5000,
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(server.received).toHaveLength(1);
-    expect(events.find((e) => e.type === 'alert.undelivered')).toMatchObject({
-      reason: 'failed',
-      status: 400,
-      attempts: 1,
-      kind: 'revoked_key_used',
-    });
-  });
+  it.each([400, 408])(
+    'gives up at once on a 4xx other than 429 (%i), with an undelivered event',
+    async (status) => {
+      const server = await receiver([status]);
+      cleanups.push(server.close);
+      const { events, raise } = await alerting({ url: server.url, retryBaseMs: 10 });
+      raise();
+      await vi.waitFor(
+        () => expect(events.some((e) => e.type === 'alert.undelivered')).toBe(true),
+        {
+          timeout: 5000,
+        },
+      );
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(server.received).toHaveLength(1);
+      expect(events.find((e) => e.type === 'alert.undelivered')).toMatchObject({
+        reason: 'failed',
+        status,
+        attempts: 1,
+        kind: 'revoked_key_used',
+      });
+    },
+  );
 
   it('stops after maxAttempts when the receiver never answers in time', async () => {
     const server = await receiver([0]);

@@ -7,20 +7,24 @@ function seconds(ms: number): number {
   return ms <= 0 ? 0 : Math.ceil(ms / 1000);
 }
 
-/** The `RateLimit-Policy` value for a key's limits; static per key, so compiled once. */
+/**
+ * The `RateLimit-Policy` items for a key's limits (`"key"`, `"quota"`), or under other names (an
+ * owner's: `"owner"`, `"owner-quota"`); static per key or owner, so compiled once.
+ */
 export function rateLimitPolicy(
   rateLimit: RateLimit | undefined,
   quota: Quota | undefined,
+  names: readonly [bucket: string, quota: string] = ['"key"', '"quota"'],
 ): { key: string | undefined; quota: string | undefined } {
   return {
     key:
       rateLimit === undefined
         ? undefined
-        : `"key";q=${rateLimit.capacity};w=${Math.ceil(rateLimit.capacity / rateLimit.refillPerSecond)}`,
+        : `${names[0]};q=${rateLimit.capacity};w=${Math.ceil(rateLimit.capacity / rateLimit.refillPerSecond)}`,
     quota:
       quota === undefined
         ? undefined
-        : `"quota";q=${quota.limit};w=${PERIOD_SECONDS[quota.period]}`,
+        : `${names[1]};q=${quota.limit};w=${PERIOD_SECONDS[quota.period]}`,
   };
 }
 

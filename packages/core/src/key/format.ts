@@ -203,6 +203,7 @@ function environmentAt(
  * then the layout, the charset and the CRC-32, then the checksum; never throws, never
  * normalises, and runs in time linear in the (bounded) length. The environment's length follows
  * from the key's length (everything after it has a fixed length), so nothing is searched for.
+ * Leaves no copy of the key behind.
  *
  * @example
  * ```ts
@@ -211,6 +212,16 @@ function environmentAt(
  * ```
  */
 export function parseKey(input: unknown, prefix: string): ParsedKey | undefined {
+  const parsed = readKey(input, prefix);
+  if (parsed !== undefined) releaseKeyBytes(parsed);
+  return parsed;
+}
+
+/**
+ * {@link parseKey} that leaves the key's bytes in the scratch for its secret to be hashed from
+ * ({@link secretOffsetOf}); the caller releases them ({@link releaseKeyBytes}). Internal: verify's.
+ */
+export function readKey(input: unknown, prefix: string): ParsedKey | undefined {
   if (typeof input !== 'string') return undefined;
   const length = input.length;
   if (length > MAX_KEY_LENGTH) return undefined;
@@ -221,7 +232,7 @@ export function parseKey(input: unknown, prefix: string): ParsedKey | undefined 
   const previous = bytesLength;
   // One byte a char means ASCII only: any other char encodes to two or three.
   const written = ENCODER.encodeInto(input, KEY_BYTES).written;
-  // A longer key left unreleased (parseKey called directly) leaves no tail behind.
+  // A longer key left unreleased leaves no tail behind.
   for (let i = written; i < previous; i++) KEY_BYTES[i] = 0;
   bytesOwner = undefined;
   bytesLength = written;

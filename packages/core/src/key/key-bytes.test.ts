@@ -9,6 +9,7 @@ import {
   newKeyId,
   newSecret,
   parseKey,
+  readKey,
   releaseKeyBytes,
   secretOffsetOf,
 } from './format.js';
@@ -28,8 +29,12 @@ describe('parseKey reads the key as bytes', () => {
         const id = newKeyId();
         const secret = newSecret();
         const key = formatKey(prefix, environment, id, secret, type);
+        const read = readKey(key, prefix);
+        expect(read).toEqual({ environment, type, id, secret });
+        releaseKeyBytes(read!);
+        // The public parse leaves no copy of the key behind.
         expect(parseKey(key, prefix)).toEqual({ environment, type, id, secret });
-        releaseKeyBytes(parseKey(key, prefix)!);
+        expect(scratchIsEmpty()).toBe(true);
       }),
       { numRuns: 500 },
     );
@@ -48,7 +53,7 @@ describe('parseKey reads the key as bytes', () => {
           const index = at % key.length;
           const changed = key.slice(0, index) + String.fromCharCode(code) + key.slice(index + 1);
           fc.pre(changed !== key);
-          expect(parseKey(changed, prefix)).toBeUndefined();
+          expect(readKey(changed, prefix)).toBeUndefined();
           expect(scratchIsEmpty()).toBe(true);
         },
       ),
@@ -59,10 +64,10 @@ describe('parseKey reads the key as bytes', () => {
 
 describe('the key-bytes scratch', () => {
   it('is wiped by a refusal and by releaseKeyBytes, and belongs to the last parse only', () => {
-    const first = parseKey(formatKey(PREFIX, 'live', newKeyId(), newSecret()), PREFIX)!;
+    const first = readKey(formatKey(PREFIX, 'live', newKeyId(), newSecret()), PREFIX)!;
     expect(secretOffsetOf(first)).toBe(PREFIX.length + 19);
     expect(scratchIsEmpty()).toBe(false);
-    const second = parseKey(formatKey(PREFIX, 'test', newKeyId(), newSecret()), PREFIX)!;
+    const second = readKey(formatKey(PREFIX, 'test', newKeyId(), newSecret()), PREFIX)!;
     expect(secretOffsetOf(first)).toBe(-1);
     expect(secretOffsetOf(second)).toBe(PREFIX.length + 19);
     releaseKeyBytes(first); // not the owner: nothing happens
@@ -70,7 +75,7 @@ describe('the key-bytes scratch', () => {
     releaseKeyBytes(second);
     expect(secretOffsetOf(second)).toBe(-1);
     expect(scratchIsEmpty()).toBe(true);
-    expect(parseKey(`${PREFIX}_live_${'x'.repeat(62)}`, PREFIX)).toBeUndefined();
+    expect(readKey(`${PREFIX}_live_${'x'.repeat(62)}`, PREFIX)).toBeUndefined();
     expect(scratchIsEmpty()).toBe(true);
   });
 
@@ -106,7 +111,41 @@ describe('the key-bytes scratch', () => {
     expect(scratchIsEmpty()).toBe(true);
     expect(await pending).toMatchObject({ ok: true });
     expect(scratchIsEmpty()).toBe(true);
-    await Promise.all([keyward.close(), live.close(), remote.close()]);
+    const throwing = createKeyward({
+      prefix: PREFIX,
+      keyStore: {
+        ...new MemoryStore(),
+        getKey() {
+          throw new Error('down');
+        },
+        insertKey() {},
+        updateKey: () => true,
+        listKeys: () => ({ items: [] }),
+      },
+      limitStore: new MemoryStore(),
+    });
+    expect(await throwing.verify(bearer(key))).toMatchObject({ code: 'store_unavailable' });
+    expect(scratchIsEmpty()).toBe(true);
+    // A throttled client: its junk is refused without a store read, and leaves nothing.
+    const throttled = createKeyward({
+      prefix: PREFIX,
+      store: new MemoryStore(),
+      failedAttempts: { capacity: 1, refillPerSecond: 0.001 },
+    });
+    for (let i = 0; i < 3; i++) {
+      await throttled.verify(bearer(other.key, { ip: '203.0.113.9' }));
+      expect(scratchIsEmpty()).toBe(true);
+    }
+    expect(await throttled.verify(bearer(other.key, { ip: '203.0.113.9' }))).toMatchObject({
+      code: 'too_many_failures',
+    });
+    await Promise.all([
+      keyward.close(),
+      live.close(),
+      remote.close(),
+      throwing.close(),
+      throttled.close(),
+    ]);
   });
 });
 
@@ -123,18 +162,18 @@ describe('SecretHasher.digestSecretInto', () => {
         const secret = newSecret();
         const expected = new Uint8Array(32);
         hasher.digestInto(secret, version, expected);
-        const parsed = parseKey(formatKey(PREFIX, 'live', newKeyId(), secret), PREFIX)!;
+        const parsed = readKey(formatKey(PREFIX, 'live', newKeyId(), secret), PREFIX)!;
         const fromBytes = new Uint8Array(32);
         expect(hasher.digestSecretInto(parsed, version, fromBytes)).toBe(true);
         expect(fromBytes).toEqual(expected);
-        parseKey(formatKey(PREFIX, 'live', newKeyId(), newSecret()), PREFIX);
+        readKey(formatKey(PREFIX, 'live', newKeyId(), newSecret()), PREFIX);
         const fromString = new Uint8Array(32);
         expect(secretOffsetOf(parsed)).toBe(-1);
         expect(hasher.digestSecretInto(parsed, version, fromString)).toBe(true);
         expect(fromString).toEqual(expected);
       }
     }
-    const parsed = parseKey(formatKey(PREFIX, 'live', newKeyId(), newSecret()), PREFIX)!;
+    const parsed = readKey(formatKey(PREFIX, 'live', newKeyId(), newSecret()), PREFIX)!;
     expect(hasher.digestSecretInto(parsed, 'v9', new Uint8Array(32))).toBe(false);
   });
 });

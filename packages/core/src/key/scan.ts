@@ -1,10 +1,4 @@
-import {
-  type KeyEnvironment,
-  type KeyType,
-  parseKey,
-  redactKey,
-  releaseKeyBytes,
-} from './format.js';
+import { type KeyEnvironment, type KeyType, parseKey, redactKey } from './format.js';
 
 /**
  * A key found in text, with its secret cut off.
@@ -51,7 +45,6 @@ export function scanForKeys(text: string, prefixes?: readonly string[]): FoundKe
     if (prefixes !== undefined && !prefixes.includes(prefix)) continue;
     const parsed = parseKey(match[0], prefix);
     if (parsed === undefined) continue;
-    releaseKeyBytes(parsed);
     const index = match.index;
     let low = 0;
     let high = lineStarts.length - 1;

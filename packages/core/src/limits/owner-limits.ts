@@ -1,4 +1,5 @@
 import { isPromiseLike } from '../async.js';
+import { rateLimitPolicy } from '../http/rate-limit-headers.js';
 import { rejectUnknownOptions } from '../option-names.js';
 import type { MaybePromise } from '../stores/types.js';
 import { type Quota, validateQuota } from './quota.js';
@@ -24,7 +25,8 @@ export type OwnerLimitsFunction = (
   | Promise<{ rateLimit?: RateLimit | undefined; quota?: Quota | undefined } | undefined | null>;
 
 const NAMES: ReadonlySet<string> = new Set(['rateLimit', 'quota']);
-const PERIOD_SECONDS = { minute: 60, hour: 3600, day: 86_400, month: 2_592_000 } as const;
+/** The owner's items in `RateLimit-Policy` and `RateLimit`. */
+const OWNER_ITEMS = ['"owner"', '"owner-quota"'] as const;
 
 /** Checks what `ownerLimits` returned; throws naming the problem (verify answers 503). */
 function toPlan(ownerId: string, value: unknown): OwnerPlan | undefined {
@@ -39,20 +41,12 @@ function toPlan(ownerId: string, value: unknown): OwnerPlan | undefined {
       : validateRateLimit(given.rateLimit, 'ownerLimits().rateLimit');
   const quota = given.quota == null ? undefined : validateQuota(given.quota, 'ownerLimits().quota');
   if (rateLimit === undefined && quota === undefined) return undefined;
+  const policy = rateLimitPolicy(rateLimit, quota, OWNER_ITEMS);
   return {
     name: `owner:${ownerId}`,
     rateLimit,
     quota,
-    policy: {
-      bucket:
-        rateLimit === undefined
-          ? undefined
-          : `"owner";q=${rateLimit.capacity};w=${Math.ceil(rateLimit.capacity / rateLimit.refillPerSecond)}`,
-      quota:
-        quota === undefined
-          ? undefined
-          : `"owner-quota";q=${quota.limit};w=${PERIOD_SECONDS[quota.period]}`,
-    },
+    policy: { bucket: policy.key, quota: policy.quota },
   };
 }
 
