@@ -322,7 +322,7 @@ export class RedisStore
    * last; the cost is the number of ids walked (see docs/redis.md).
    */
   async #listFiltered(query: KeyListQuery): Promise<KeyPage> {
-    const index = this.#names.index(query.ownerId, query.environment);
+    const index = this.#names.index(query.ownerId, query.environment, query.type === 'publishable');
     const search = query.search ?? '';
     const args = [
       query.status ?? '',
@@ -340,10 +340,13 @@ export class RedisStore
       const keys = ids.map((id) => this.#names.record(id));
       // One match more than the page needs tells whether another page follows.
       const want = query.limit + 1 - items.length;
-      const found = (await this.#scripts.filterKeys(keys.length, ...keys, ...args, want)) as (
-        | number
-        | string
-      )[];
+      const found = (await this.#scripts.filterKeys(
+        keys.length,
+        ...keys,
+        ...args,
+        want,
+        query.type ?? '',
+      )) as (number | string)[];
       for (let i = 2; i < found.length; i += 2) {
         if (items.length === query.limit) return { items, cursor: items[items.length - 1]!.id };
         items.push(JSON.parse(found[i] as string) as KeyRecord);

@@ -161,4 +161,33 @@ export function listFilterCases(store: () => Promise<KeyStore>, refused: boolean
     const byOwner = await listAll(s, { ownerId, search: token, status: 'active', limit: 3 });
     expect(byOwner.ids).toHaveLength(4);
   });
+
+  it('combines the key type with status and search, page by page', async () => {
+    const s = await store();
+    const ownerId = `owner_${randomId()}`;
+    const token = randomId();
+    const ids = { secret: [] as string[], publishable: [] as string[] };
+    for (let i = 0; i < 12; i++) {
+      const type = i % 2 === 0 ? 'secret' : 'publishable';
+      const r = sampleRecord({
+        ownerId,
+        name: `${type} ${token} #${i}`,
+        ...(type === 'publishable'
+          ? { type: 'publishable', referrers: ['https://shop.example.com/*'] }
+          : {}),
+      });
+      if (i % 4 >= 2) r.disabled = true;
+      await s.insertKey(r);
+      if (i % 4 < 2) ids[type].push(r.id);
+    }
+    for (const type of ['secret', 'publishable'] as const) {
+      const active = await listAll(s, { ownerId, type, status: 'active', limit: 2 });
+      expect(active.ids, `${type}, active`).toStrictEqual(sorted(ids[type]));
+      const found = await listAll(s, { ownerId, type, search: token, status: 'active', limit: 1 });
+      expect(found.ids, `${type}, search + active`).toStrictEqual(sorted(ids[type]));
+    }
+    expect(
+      (await listAll(s, { ownerId, type: 'secret', search: token, limit: 100 })).ids,
+    ).toHaveLength(6);
+  });
 }
