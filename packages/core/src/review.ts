@@ -1,5 +1,6 @@
 import { callStore } from './async.js';
 import { InvalidOptionsError } from './errors.js';
+import { keyStatus } from './stores/key-list-filter.js';
 import type { KeyRecord, KeyStore, MaybePromise } from './stores/types.js';
 
 const DAY = 86_400_000;
@@ -68,12 +69,6 @@ export interface LastUsedSource {
   lastUsed(keyIds: readonly string[]): MaybePromise<ReadonlyMap<string, number>>;
 }
 
-/** Fields later features add to records (#14): absent means a secret key with no routes. */
-type ReviewedRecord = KeyRecord & {
-  type?: 'secret' | 'publishable' | undefined;
-  routes?: string[] | undefined;
-};
-
 function days(ms: number): number {
   return Math.floor(ms / DAY);
 }
@@ -88,7 +83,7 @@ function positiveDays(value: unknown, option: string): number {
 
 /** The findings about one record at `now`; `lastUsed` undefined when usage is not known. */
 function findings(
-  record: ReviewedRecord,
+  record: KeyRecord,
   lastUsed: number | null | undefined,
   now: number,
   unusedMs: number,
@@ -175,9 +170,11 @@ export async function reviewKeys(
       storeTimeoutMs,
       'key store',
     );
-    const live = (page.items as ReviewedRecord[]).filter(
-      (r) => r.revokedAt == null && (r.expiresAt == null || r.expiresAt > now),
-    );
+    // Keys that can still be used, or be enabled again: not revoked, not expired.
+    const live = page.items.filter((r) => {
+      const status = keyStatus(r, now);
+      return status !== 'revoked' && status !== 'expired';
+    });
     const used =
       usage === undefined || live.length === 0
         ? undefined

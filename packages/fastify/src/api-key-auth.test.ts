@@ -345,6 +345,30 @@ for (const [name, fastify] of versions) {
       expect(reply.headers['ratelimit']).toMatch(/^"key";r=17;/);
     });
 
+    it("charges the outer registration's own cost on top of a route's, as without one", async () => {
+      const limited = await keyward.create({
+        name: 'two costs',
+        scopes: ['items:read'],
+        rateLimit: { capacity: 20, refillPerSecond: 0.001 },
+      });
+      const app = fastify();
+      await app.register(apiKeyAuth, { keyward, cost: 2 });
+      await app.register(async (child) => {
+        await child.register(apiKeyAuth, { keyward, scopes: ['items:read'] });
+        child.get('/report', { config: { apiKey: { cost: 3 } } }, showKey);
+        child.get('/plain', showKey);
+      });
+      running = await listen(app);
+      // The route's cost 3, and the outer registration's own 2 once more.
+      const report = await send(`${running.url}/report`, { 'x-api-key': limited.key });
+      expectSuccess(report, limited.record.id);
+      expect(report.headers['ratelimit']).toMatch(/^"key";r=15;/);
+      // Without a route cost: the outer registration's 2 replaces the default 1.
+      const plain = await send(`${running.url}/plain`, { 'x-api-key': limited.key });
+      expectSuccess(plain, limited.record.id);
+      expect(plain.headers['ratelimit']).toMatch(/^"key";r=13;/);
+    });
+
     it('can be registered again in a child context with stricter defaults', async () => {
       const app = fastify();
       await app.register(apiKeyAuth, { keyward });

@@ -120,6 +120,7 @@ function routeRequirement(
           scopes: first.scopes,
           anyScopes: first.anyScopes,
           keyType: first.keyType,
+          cost: defaults.later.cost,
         });
   return { first, later };
 }

@@ -108,7 +108,13 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): M
     if (result.ok) {
       c.set('apiKey', result.key);
       const headers = result.headers;
-      for (const name in headers) c.header(name, headers[name]);
+      let any = false;
+      for (const name in headers) {
+        any = true;
+        c.header(name, headers[name]);
+      }
+      // No limit, no headers: nothing to put back after the handler.
+      if (!any) return next();
       // A handler that returns its own Response (not c.json & co.) drops the prepared headers.
       return next().then(() => {
         for (const name in headers) if (!c.res.headers.has(name)) c.header(name, headers[name]);

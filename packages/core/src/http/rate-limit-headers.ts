@@ -114,15 +114,6 @@ class StateTexts {
 const KEY_STATES = new StateTexts('"key"', '"quota"');
 const OWNER_STATES = new StateTexts('"owner"', '"owner-quota"');
 
-function stateText(
-  bucketRemaining: number,
-  bucketReset: number,
-  quotaRemaining: number,
-  quotaReset: number,
-): string {
-  return KEY_STATES.text(bucketRemaining, bucketReset, quotaRemaining, quotaReset);
-}
-
 /** The two header values for a key's state; `{}` when it has neither bucket nor quota. */
 function formatHeaders(
   policy: Policy,
@@ -141,7 +132,7 @@ function formatHeaders(
   if (policies === undefined) return {};
   return {
     'ratelimit-policy': policies,
-    ratelimit: stateText(bucketRemaining, bucketReset, quotaRemaining, quotaReset),
+    ratelimit: KEY_STATES.text(bucketRemaining, bucketReset, quotaRemaining, quotaReset),
   };
 }
 
