@@ -1,7 +1,13 @@
-import type { KeyInfo, Keyward, ListKeysOptions } from '@keyward/core';
+import { KEY_STATUSES, type KeyInfo, type Keyward, type ListKeysOptions } from '@keyward/core';
 import type { AlertBuffer } from './alert-buffer.js';
 import { actionOptions, createOptions, readJsonBody, updateOptions } from './input.js';
-import { ConsoleProblem, errorResponse, jsonResponse, problemResponse } from './problem.js';
+import {
+  ConsoleProblem,
+  errorResponse,
+  isNoUsageStore,
+  jsonResponse,
+  problemResponse,
+} from './problem.js';
 
 /** Who is calling: the verified admin key. */
 export interface ApiCaller {
@@ -9,7 +15,7 @@ export interface ApiCaller {
 }
 
 const ID = /^[0-9A-Za-z]{1,64}$/;
-const STATUSES = new Set(['active', 'disabled', 'revoked', 'expired']);
+const STATUSES: ReadonlySet<string> = new Set(KEY_STATUSES);
 const TYPES = new Set(['secret', 'publishable']);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -217,7 +223,7 @@ export class ConsoleApi {
         }),
       );
     } catch (error) {
-      if (error instanceof TypeError && /usage store/.test(error.message)) return { series: {} };
+      if (isNoUsageStore(error)) return { series: {} };
       throw error;
     }
     return { series };

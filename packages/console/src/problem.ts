@@ -42,6 +42,14 @@ export function problemResponse(status: number, code: string, detail: string): R
 }
 
 /**
+ * Whether `error` is keyward's answer to `usage()` without a usage store (a TypeError saying so:
+ * core gives it no code of its own; the API test of a keyward without usage holds the two together).
+ */
+export function isNoUsageStore(error: unknown): error is TypeError {
+  return error instanceof TypeError && error.message.startsWith('usage() needs a usage store');
+}
+
+/**
  * What a management call's failure becomes: keyward's own errors keep their code and message
  * (they name the bad entry and never hold a secret); anything else is a 500 without details.
  */
@@ -52,7 +60,7 @@ export function errorResponse(error: unknown): Response {
   if (error instanceof KeywardError) {
     return problemResponse(STATUS_OF[error.code] ?? 400, error.code, error.message);
   }
-  if (error instanceof TypeError && /usage store/.test(error.message)) {
+  if (isNoUsageStore(error)) {
     return problemResponse(501, 'no_usage_store', error.message);
   }
   return problemResponse(500, 'internal_error', 'the console could not complete this request');

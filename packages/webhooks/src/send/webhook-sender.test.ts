@@ -288,6 +288,9 @@ describe('WebhookSender', () => {
     ['a negative initialDelayMs', { initialDelayMs: -1 }],
     ['timeoutMs 0', { timeoutMs: 0 }],
     ['a header that is not a string', { headers: { 'x-n': 1 } }],
+    ['a Content-Type header (contentType sets it)', { headers: { 'Content-Type': 'text/plain' } }],
+    ['a Webhook-Signature header of its own', { headers: { 'Webhook-Signature': 'v1,x' } }],
+    ['a webhook-id header of its own', { headers: { 'webhook-id': 'msg_1' } }],
     ['an onAttempt that is not a function', { onAttempt: 'log' }],
   ])('throws a TypeError for %s', (_name, overrides) => {
     expect(() => new WebhookSender({ url: endpoint.url, secret, ...overrides } as never)).toThrow(

@@ -155,6 +155,14 @@ function checkUrl(url: unknown): URL {
   return parsed;
 }
 
+/** Headers the sender writes itself; `headers` may not name them, in any case. */
+const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  'content-type',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+]);
+
 /**
  * Sends signed webhooks (Standard Webhooks v1) to one endpoint, with bounded retries: up to
  * `maxAttempts`, exponential backoff with jitter between them, a `timeoutMs` on each, a
@@ -210,12 +218,18 @@ export class WebhookSender {
     this.#maxPending = positiveInteger(options.maxPending, 'maxPending', 1000);
     const contentType = options.contentType ?? 'application/json';
     if (typeof contentType !== 'string') throw new TypeError('contentType must be a string');
-    this.#headers = { ...options.headers, 'content-type': contentType };
-    for (const name in this.#headers) {
-      if (typeof this.#headers[name] !== 'string') {
+    for (const name in options.headers) {
+      // Header names are case-insensitive: `Content-Type` beside ours would be sent joined to it.
+      if (RESERVED_HEADERS.has(name.toLowerCase())) {
+        throw new TypeError(
+          `headers.${name} is set by the sender (use contentType for the content type)`,
+        );
+      }
+      if (typeof options.headers[name] !== 'string') {
         throw new TypeError(`headers.${name} must be a string`);
       }
     }
+    this.#headers = { ...options.headers, 'content-type': contentType };
     for (const [name, value] of [
       ['onAttempt', options.onAttempt],
       ['fetch', options.fetch],
