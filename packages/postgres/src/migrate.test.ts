@@ -267,6 +267,10 @@ describe.skipIf(!available)('migrate — schema steps', () => {
     created.push(table);
     await pool.query((await fixture('schema-steps-1-3-4.sql')).replaceAll('__TABLE__', table));
     expect(await environmentChecks(table)).toHaveLength(1);
+    // A CHECK of the user's own that names the environment too: step 2 must leave it alone.
+    await pool.query(
+      `ALTER TABLE "${table}" ADD CONSTRAINT own_environment_rule CHECK (environment <> 'prod')`,
+    );
     // A real key, created by keyward and written with that release's columns.
     const memory = new MemoryStore();
     const issuer = createKeyward({ prefix: 'acme', store: memory });
@@ -292,7 +296,7 @@ describe.skipIf(!available)('migrate — schema steps', () => {
     ).rejects.toMatchObject({ code: '23514' });
 
     await migrate(pool, { table });
-    expect(await environmentChecks(table)).toStrictEqual([]);
+    expect(await environmentChecks(table)).toStrictEqual(['own_environment_rule']);
     const store = new PostgresStore({ pool, table });
     expect(await store.getKey(record.id)).toStrictEqual({ ...stored, type: 'secret' });
     const keyward = createKeyward({

@@ -67,6 +67,26 @@ describe.skipIf(!available)('PostgresStore', () => {
     });
   });
 
+  it('keeps a unique violation of the audit table its own (not a duplicate key id)', async () => {
+    const first = record();
+    const draft = {
+      id: `aud_${first.id}`,
+      at: Date.now(),
+      type: 'key.created' as const,
+      keyId: first.id,
+    };
+    await store.insertKey(first, draft);
+    const second = record();
+    // The same audit entry id again: the key id is new, the audit entry's is not.
+    const failed = await store.insertKey(second, { ...draft, keyId: second.id }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(failed).toMatchObject({ code: '23505' });
+    expect(failed).not.toMatchObject({ name: 'DuplicateKeyIdError' });
+    expect(await store.getKey(second.id)).toBeUndefined();
+  });
+
   it('round-trips times beyond 2^32 ms and large versions exactly', async () => {
     const original = record({
       createdAt: 0,

@@ -86,10 +86,13 @@ const UNIQUE_VIOLATION = '23505';
 /** Values PostgreSQL cannot store: NUL in text (22021), `\u0000` or a lone surrogate in JSON. */
 const UNSTORABLE = new Set(['22021', '22P05', '22P02']);
 
-/** Maps a write's pg error to keyward's error, or returns it unchanged. */
-function writeError(error: unknown, id: string): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (code === UNIQUE_VIOLATION) return new DuplicateKeyIdError(id);
+/**
+ * Maps a write's pg error to keyward's error, or returns it unchanged. Only a unique violation of
+ * the key table's primary key (`primaryKey`) is a duplicate key id: one on the audit table is not.
+ */
+function writeError(error: unknown, id: string, primaryKey: string): unknown {
+  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
+  if (code === UNIQUE_VIOLATION && constraint === primaryKey) return new DuplicateKeyIdError(id);
   if (typeof code === 'string' && UNSTORABLE.has(code)) {
     return new InvalidOptionsError(
       'a string in the key (name, owner, reason or metadata) holds a character PostgreSQL cannot store (NUL or a lone surrogate)',
@@ -151,6 +154,7 @@ function clientLikePool(pool: unknown): (() => PostgresListenClient) | undefined
 export class PostgresStore implements KeyStore, UsageStore, AuditStore, InvalidationChannel {
   /** The table, as quoted SQL. */
   readonly table: string;
+  readonly #primaryKey: string;
   /** The NOTIFY channel invalidations are sent and received on. */
   readonly channel: string;
   readonly #pool: PostgresQueryable;
@@ -170,6 +174,8 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
     }
     const parsed = parseTableName(options.table ?? DEFAULT_TABLE);
     const table = parsed.sql;
+    // PostgreSQL's default name, cut to its 63-byte identifiers like any name.
+    this.#primaryKey = `${parsed.name}_pkey`.slice(0, 63);
     this.table = table;
     this.#pool = options.pool;
     const params = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
@@ -228,7 +234,7 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
       }
       await this.#pool.query({ ...this.#insert, values, types: RAW_TYPES });
     } catch (error) {
-      throw writeError(error, record.id);
+      throw writeError(error, record.id, this.#primaryKey);
     }
   }
 
@@ -244,7 +250,7 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
       const { rowCount } = await this.#pool.query({ ...this.#update, values, types: RAW_TYPES });
       return rowCount === 1;
     } catch (error) {
-      throw writeError(error, record.id);
+      throw writeError(error, record.id, this.#primaryKey);
     }
   }
 

@@ -48,7 +48,8 @@ BEGIN
   FOR check_name IN
     SELECT conname FROM pg_constraint
     WHERE conrelid = '${sql}'::regclass AND contype = 'c'
-      AND pg_get_constraintdef(oid) LIKE '%environment%'
+      AND pg_get_constraintdef(oid)
+        LIKE '%(environment = ANY (ARRAY[''live''::text, ''test''::text]))%'
   LOOP
     EXECUTE format('ALTER TABLE ${sql} DROP CONSTRAINT %I', check_name);
   END LOOP;
