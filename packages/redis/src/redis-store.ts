@@ -346,10 +346,10 @@ export class RedisStore
         ...args,
         want,
         query.type ?? '',
-      )) as (number | string)[];
-      for (let i = 2; i < found.length; i += 2) {
+      )) as string[];
+      for (const json of found) {
         if (items.length === query.limit) return { items, cursor: items[items.length - 1]!.id };
-        items.push(JSON.parse(found[i] as string) as KeyRecord);
+        items.push(JSON.parse(json) as KeyRecord);
       }
       if (ids.length < size) return { items };
       after = ids[ids.length - 1]!;

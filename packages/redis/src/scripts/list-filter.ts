@@ -1,7 +1,7 @@
 /**
  * Filters a chunk of key records by type, status and search, on the server, so a filtered listing
- * ships only the records that match. Stops after `want` matches. Returns `{ examined, position,
- * json, position, json, … }`: how many KEYS it read, then each match in the order of KEYS. Status as `keyStatus` in core: revoked, else disabled, else expired (expiresAt ≤ now),
+ * ships only the records that match. Stops after `want` matches. Returns the matching records'
+ * JSON in the order of KEYS. Status as `keyStatus` in core: revoked, else disabled, else expired (expiresAt ≤ now),
  * else active. Search: the id exactly, or the ASCII-lowered name containing the ASCII-lowered
  * text (`string.lower` is ASCII-only in Redis's C locale; `string.find` with `plain`, so `%`,
  * `_` and `\` are plain characters).
@@ -17,10 +17,8 @@ local status, now, search, folded = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local want = tonumber(ARGV[5])
 local keyType = ARGV[6] or ''
 local null = cjson.null
-local out = { 0 }
-local found = 0
+local out = {}
 for i = 1, #KEYS do
-  out[1] = i
   local json = redis.call('HGET', KEYS[i], 'json')
   if json then
     local r = cjson.decode(json)
@@ -38,10 +36,8 @@ for i = 1, #KEYS do
       ok = type(r.name) == 'string' and string.find(string.lower(r.name), folded, 1, true) ~= nil
     end
     if ok then
-      out[#out + 1] = i
       out[#out + 1] = json
-      found = found + 1
-      if found >= want then return out end
+      if #out >= want then return out end
     end
   end
 end
