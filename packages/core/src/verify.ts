@@ -452,7 +452,13 @@ export class Verifier {
       if (!entry.referrers.matches(headers)) {
         return this.#reject('referrer_not_allowed', now, ip, id, undefined, seen);
       }
-      if (entry.type === 'publishable' && !entry.referrers.matchesOrigin(headers)) {
+      // A publishable key's Origin must match too. Without a Referer, `matches` judged the Origin
+      // already, path included (stricter than the origin check): no second parse.
+      if (
+        entry.type === 'publishable' &&
+        headers['referer'] !== undefined &&
+        !entry.referrers.matchesOrigin(headers)
+      ) {
         return this.#reject('referrer_not_allowed', now, ip, id, undefined, seen);
       }
     } else if (entry.type === 'publishable') {
