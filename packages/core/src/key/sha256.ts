@@ -1,10 +1,10 @@
 /**
  * SHA-256 (FIPS 180-4) of a short ASCII string, and HMAC-SHA256 of one from precomputed keyed
  * states: the hot path of every verify. A key's secret is 43 characters, so its hash is ONE
- * compression, and its HMAC two. This module does exactly that work, reading the secret's char
- * codes straight into the message schedule, with no intermediate byte buffers, views or
- * allocations. A char code is a byte only for ASCII, so any other text is refused with a
- * TypeError (hashing its char codes would be neither UTF-8 nor what any other SHA-256 computes).
+ * compression, and its HMAC two. This module does exactly that work, reading the secret — the
+ * bytes verify's parse left (`sha256ShortRange`), or a string's char codes (`sha256Short`) —
+ * straight into the message schedule, with no allocations. A char code is a byte only for ASCII,
+ * so any other text is refused with a TypeError (hashing its char codes would be neither UTF-8 nor what any other SHA-256 computes).
  * Everything else (long inputs, hashes for storage) uses @noble/hashes; the tests check this
  * module against the NIST CAVP short-message vectors, RFC 4231, @noble/hashes and node:crypto.
  */
@@ -110,7 +110,7 @@ function loadText(text: string): void {
  * (zeros after them).
  */
 function loadRange(bytes: Uint8Array, start: number, n: number): void {
-  if (n > ONE_BLOCK_MAX) throw new RangeError('sha256ShortBytes: at most 55 bytes fit one block');
+  if (n > ONE_BLOCK_MAX) throw new RangeError('sha256ShortRange: at most 55 bytes fit one block');
   let i = start;
   let word = 0;
   for (const whole = n >> 2; word < whole; word++, i += 4) {
@@ -157,17 +157,10 @@ export function sha256Short(
   finish(text.length, out, initial, prefixBytes);
 }
 
-/** {@link sha256Short} of bytes: the same padding and compression, for any byte values. */
-export function sha256ShortBytes(
-  bytes: Uint8Array,
-  out: Uint8Array,
-  initial: Int32Array = SHA256_IV,
-  prefixBytes = 0,
-): void {
-  sha256ShortRange(bytes, 0, bytes.length, out, initial, prefixBytes);
-}
-
-/** {@link sha256ShortBytes} of `bytes[start..start + n)`, read in place. */
+/**
+ * {@link sha256Short} of `bytes[start..start + n)` (n at most ONE_BLOCK_MAX), read in place: the
+ * same padding and compression, for any byte values.
+ */
 export function sha256ShortRange(
   bytes: Uint8Array,
   start: number,
@@ -233,12 +226,7 @@ export function hmacSha256Short(text: string, states: HmacStates, out: Uint8Arra
   outerHash(states, out);
 }
 
-/** {@link hmacSha256Short} of bytes (at most ONE_BLOCK_MAX of them). */
-export function hmacSha256ShortBytes(bytes: Uint8Array, states: HmacStates, out: Uint8Array): void {
-  hmacSha256ShortRange(bytes, 0, bytes.length, states, out);
-}
-
-/** {@link hmacSha256ShortBytes} of `bytes[start..start + n)`, read in place. */
+/** {@link hmacSha256Short} of `bytes[start..start + n)` (n at most ONE_BLOCK_MAX), read in place. */
 export function hmacSha256ShortRange(
   bytes: Uint8Array,
   start: number,
