@@ -40,9 +40,9 @@ export interface QuotaState {
 
 const PERIOD_MS = { minute: 60_000, hour: 3_600_000, day: 86_400_000 } as const;
 
-/** Validates a `quota` option; throws naming the bad field. */
 const QUOTA_NAMES: ReadonlySet<string> = new Set(['limit', 'period']);
 
+/** Validates a `quota` option; throws naming the bad field. */
 export function validateQuota(value: unknown, option = 'quota'): Quota {
   const quota = value as Partial<Quota> | null;
   if (typeof quota !== 'object' || quota === null) {

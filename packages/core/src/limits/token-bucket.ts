@@ -45,9 +45,9 @@ export interface LimitResult {
   readonly resetMs: number;
 }
 
-/** Validates a `rateLimit` option; throws naming the bad field. */
 const RATE_LIMIT_NAMES: ReadonlySet<string> = new Set(['capacity', 'refillPerSecond']);
 
+/** Validates a `rateLimit` option; throws naming the bad field. */
 export function validateRateLimit(value: unknown, option = 'rateLimit'): RateLimit {
   const limit = value as Partial<RateLimit> | null;
   if (typeof limit !== 'object' || limit === null) {
