@@ -245,3 +245,74 @@ describe('pathSegments agrees with the rules written the plain way', () => {
     }
   });
 });
+
+/** `check` by path written the plain way: referenceSegments, then each pattern segment by segment. */
+function referenceCheck(patterns: readonly string[], method: string, url: string): string {
+  const segments = referenceSegments(url);
+  if (segments === undefined) return 'invalid_path';
+  const verb = method.toUpperCase();
+  for (const pattern of patterns) {
+    const [want, path] = pattern.split(' ') as [string, string];
+    const wanted = want.toUpperCase();
+    if (wanted !== '*' && wanted !== verb && !(verb === 'HEAD' && wanted === 'GET')) continue;
+    const parts = path === '/' ? [] : path.slice(1).split('/');
+    const rest = parts[parts.length - 1] === '**';
+    const fixed = rest ? parts.slice(0, -1) : parts;
+    if (rest ? segments.length < fixed.length : segments.length !== fixed.length) continue;
+    if (fixed.every((part, i) => part === '*' || part === segments[i])) return 'ok';
+  }
+  return 'route_not_allowed';
+}
+
+describe('check by path agrees with the rules written the plain way', () => {
+  it('on random patterns and random paths (plain, encoded, refused)', () => {
+    const segment = fc.constantFrom('a', 'b', 'ab', 'a.b', '*', '*');
+    const pattern = fc
+      .tuple(
+        fc.constantFrom('GET', 'get', 'POST', '*'),
+        fc.array(segment, { maxLength: 4 }),
+        fc.boolean(),
+      )
+      .map(
+        ([method, parts, rest]) => `${method} /${[...parts, ...(rest ? ['**'] : [])].join('/')}`,
+      );
+    const chars = fc.constantFrom(
+      '/',
+      '/',
+      '/',
+      'a',
+      'a',
+      'b',
+      '.',
+      '%61',
+      '%2e',
+      '%',
+      '?',
+      '\\',
+      '#',
+    );
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(pattern, { minLength: 1, maxLength: 4 }),
+        fc.constantFrom('GET', 'HEAD', 'POST', 'post', 'DELETE'),
+        fc.array(chars, { maxLength: 12 }),
+        (patterns, method, parts) => {
+          const url = `/${parts.join('')}`;
+          const list = compileRouteAllowList(patterns);
+          expect(list.check(method, undefined, url), `${method} ${url} against ${patterns}`).toBe(
+            referenceCheck(patterns, method, url),
+          );
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('on long paths under "**" (at most 128 segments)', () => {
+    const list = compileRouteAllowList(['GET /a/**']);
+    const path = (n: number) => `/a${'/x'.repeat(n - 1)}`;
+    expect(list.check('GET', undefined, path(128))).toBe('ok');
+    expect(list.check('GET', undefined, path(129))).toBe('invalid_path');
+    expect(referenceCheck(['GET /a/**'], 'GET', path(129))).toBe('invalid_path');
+  });
+});

@@ -42,6 +42,14 @@ interface CompiledRoute {
   /** Upper case; `*` for any method. */
   readonly method: string;
   readonly segments: readonly PatternSegment[];
+  /**
+   * The pattern's leading literal segments as a path: `/invoices` for `GET /invoices`, and with
+   * the `/` that follows them when a wildcard or other segments come after (`/invoices/` for
+   * `GET /invoices/*`, `/` for `GET /*`), so a plain request path is matched from where it differs.
+   */
+  readonly prefix: string;
+  /** How many of {@link segments} {@link prefix} holds. */
+  readonly literalCount: number;
 }
 
 const MAX_ROUTES = 100;
@@ -131,10 +139,24 @@ export function compileRouteAllowList(routes: unknown, option = 'routes'): Route
     const normalised = `${method} ${path}`;
     if (!entries.includes(normalised)) {
       entries.push(normalised);
-      compiled.push({ method, segments });
+      compiled.push({ method, segments, ...literalPrefix(segments) });
     }
   }
   return new CompiledRouteAllowList(Object.freeze(entries), compiled);
+}
+
+/** {@link CompiledRoute.prefix} and {@link CompiledRoute.literalCount} of a pattern. */
+function literalPrefix(segments: readonly PatternSegment[]): {
+  prefix: string;
+  literalCount: number;
+} {
+  let literalCount = 0;
+  while (literalCount < segments.length && typeof segments[literalCount] === 'string') {
+    literalCount++;
+  }
+  const literals = `/${segments.slice(0, literalCount).join('/')}`;
+  if (literalCount === segments.length) return { prefix: literals, literalCount };
+  return { prefix: literalCount === 0 ? '/' : `${literals}/`, literalCount };
 }
 
 /** Whether `text` has a C0 control or DEL. */
@@ -349,6 +371,19 @@ class CompiledRouteAllowList implements RouteAllowList {
       }
     }
     if (typeof url !== 'string' || url.length > 8192) return 'invalid_path';
+    // A plain path (no `%`, no backslash, nothing to refuse) that a pattern matches is allowed
+    // without splitting it first: each pattern compares its literal prefix in one native call and
+    // scans only the rest. Anything else — no match, a `%`, a refusal — takes the full scan below,
+    // which alone decides refusals: this only ever answers 'ok', and only where the scan would.
+    let end = url.indexOf('?');
+    if (end === -1) end = url.length;
+    if (end > 1 && url.charCodeAt(end - 1) === 47) end--;
+    if (end > 0 && url.charCodeAt(0) === 47) {
+      for (let r = 0; r < routes.length; r++) {
+        const allowed = routes[r]!;
+        if (methodAllowed(allowed, method) && matchesPlain(allowed, url, end)) return 'ok';
+      }
+    }
     const scan = this.#scan;
     if (!scan.scan(url)) return 'invalid_path';
     for (let verb = method; ; verb = verb.toUpperCase()) {
@@ -373,4 +408,65 @@ function matchesScan(pattern: readonly PatternSegment[], scan: PathScan, url: st
     if (want !== ONE && !scan.equals(url, i, want)) return false;
   }
   return pattern.length === count;
+}
+
+/**
+ * Where the plain segment of `url` starting at `start` ends (at `/` or `end`), or -1 when it is
+ * empty, `.` or `..`, or holds a `%` or a backslash (the full scan judges those).
+ */
+function plainSegmentEnd(url: string, start: number, end: number): number {
+  let stop = start;
+  for (; stop < end; stop++) {
+    const code = url.charCodeAt(stop);
+    if (code === 47) break;
+    if (code === 37 || code === 92) return -1;
+  }
+  const length = stop - start;
+  if (length === 0) return -1;
+  if (
+    url.charCodeAt(start) === 46 &&
+    (length === 1 || (length === 2 && url.charCodeAt(start + 1) === 46))
+  ) {
+    return -1;
+  }
+  return stop;
+}
+
+/**
+ * Whether `route` matches the path `url.slice(0, end)` (query and one trailing `/` cut), read as
+ * plain segments from where its literal prefix ends. False is no verdict: a `%`, a backslash, a
+ * segment to refuse or a shape this does not follow (`**` matching nothing) leave the answer to
+ * the full scan. True only where {@link PathScan.scan} and {@link matchesScan} would say so.
+ */
+function matchesPlain(route: CompiledRoute, url: string, end: number): boolean {
+  const prefix = route.prefix;
+  const pattern = route.segments;
+  let count = route.literalCount;
+  if (count === pattern.length) return end === prefix.length && url.startsWith(prefix);
+  if (prefix.length >= end || !url.startsWith(prefix)) return false;
+  let start = prefix.length;
+  for (let i = count; i < pattern.length; i++) {
+    const want = pattern[i]!;
+    if (want === REST) {
+      // Every remaining segment must be plain and valid, and they are counted.
+      for (;;) {
+        const stop = plainSegmentEnd(url, start, end);
+        if (stop === -1 || ++count > MAX_SEGMENTS) return false;
+        if (stop === end) return true;
+        start = stop + 1;
+      }
+    }
+    const stop = plainSegmentEnd(url, start, end);
+    if (stop === -1) return false;
+    if (want !== ONE && (stop - start !== want.length || !url.startsWith(want, start))) {
+      return false;
+    }
+    count++;
+    if (stop === end) {
+      // The path ends here: the pattern must too, or end in a `**` that matches nothing.
+      return i === pattern.length - 1 || (i === pattern.length - 2 && pattern[i + 1] === REST);
+    }
+    start = stop + 1;
+  }
+  return false;
 }
