@@ -442,8 +442,9 @@ function matchesPlain(route: CompiledRoute, url: string, end: number): boolean {
   const prefix = route.prefix;
   const pattern = route.segments;
   let count = route.literalCount;
-  if (count === pattern.length) return end === prefix.length && url.startsWith(prefix);
-  if (prefix.length >= end || !url.startsWith(prefix)) return false;
+  // A slice and `===` (a copy and a native compare) cost less than `startsWith` or a char loop.
+  if (count === pattern.length) return end === prefix.length && url.slice(0, end) === prefix;
+  if (prefix.length >= end || url.slice(0, prefix.length) !== prefix) return false;
   let start = prefix.length;
   for (let i = count; i < pattern.length; i++) {
     const want = pattern[i]!;
@@ -458,7 +459,7 @@ function matchesPlain(route: CompiledRoute, url: string, end: number): boolean {
     }
     const stop = plainSegmentEnd(url, start, end);
     if (stop === -1) return false;
-    if (want !== ONE && (stop - start !== want.length || !url.startsWith(want, start))) {
+    if (want !== ONE && (stop - start !== want.length || url.slice(start, stop) !== want)) {
       return false;
     }
     count++;
