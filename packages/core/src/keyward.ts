@@ -341,12 +341,14 @@ export class Keyward {
    * On a request this instance verified: its KeyInfo (see {@link verifyOnce}). One property
    * store per verified request: on Koa's and Fastify's requests it costs next to nothing in a
    * server profile; on Express's (whose prototype Express swaps, so each request's hidden class is
-   * new) about what a `WeakMap` entry costs there, and a `WeakMap` costs 0.3 µs a request on
-   * Fastify.
+   * new) each added property is a slow store, about 1 µs there.
    */
   readonly #verifiedKey = Symbol('keyward.verified');
-  /** Verified requests whose default charge of 1 is used up (a guard named a cost): rare. */
-  readonly #creditUsed = new WeakSet<object>();
+  /**
+   * On such a request, `true` once its default charge of 1 is used up (a guard named a cost);
+   * absent otherwise, so the common request (no cost named) carries one property, not two.
+   */
+  readonly #creditUsed = Symbol('keyward.creditUsed');
   readonly #audit: AuditTrail | undefined;
   readonly #alerts: AlertEngine | undefined;
   readonly #review: (policy: ReviewPolicy) => Promise<ReviewFinding[]>;
@@ -638,29 +640,38 @@ export class Keyward {
     const key = marked[this.#verifiedKey] as KeyInfo | undefined;
     if (key !== undefined) {
       const named = later.cost !== undefined;
-      const credit = named && !this.#creditUsed.has(carrier) ? 1 : 0;
+      const credit = named && marked[this.#creditUsed] !== true ? 1 : 0;
       const result = this.#verifier.authorize(key, request, later, credit);
       if (result !== undefined) {
-        if (named) this.#creditUsed.add(carrier);
+        if (named) marked[this.#creditUsed] = true;
         return result;
       }
     }
+    // A mark this verifier did not make (a KeyInfo it never returned): verified and charged afresh.
+    const remark = key !== undefined;
     const result = this.#verifier.verify(request, options);
     if (isPromiseLike(result)) {
-      return result.then((settled) => this.#markVerified(carrier, settled, options));
+      return result.then((settled) => this.#markVerified(marked, settled, options, remark));
     }
-    return this.#markVerified(carrier, result, options);
+    return this.#markVerified(marked, result, options, remark);
   }
 
-  #markVerified(carrier: object, result: VerifyResult, options: VerifyOptions): VerifyResult {
+  #markVerified(
+    carrier: Marked,
+    result: VerifyResult,
+    options: VerifyOptions,
+    remark: boolean,
+  ): VerifyResult {
     if (!result.ok) return result;
     try {
-      (carrier as Marked)[this.#verifiedKey] = result.key;
+      carrier[this.#verifiedKey] = result.key;
+      // Only when needed: a second property on every request costs as much as the first.
+      if (options.cost !== undefined || remark) {
+        carrier[this.#creditUsed] = options.cost !== undefined;
+      }
     } catch {
       // A frozen carrier cannot be marked: a later guard verifies it again.
-      return result;
     }
-    if (options.cost !== undefined) this.#creditUsed.add(carrier);
     return result;
   }
 

@@ -89,6 +89,37 @@ describe('verifyOnce: one verification per request, however many guards', () => 
     }
   });
 
+  it('keeps the charge state with the mark: a copy of the request carries both', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create(LIMITS);
+    const req: Record<string | symbol, unknown> = {};
+    expect(tokensLeft(await settle(keyward.verifyOnce(req, bearer(key))))).toBe(19);
+    expect(tokensLeft(await settle(keyward.verifyOnce(req, bearer(key), {}, { cost: 5 })))).toBe(
+      15,
+    );
+    // The default 1 is used up on the original, so on its copy as well: 5 more, not 4.
+    const copy = { ...req };
+    expect(tokensLeft(await settle(keyward.verifyOnce(copy, bearer(key), {}, { cost: 5 })))).toBe(
+      10,
+    );
+  });
+
+  it('verifies and charges afresh a request whose mark it did not make', async () => {
+    const { keyward } = setup();
+    const { key } = await keyward.create(LIMITS);
+    const req: Record<string | symbol, unknown> = {};
+    expect(tokensLeft(await settle(keyward.verifyOnce(req, bearer(key), { cost: 2 })))).toBe(18);
+    const mark = Object.getOwnPropertySymbols(req).find(
+      (symbol) => symbol.description === 'keyward.verified',
+    );
+    req[mark!] = { id: 'forged000000', scopes: ['*'] };
+    // Verified again in full (1 unit), and that verification's default charge counts as new.
+    expect(tokensLeft(await settle(keyward.verifyOnce(req, bearer(key))))).toBe(17);
+    expect(tokensLeft(await settle(keyward.verifyOnce(req, bearer(key), {}, { cost: 3 })))).toBe(
+      15,
+    );
+  });
+
   it('answers a later cost the bucket cannot pay with rate_limited and its headers', async () => {
     const { keyward } = setup();
     const { key } = await keyward.create({
