@@ -776,7 +776,10 @@ export class Verifier {
     );
   }
 
-  /** After the owner's bucket its quota; after its quota the result. */
+  /**
+   * After the owner's bucket its quota; after its quota the result. `result` is the step's
+   * answer, undefined when a failed store was skipped (fail open).
+   */
   #afterOwnerStep(
     stage: 'bucket' | 'quota',
     entry: CachedKey,
@@ -787,7 +790,7 @@ export class Verifier {
     headers: Readonly<Record<string, string>>,
     plan: OwnerPlan,
     bucket: LimitResult | undefined,
-    result: LimitResult,
+    result: LimitResult | undefined,
     seen: Attempt | undefined,
   ): MaybePromise<VerifyResult> {
     return stage === 'bucket'
@@ -870,9 +873,20 @@ export class Verifier {
       return this.#storeUnavailable(now, ip, entry.record.id, error, seen, 'limit');
     }
     this.#storeError(now, ip, entry.record.id, error, 'limit');
-    return stage === 'bucket'
-      ? this.#countOwnerQuota(entry, ip, cost, now, announce, headers, plan, undefined, seen)
-      : this.#finishOwner(entry, ip, now, announce, headers, plan, bucket, undefined, seen);
+    // Fail open: the step goes on as if that limit were not there.
+    return this.#afterOwnerStep(
+      stage,
+      entry,
+      ip,
+      cost,
+      now,
+      announce,
+      headers,
+      plan,
+      bucket,
+      undefined,
+      seen,
+    );
   }
 
   #limitFailure(
