@@ -140,10 +140,17 @@ describe('access review', () => {
     await keyward.close();
   });
 
-  it('skips revoked and expired keys', async () => {
+  it('skips revoked and expired keys, disabled or not', async () => {
     const { keyward, clock } = setup();
     const revoked = await keyward.create({ name: 'r', environment: 'live', scopes: ['*'] });
     await keyward.create({ name: 'e', environment: 'live', expiresAt: clock.now + DAY });
+    const both = await keyward.create({
+      name: 'd',
+      environment: 'live',
+      scopes: ['*'],
+      expiresAt: clock.now + DAY,
+    });
+    await keyward.update(both.record.id, { disabled: true });
     await keyward.revoke(revoked.record.id);
     clock.advance(200 * DAY);
     expect(await keyward.review()).toStrictEqual([]);

@@ -1,6 +1,5 @@
 import { callStore } from './async.js';
 import { InvalidOptionsError } from './errors.js';
-import { keyStatus } from './stores/key-list-filter.js';
 import type { KeyRecord, KeyStore, MaybePromise } from './stores/types.js';
 
 const DAY = 86_400_000;
@@ -170,11 +169,11 @@ export async function reviewKeys(
       storeTimeoutMs,
       'key store',
     );
-    // Keys that can still be used, or be enabled again: not revoked, not expired.
-    const live = page.items.filter((r) => {
-      const status = keyStatus(r, now);
-      return status !== 'revoked' && status !== 'expired';
-    });
+    // Keys that can still be used, or be enabled again: not revoked, not expired (whether disabled
+    // or not: a status would say `disabled` first, and a disabled, expired key is done for).
+    const live = page.items.filter(
+      (r) => r.revokedAt == null && (r.expiresAt == null || r.expiresAt > now),
+    );
     const used =
       usage === undefined || live.length === 0
         ? undefined
