@@ -67,6 +67,23 @@ describe.skipIf(!available)('PostgresStore', () => {
     });
   });
 
+  it('throws DuplicateKeyIdError on a renamed table too (its primary key keeps the old name)', async () => {
+    const renamed = `${fixture.table}_moved`;
+    await fixture.pool.query(`CREATE TABLE "${renamed}" (LIKE "${fixture.table}" INCLUDING ALL)`);
+    await fixture.pool.query(`ALTER TABLE "${renamed}" RENAME TO "${renamed}_again"`);
+    try {
+      const moved = new PostgresStore({ pool: fixture.pool, table: `${renamed}_again` });
+      const original = record();
+      await moved.insertKey(original);
+      await expect(moved.insertKey(original)).rejects.toMatchObject({
+        name: 'DuplicateKeyIdError',
+        keyId: original.id,
+      });
+    } finally {
+      await fixture.pool.query(`DROP TABLE IF EXISTS "${renamed}_again"`);
+    }
+  });
+
   it('keeps a unique violation of the audit table its own (not a duplicate key id)', async () => {
     const first = record();
     const draft = {

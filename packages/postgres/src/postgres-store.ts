@@ -87,12 +87,14 @@ const UNIQUE_VIOLATION = '23505';
 const UNSTORABLE = new Set(['22021', '22P05', '22P02']);
 
 /**
- * Maps a write's pg error to keyward's error, or returns it unchanged. Only a unique violation of
- * the key table's primary key (`primaryKey`) is a duplicate key id: one on the audit table is not.
+ * Maps a write's pg error to keyward's error, or returns it unchanged. Only a unique violation in
+ * the key table (`keyTable`, unqualified; its one unique constraint is the id) is a duplicate key
+ * id: one in the audit table is not. The table, not the constraint's name, which keeps its old
+ * name when a table is renamed.
  */
-function writeError(error: unknown, id: string, primaryKey: string): unknown {
-  const { code, constraint } = (error ?? {}) as { code?: unknown; constraint?: unknown };
-  if (code === UNIQUE_VIOLATION && constraint === primaryKey) return new DuplicateKeyIdError(id);
+function writeError(error: unknown, id: string, keyTable: string): unknown {
+  const { code, table } = (error ?? {}) as { code?: unknown; table?: unknown };
+  if (code === UNIQUE_VIOLATION && table === keyTable) return new DuplicateKeyIdError(id);
   if (typeof code === 'string' && UNSTORABLE.has(code)) {
     return new InvalidOptionsError(
       'a string in the key (name, owner, reason or metadata) holds a character PostgreSQL cannot store (NUL or a lone surrogate)',
@@ -154,7 +156,8 @@ function clientLikePool(pool: unknown): (() => PostgresListenClient) | undefined
 export class PostgresStore implements KeyStore, UsageStore, AuditStore, InvalidationChannel {
   /** The table, as quoted SQL. */
   readonly table: string;
-  readonly #primaryKey: string;
+  /** The key table's name, unqualified, as PostgreSQL names it in errors. */
+  readonly #tableName: string;
   /** The NOTIFY channel invalidations are sent and received on. */
   readonly channel: string;
   readonly #pool: PostgresQueryable;
@@ -174,8 +177,7 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
     }
     const parsed = parseTableName(options.table ?? DEFAULT_TABLE);
     const table = parsed.sql;
-    // PostgreSQL's default name, cut to its 63-byte identifiers like any name.
-    this.#primaryKey = `${parsed.name}_pkey`.slice(0, 63);
+    this.#tableName = parsed.name;
     this.table = table;
     this.#pool = options.pool;
     const params = COLUMNS.map((_, i) => `$${i + 1}`).join(', ');
@@ -234,7 +236,7 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
       }
       await this.#pool.query({ ...this.#insert, values, types: RAW_TYPES });
     } catch (error) {
-      throw writeError(error, record.id, this.#primaryKey);
+      throw writeError(error, record.id, this.#tableName);
     }
   }
 
@@ -250,7 +252,7 @@ export class PostgresStore implements KeyStore, UsageStore, AuditStore, Invalida
       const { rowCount } = await this.#pool.query({ ...this.#update, values, types: RAW_TYPES });
       return rowCount === 1;
     } catch (error) {
-      throw writeError(error, record.id, this.#primaryKey);
+      throw writeError(error, record.id, this.#tableName);
     }
   }
 
