@@ -50,9 +50,6 @@ function minutes(ms: number): string {
  */
 export class AlertEngine implements VerifyObserver {
   readonly #config: AlertConfig;
-  /** `config.thresholds` and the figures every observation reads, kept at hand. */
-  readonly #thresholds: AlertConfig['thresholds'];
-  readonly #maxNetworks: number;
   readonly #watches = new Map<string, KeyWatch>();
   readonly #cooldown: Cooldown;
   readonly #delivery: AlertDelivery;
@@ -67,15 +64,13 @@ export class AlertEngine implements VerifyObserver {
       webhook: config.webhook,
       maxQueue: config.maxQueue,
     });
-    this.#thresholds = config.thresholds;
-    this.#maxNetworks = config.thresholds.maxNetworksPerKey;
     this.#memoryMs = config.thresholds.networkMemoryDays * DAY;
   }
 
   observe(o: VerifyObservation): void {
     const entry = o.entry;
     if (!o.secretMatched || entry === undefined) return;
-    const t = this.#thresholds;
+    const t = this.#config.thresholds;
     const now = o.now;
     let watch = entry.alertWatch as KeyWatch | undefined;
     if (watch === undefined || watch.dropped) {
@@ -103,7 +98,7 @@ export class AlertEngine implements VerifyObserver {
         ip,
         now,
         this.#memoryMs,
-        this.#maxNetworks,
+        t.maxNetworksPerKey,
         watch.learnUntil,
       );
       if (network !== undefined) {
@@ -233,7 +228,7 @@ export class AlertEngine implements VerifyObserver {
     const watches = this.#watches;
     const known = watches.get(id);
     if (known !== undefined) return known;
-    const watch = new KeyWatch(id, now, this.#thresholds.networkLearningMs);
+    const watch = new KeyWatch(id, now, this.#config.thresholds.networkLearningMs);
     watches.set(id, watch);
     if (watches.size > this.#config.maxKeys) {
       const oldest = watches.values().next().value;

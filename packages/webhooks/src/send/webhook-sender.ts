@@ -87,7 +87,11 @@ export interface WebhookSenderOptions {
   readonly maxPending?: number | undefined;
   /** The body's media type. Default `application/json`. */
   readonly contentType?: string | undefined;
-  /** More request headers (a `user-agent`, say). The `webhook-*` and `content-type` are set. */
+  /**
+   * More request headers (a `user-agent`, say). The sender sets `webhook-id`,
+   * `webhook-timestamp`, `webhook-signature` and `content-type` (from {@link contentType}) itself:
+   * naming any of them here, in any case, is a TypeError.
+   */
   readonly headers?: Readonly<Record<string, string>> | undefined;
   /** Called after every attempt; what it throws is ignored. */
   readonly onAttempt?: ((attempt: WebhookAttempt) => void) | undefined;
