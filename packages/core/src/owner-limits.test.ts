@@ -175,7 +175,10 @@ describe('owner-shared limits (ownerLimits)', () => {
         const result = await keyward.verify(bearer(key));
         const expected = limitStoreFailure === 'closed' ? '503 store_unavailable' : '200 ok';
         expect(result.ok ? '200 ok' : `${result.status} ${result.code}`).toBe(expected);
-        expect(events.some((e) => e.type === 'anomaly' && e.kind === 'store_error')).toBe(true);
+        if (!result.ok) expect(result.headers['retry-after']).toBe('1');
+        expect(events).toContainEqual(
+          expect.objectContaining({ type: 'anomaly', kind: 'store_error', store: 'limit' }),
+        );
       }
     },
   );

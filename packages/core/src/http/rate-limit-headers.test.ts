@@ -155,6 +155,20 @@ describe('withOwnerHeaders', () => {
     ).toEqual({});
   });
 
+  it("gives the owner's own reset times: a refused bucket's wait, an exhausted quota's window", () => {
+    const memo = newOwnerHeaderMemo();
+    const refused = { allowed: false, remaining: 0, retryAfterMs: 2500, resetMs: 9000 };
+    const exhausted = { allowed: true, remaining: 0, retryAfterMs: 0, resetMs: 90_000 };
+    for (let i = 0; i < 2; i++) {
+      expect(
+        withOwnerHeaders(memo, keyHeaders, policy, limit, refused, quota, exhausted).ratelimit,
+      ).toBe('"key";r=7;t=0, "owner";r=0;t=3, "owner-quota";r=0;t=90');
+    }
+    expect(
+      withOwnerHeaders(memo, keyHeaders, policy, limit, allowed(5), quota, allowed(9)).ratelimit,
+    ).toBe('"key";r=7;t=0, "owner";r=5;t=0, "owner-quota";r=9;t=0');
+  });
+
   it('gives the same values through one memo as through a fresh one, whatever changes between calls', () => {
     const memo = newOwnerHeaderMemo();
     const step = fc.record({

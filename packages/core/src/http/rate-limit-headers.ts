@@ -273,12 +273,7 @@ export function withOwnerHeaders(
     hasQuota ? quotaResetSeconds(window) : 0,
   );
   const shape = (hasBucket ? 1 : 0) | (hasQuota ? 2 : 0);
-  if (
-    memo.policy !== policy ||
-    memo.keyPolicies !== keyPolicies ||
-    memo.shape !== shape ||
-    memo.policies === undefined
-  ) {
+  if (memo.policy !== policy || memo.keyPolicies !== keyPolicies || memo.shape !== shape) {
     memo.policy = policy;
     memo.keyPolicies = keyPolicies;
     memo.shape = shape;
@@ -287,11 +282,7 @@ export function withOwnerHeaders(
       joinItems(hasBucket ? policy.bucket : undefined, hasQuota ? policy.quota : undefined),
     );
   }
-  if (
-    memo.keyStates !== keyStates ||
-    memo.ownerStates !== ownerStates ||
-    memo.states === undefined
-  ) {
+  if (memo.keyStates !== keyStates || memo.ownerStates !== ownerStates) {
     memo.keyStates = keyStates;
     memo.ownerStates = ownerStates;
     memo.states = joinItems(keyStates, ownerStates);

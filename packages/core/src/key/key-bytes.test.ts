@@ -139,6 +139,14 @@ describe('the key-bytes scratch', () => {
     expect(await throttled.verify(bearer(other.key, { ip: '203.0.113.9' }))).toMatchObject({
       code: 'too_many_failures',
     });
+    // Still throttled: a well-formed key of an id never seen (no cache slot hashes and wipes it)
+    // and one of an environment the deployment does not accept leave nothing either.
+    for (const environment of ['live', 'staging']) {
+      const fresh = formatKey(PREFIX, environment, newKeyId(), newSecret());
+      const refused = await throttled.verify(bearer(fresh, { ip: '203.0.113.9' }));
+      expect(refused).toMatchObject({ ok: false });
+      expect(scratchIsEmpty()).toBe(true);
+    }
     await Promise.all([
       keyward.close(),
       live.close(),
