@@ -6,7 +6,7 @@ import {
   rateLimitPolicy,
 } from './http/rate-limit-headers.js';
 import type { KeyType } from './key/format.js';
-import { DIGEST_LENGTH, parseStoredHash, type StoredDigest } from './key/hash.js';
+import { DIGEST_WORDS, digestToWords, parseStoredHash, type StoredDigest } from './key/hash.js';
 import { toKeyInfo } from './key-info.js';
 import { compileIpAllowList, type IpAllowList } from './policy/ip-allow-list.js';
 import { compileReferrerAllowList, type ReferrerAllowList } from './policy/referrer.js';
@@ -15,8 +15,11 @@ import { compileGrantedScopes, type GrantedScopes } from './policy/scopes.js';
 import type { KeyRecord } from './stores/types.js';
 import type { KeyInfo } from './types.js';
 
-/** Bytes per slot in the digest arena: the current digest, then the previous (rotation) one. */
-export const SLOT_BYTES = 2 * DIGEST_LENGTH;
+/**
+ * Words per slot in the digest arena: the current digest, then the previous (rotation) one, each
+ * as {@link DIGEST_WORDS} big-endian words, the form the hasher writes (no bytes to compare).
+ */
+export const SLOT_WORDS = 2 * DIGEST_WORDS;
 
 /** A record compiled for verification: restrictions compiled, read only once a secret matched. */
 export interface CachedKey {
@@ -46,11 +49,11 @@ export interface LoadedKey {
   /** The compiled record; `undefined` when the store does not know the id. */
   readonly entry: CachedKey | undefined;
   /**
-   * {@link SLOT_BYTES} bytes: the current digest, then the previous one. A half with no usable
-   * digest (none stored, unreadable, retired pepper, unknown id) holds CSPRNG bytes, which no
+   * {@link SLOT_WORDS} words: the current digest, then the previous one. A half with no usable
+   * digest (none stored, unreadable, retired pepper, unknown id) holds CSPRNG words, which no
    * secret's digest matches.
    */
-  readonly digests: Uint8Array;
+  readonly digests: Int32Array;
   /** Pepper version to hash under for the first half (a configured one, always). */
   readonly currentVersion: string | undefined;
   /** Pepper version for the second half; `currentVersion` when there is no usable previous. */
@@ -131,9 +134,9 @@ export function loadKey(
   peppers: PepperVersions,
   freshUntil: number,
 ): LoadedKey {
-  const digests = new Uint8Array(SLOT_BYTES);
+  const digests = new Int32Array(SLOT_WORDS);
   if (record === undefined) {
-    randomInto(digests, 0, SLOT_BYTES);
+    randomInto(digests, 0, SLOT_WORDS);
     return {
       entry: undefined,
       digests,
@@ -147,10 +150,10 @@ export function loadKey(
     record.previousHashExpiresAt != null
       ? usable(typeof record.previousHash === 'string' ? record.previousHash : undefined, peppers)
       : undefined;
-  if (current !== undefined) digests.set(current.digest, 0);
-  else randomInto(digests, 0, DIGEST_LENGTH);
-  if (previous !== undefined) digests.set(previous.digest, DIGEST_LENGTH);
-  else randomInto(digests, DIGEST_LENGTH, DIGEST_LENGTH);
+  if (current !== undefined) digestToWords(current.digest, digests, 0);
+  else randomInto(digests, 0, DIGEST_WORDS);
+  if (previous !== undefined) digestToWords(previous.digest, digests, DIGEST_WORDS);
+  else randomInto(digests, DIGEST_WORDS, DIGEST_WORDS);
   const currentVersion = current !== undefined ? current.pepperVersion : peppers.current;
   return {
     entry: compileRecord(prefix, record),
@@ -161,11 +164,11 @@ export function loadKey(
   };
 }
 
-/** CSPRNG bytes handed out once each; one `getRandomValues` call (~µs) serves 256 digests. */
-const randomPool = new Uint8Array(256 * DIGEST_LENGTH);
+/** CSPRNG words handed out once each; one `getRandomValues` call (~µs) serves 256 digests. */
+const randomPool = new Int32Array(256 * DIGEST_WORDS);
 let randomOffset = randomPool.length;
 
-function randomInto(target: Uint8Array, offset: number, length: number): void {
+function randomInto(target: Int32Array, offset: number, length: number): void {
   if (randomOffset + length > randomPool.length) {
     globalThis.crypto.getRandomValues(randomPool);
     randomOffset = 0;
@@ -202,8 +205,8 @@ const INITIAL_SLOTS = 1024;
  * ({@link RecordCache.entries}) is read only after a digest matched.
  */
 export class RecordCache {
-  /** Digest arena, {@link SLOT_BYTES} per slot (see {@link LoadedKey.digests}). Read-only outside. */
-  digests: Uint8Array;
+  /** Digest arena, {@link SLOT_WORDS} per slot (see {@link LoadedKey.digests}). Read-only outside. */
+  digests: Int32Array;
   /** Per slot: the clock time until which it is fresh. Read-only outside. */
   freshUntil: Float64Array;
   /** Per slot: {@link LoadedKey.currentVersion}. Read-only outside. */
@@ -221,7 +224,7 @@ export class RecordCache {
   constructor(readonly options: RecordCacheOptions) {
     // One slot more than the LRU holds: a new entry takes its slot before the LRU evicts one.
     this.#slots = options.max > 0 ? options.max + 1 : 0;
-    this.digests = new Uint8Array(0);
+    this.digests = new Int32Array(0);
     this.freshUntil = new Float64Array(0);
     if (options.max > 0) {
       this.#lru = new LRUCache<string, number>({
@@ -257,7 +260,7 @@ export class RecordCache {
     if (this.#free.length === 0) this.#grow(Math.min(this.#slots, this.entries.length * 2));
     const slot = this.#free.pop();
     if (slot === undefined) return;
-    this.digests.set(loaded.digests, slot * SLOT_BYTES);
+    this.digests.set(loaded.digests, slot * SLOT_WORDS);
     this.freshUntil[slot] = loaded.freshUntil;
     this.currentVersions[slot] = loaded.currentVersion;
     this.previousVersions[slot] = loaded.previousVersion;
@@ -303,7 +306,7 @@ export class RecordCache {
   #grow(slots: number): void {
     const had = this.entries.length;
     if (slots <= had) return;
-    const digests = new Uint8Array(slots * SLOT_BYTES);
+    const digests = new Int32Array(slots * SLOT_WORDS);
     digests.set(this.digests);
     this.digests = digests;
     const freshUntil = new Float64Array(slots);

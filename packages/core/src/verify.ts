@@ -15,7 +15,7 @@ import {
   readKey,
   releaseKeyBytes,
 } from './key/format.js';
-import { DIGEST_LENGTH, digestDifferenceAt, type SecretHasher } from './key/hash.js';
+import { DIGEST_WORDS, digestDifferenceAt, type SecretHasher } from './key/hash.js';
 import type { FailedAttempts } from './limits/failed-attempts.js';
 import type { OwnerLimitCache, OwnerPlan } from './limits/owner-limits.js';
 import type { LimitResult } from './limits/token-bucket.js';
@@ -31,7 +31,7 @@ import {
   type LoadedKey,
   loadKey,
   type RecordCache,
-  SLOT_BYTES,
+  SLOT_WORDS,
 } from './record-cache.js';
 import type { KeyRecord, KeyStore, LimitStore, MaybePromise } from './stores/types.js';
 import type {
@@ -127,8 +127,8 @@ export class Verifier {
   // object on every request of a route, so this skips the WeakMap lookup on the hot path.
   #lastOptions: VerifyOptions | undefined;
   #lastCompiled: CompiledOptions | undefined;
-  readonly #digest = new Uint8Array(DIGEST_LENGTH);
-  readonly #previousDigest = new Uint8Array(DIGEST_LENGTH);
+  readonly #digest = new Int32Array(DIGEST_WORDS);
+  readonly #previousDigest = new Int32Array(DIGEST_WORDS);
   #emitter: ((event: KeywardEvent) => void) | undefined;
   #observer: VerifyObserver | undefined;
   #timed = false;
@@ -373,37 +373,37 @@ export class Verifier {
     return this.#match(
       parsed,
       cache.digests,
-      slot * SLOT_BYTES,
+      slot * SLOT_WORDS,
       cache.currentVersions[slot],
       cache.previousVersions[slot],
     );
   }
 
   /**
-   * Hashes the secret and compares it with both digests of a slot (`digests[offset..+64)`), always
+   * Hashes the secret and compares it with both digests of a slot (`digests[offset..+16)`, as words), always
    * both: bit 0 set when the current digest matched, bit 1 when the previous one did.
    */
   #match(
     parsed: ParsedKey,
-    digests: Uint8Array,
+    digests: Int32Array,
     offset: number,
     currentVersion: string | undefined,
     previousVersion: string | undefined,
   ): number {
     const hasher = this.config.hasher;
     const digest = this.#digest;
-    hasher.digestSecretInto(parsed, currentVersion, digest);
+    hasher.digestSecretWords(parsed, currentVersion, digest);
     let previous = digest;
     if (previousVersion !== currentVersion) {
       // A rotation grace period under another pepper version: rare, and public per id.
       previous = this.#previousDigest;
-      hasher.digestSecretInto(parsed, previousVersion, previous);
+      hasher.digestSecretWords(parsed, previousVersion, previous);
     }
     releaseKeyBytes(parsed);
     const currentDiff = digestDifferenceAt(digest, digests, offset);
-    const previousDiff = digestDifferenceAt(previous, digests, offset + DIGEST_LENGTH);
-    // A difference is 0..0x100; (d - 1) >>> 31 is 1 exactly when d is 0.
-    return ((currentDiff - 1) >>> 31) | (((previousDiff - 1) >>> 31) << 1);
+    const previousDiff = digestDifferenceAt(previous, digests, offset + DIGEST_WORDS);
+    // A difference is 0 or 1: 1 - d is 1 exactly when d is 0.
+    return (1 - currentDiff) | ((1 - previousDiff) << 1);
   }
 
   /** Everything after a digest matched (`matched`: bit 0 current, bit 1 previous). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createKeyward } from '../keyward.js';
 import { bearer, PREFIX, RecordingStore, settle } from '../test-helpers.js';
-import { DIGEST_LENGTH, digestDifferenceAt } from './hash.js';
+import { DIGEST_LENGTH, DIGEST_WORDS, digestDifferenceAt, digestToWords } from './hash.js';
 
 const V1 = 'pepper-one-0123456789abcdef';
 const V2 = 'pepper-two-0123456789abcdef';
@@ -102,35 +102,38 @@ describe('secret hashing and peppers', () => {
 
 describe('digestDifferenceAt', () => {
   /** What verify makes of a difference: 1 for a match, 0 otherwise. */
-  const matches = (difference: number) => (difference - 1) >>> 31;
+  const matches = (difference: number) => 1 - difference;
 
-  it('finds every one-bit difference at any byte, word-aligned or not, and only a true match', () => {
-    const digest = new Uint8Array(DIGEST_LENGTH).map((_, i) => (i * 37 + 11) & 0xff);
-    // An aligned arena (compared by words), and one that starts mid-word (compared by bytes).
-    const aligned = new Uint8Array(4 * DIGEST_LENGTH);
-    const unaligned = new Uint8Array(new ArrayBuffer(4 * DIGEST_LENGTH + 4), 1, 4 * DIGEST_LENGTH);
-    for (const arena of [aligned, unaligned]) {
-      for (const offset of [0, DIGEST_LENGTH, 2 * DIGEST_LENGTH + 4, 3 * DIGEST_LENGTH]) {
-        arena.fill(0);
-        arena.set(digest, offset);
-        expect(digestDifferenceAt(digest, arena, offset)).toBe(0);
-        expect(matches(digestDifferenceAt(digest, arena, offset))).toBe(1);
-        for (let byte = 0; byte < DIGEST_LENGTH; byte++) {
-          for (let bit = 0; bit < 8; bit++) {
-            arena[offset + byte]! ^= 1 << bit;
-            const difference = digestDifferenceAt(digest, arena, offset);
-            expect(difference).not.toBe(0);
-            expect(matches(difference)).toBe(0);
-            arena[offset + byte]! ^= 1 << bit;
-          }
+  it('finds every one-bit difference in any word, and only a true match', () => {
+    const digest = new Int32Array(DIGEST_WORDS).map((_, i) => Math.imul(i + 1, 0x9e3779b9));
+    const arena = new Int32Array(4 * DIGEST_WORDS);
+    for (const offset of [0, DIGEST_WORDS, 2 * DIGEST_WORDS + 1, 3 * DIGEST_WORDS]) {
+      arena.fill(0);
+      arena.set(digest, offset);
+      expect(digestDifferenceAt(digest, arena, offset)).toBe(0);
+      expect(matches(digestDifferenceAt(digest, arena, offset))).toBe(1);
+      for (let word = 0; word < DIGEST_WORDS; word++) {
+        for (let bit = 0; bit < 32; bit++) {
+          arena[offset + word]! ^= 1 << bit;
+          expect(digestDifferenceAt(digest, arena, offset)).toBe(1);
+          arena[offset + word]! ^= 1 << bit;
         }
-        // The sign bit of a word, on its own, is a difference too.
-        arena[offset + 3]! ^= 0x80;
-        expect(matches(digestDifferenceAt(digest, arena, offset))).toBe(0);
-        arena[offset + 3]! ^= 0x80;
       }
-      expect(matches(digestDifferenceAt(digest, arena, 4 * DIGEST_LENGTH - 1))).toBe(0);
-      expect(matches(digestDifferenceAt(digest, arena, -1))).toBe(0);
+      expect(digestDifferenceAt(digest, arena, offset)).toBe(0);
     }
+    // Out of range, or not a digest's length: never a match.
+    expect(digestDifferenceAt(digest, arena, 3 * DIGEST_WORDS + 1)).toBe(1);
+    expect(digestDifferenceAt(digest, arena, -1)).toBe(1);
+    expect(digestDifferenceAt(new Int32Array(4), arena, 0)).toBe(1);
+  });
+
+  it('compares the words digestToWords makes of a digest, big-endian', () => {
+    const bytes = new Uint8Array(DIGEST_LENGTH).map((_, i) => (i * 37 + 11) & 0xff);
+    const words = new Int32Array(DIGEST_WORDS + 2);
+    digestToWords(bytes, words, 2);
+    expect(words[2]! >>> 0).toBe(0x0b30557a);
+    const view = new DataView(new ArrayBuffer(DIGEST_LENGTH));
+    for (let i = 0; i < DIGEST_WORDS; i++) view.setInt32(4 * i, words[2 + i]!, false);
+    expect(new Uint8Array(view.buffer)).toEqual(bytes);
   });
 });

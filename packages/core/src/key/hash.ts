@@ -1,18 +1,22 @@
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { asciiInto, fromBase64Url, toBase64Url, utf8 } from './encoding.js';
-import { keyBytes, type ParsedKey, SECRET_LENGTH, secretOffsetOf } from './format.js';
+import { keyBytes, type ParsedKey, secretOffsetOf } from './format.js';
 import {
   type HmacStates,
+  hmacSecretWords,
   hmacSha256Short,
-  hmacSha256ShortRange,
+  hmacSha256ShortWords,
   hmacStates,
   ONE_BLOCK_MAX,
+  sha256SecretWords,
   sha256Short,
-  sha256ShortRange,
+  sha256ShortWords,
 } from './sha256.js';
 
 export const DIGEST_LENGTH = 32;
+/** A digest as 32-bit words: its bytes four a word, big-endian (SHA-256's own state words). */
+export const DIGEST_WORDS = 8;
 
 /** Pepper configuration after normalisation: the version new hashes use and every known one. */
 export interface PepperSet {
@@ -85,19 +89,21 @@ export class SecretHasher {
   }
 
   /**
-   * {@link digestInto} of a parsed key's secret, read from the bytes its parse left when they
-   * are still its own (the hot path of verify), else from `parsed.secret`.
+   * {@link digestInto} of a parsed key's secret as {@link DIGEST_WORDS} words (the form verify
+   * compares), read from the bytes its parse left when they are still its own (the hot path of
+   * verify), else from `parsed.secret`.
    */
-  digestSecretInto(parsed: ParsedKey, version: string | undefined, out: Uint8Array): boolean {
+  digestSecretWords(parsed: ParsedKey, version: string | undefined, out: Int32Array): boolean {
     const start = secretOffsetOf(parsed);
-    if (start < 0) return this.digestInto(parsed.secret, version, out);
     if (version === undefined) {
-      sha256ShortRange(keyBytes(), start, SECRET_LENGTH, out);
+      if (start < 0) sha256ShortWords(parsed.secret, out);
+      else sha256SecretWords(keyBytes(), start, out);
       return true;
     }
     const states = this.#hmacStates.get(version);
     if (states === undefined) return false;
-    hmacSha256ShortRange(keyBytes(), start, SECRET_LENGTH, states, out);
+    if (start < 0) hmacSha256ShortWords(parsed.secret, states, out);
+    else hmacSecretWords(keyBytes(), start, states, out);
     return true;
   }
 
@@ -131,45 +137,28 @@ export function parseStoredHash(tagged: string): StoredDigest | undefined {
   return { pepperVersion, digest };
 }
 
-/** 32-bit views of the last two byte arrays compared (a digest, a cache's arena), made once. */
-let viewedDigest: Uint8Array | undefined;
-let digestWords: Int32Array | undefined;
-let viewedArena: Uint8Array | undefined;
-let arenaWords: Int32Array | undefined;
-
-/** `bytes` as 32-bit words over the same memory, or undefined when it does not start or end on a word. */
-function wordsOf(bytes: Uint8Array): Int32Array | undefined {
-  return bytes.byteOffset % 4 === 0 && bytes.length % 4 === 0
-    ? new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4)
-    : undefined;
+/** Writes a 32-byte digest into `words[at..at + 8)` as {@link DIGEST_WORDS} big-endian words. */
+export function digestToWords(digest: Uint8Array, words: Int32Array, at: number): void {
+  for (let i = 0; i < DIGEST_WORDS; i++) {
+    const b = 4 * i;
+    words[at + i] =
+      (digest[b]! << 24) | (digest[b + 1]! << 16) | (digest[b + 2]! << 8) | digest[b + 3]!;
+  }
 }
 
 /**
- * Compares a 32-byte digest with the 32 bytes of `arena` at `offset`, in time independent of where
- * they differ: 0 when equal, non-zero otherwise (0x100 for an offset out of range), so callers can
- * combine several comparisons without branching on each. Word-aligned arrays (all keyward's own)
- * are compared eight 32-bit words at a time, the others byte by byte; either way every word or
- * byte is compared.
+ * Compares a digest's words with the {@link DIGEST_WORDS} words of `arena` at `offset`, in time
+ * independent of where they differ: 0 when equal, 1 otherwise (also for an offset out of range),
+ * so callers can combine several comparisons without branching on each.
  */
-export function digestDifferenceAt(digest: Uint8Array, arena: Uint8Array, offset: number): number {
-  if (!(offset >= 0 && offset + DIGEST_LENGTH <= arena.length)) return 0x100;
-  if (digest !== viewedDigest) {
-    viewedDigest = digest;
-    digestWords = wordsOf(digest);
+export function digestDifferenceAt(digest: Int32Array, arena: Int32Array, offset: number): number {
+  if (!(offset >= 0 && offset + DIGEST_WORDS <= arena.length && digest.length === DIGEST_WORDS)) {
+    return 1;
   }
-  if (arena !== viewedArena) {
-    viewedArena = arena;
-    arenaWords = wordsOf(arena);
-  }
-  let diff = digest.length ^ DIGEST_LENGTH;
-  if (digestWords !== undefined && arenaWords !== undefined && offset % 4 === 0) {
-    const at = offset >> 2;
-    for (let i = 0; i < DIGEST_LENGTH / 4; i++) diff |= digestWords[i]! ^ arenaWords[at + i]!;
-    // Any 32-bit difference as 0 or 1 (never negative: callers test `d - 1` for a match).
-    return (diff | -diff) >>> 31;
-  }
-  for (let i = 0; i < DIGEST_LENGTH; i++) diff |= (digest[i]! ^ arena[offset + i]!) & 0xff;
-  return diff;
+  let diff = 0;
+  for (let i = 0; i < DIGEST_WORDS; i++) diff |= digest[i]! ^ arena[offset + i]!;
+  // Any 32-bit difference as 0 or 1.
+  return (diff | -diff) >>> 31;
 }
 
 /** Normalises the `pepper` option; throws a TypeError naming what is wrong. */

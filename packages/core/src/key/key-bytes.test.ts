@@ -13,7 +13,7 @@ import {
   releaseKeyBytes,
   secretOffsetOf,
 } from './format.js';
-import { normalizePeppers, SecretHasher } from './hash.js';
+import { digestToWords, normalizePeppers, SecretHasher } from './hash.js';
 
 /** Whether the key-bytes scratch holds nothing (no key, no secret). */
 const scratchIsEmpty = () => keyBytes().every((byte) => byte === 0);
@@ -157,7 +157,7 @@ describe('the key-bytes scratch', () => {
   });
 });
 
-describe('SecretHasher.digestSecretInto', () => {
+describe('SecretHasher.digestSecretWords', () => {
   it('equals digestInto of the secret string, from the scratch and after another parse', () => {
     const hasher = new SecretHasher(
       normalizePeppers({
@@ -168,20 +168,22 @@ describe('SecretHasher.digestSecretInto', () => {
     for (const version of [undefined, 'v1', 'v2']) {
       for (let i = 0; i < 20; i++) {
         const secret = newSecret();
-        const expected = new Uint8Array(32);
-        hasher.digestInto(secret, version, expected);
+        const bytes = new Uint8Array(32);
+        hasher.digestInto(secret, version, bytes);
+        const expected = new Int32Array(8);
+        digestToWords(bytes, expected, 0);
         const parsed = readKey(formatKey(PREFIX, 'live', newKeyId(), secret), PREFIX)!;
-        const fromBytes = new Uint8Array(32);
-        expect(hasher.digestSecretInto(parsed, version, fromBytes)).toBe(true);
+        const fromBytes = new Int32Array(8);
+        expect(hasher.digestSecretWords(parsed, version, fromBytes)).toBe(true);
         expect(fromBytes).toEqual(expected);
         readKey(formatKey(PREFIX, 'live', newKeyId(), newSecret()), PREFIX);
-        const fromString = new Uint8Array(32);
+        const fromString = new Int32Array(8);
         expect(secretOffsetOf(parsed)).toBe(-1);
-        expect(hasher.digestSecretInto(parsed, version, fromString)).toBe(true);
+        expect(hasher.digestSecretWords(parsed, version, fromString)).toBe(true);
         expect(fromString).toEqual(expected);
       }
     }
     const parsed = readKey(formatKey(PREFIX, 'live', newKeyId(), newSecret()), PREFIX)!;
-    expect(hasher.digestSecretInto(parsed, 'v9', new Uint8Array(32))).toBe(false);
+    expect(hasher.digestSecretWords(parsed, 'v9', new Int32Array(8))).toBe(false);
   });
 });

@@ -2,12 +2,14 @@
  * SHA-256 (FIPS 180-4) of a short ASCII string, and HMAC-SHA256 of one from precomputed keyed
  * states: the hot path of every verify. A key's secret is 43 characters, so its hash is ONE
  * compression, and its HMAC two. This module does exactly that work, reading the secret — the
- * bytes verify's parse left (`sha256ShortRange`), or a string's char codes (`sha256Short`) —
+ * bytes verify's parse left (`sha256SecretWords`), or a string's char codes (`sha256Short`) —
  * straight into the message schedule, with no allocations. A char code is a byte only for ASCII,
  * so any other text is refused with a TypeError (hashing its char codes would be neither UTF-8 nor what any other SHA-256 computes).
  * Everything else (long inputs, hashes for storage) uses @noble/hashes; the tests check this
  * module against the NIST CAVP short-message vectors, RFC 4231, @noble/hashes and node:crypto.
  */
+
+import { SECRET_LENGTH } from './format.js';
 
 const K = new Int32Array([
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -32,11 +34,13 @@ const W = new Int32Array(16);
 const STATE = new Int32Array(8);
 
 /**
- * One compression of the block in W[0..16) into `state` (in place). Written out 16 rounds at a
- * time with the message schedule in 16 locals, which V8 keeps in registers (the loop over a
- * 64-word schedule array it replaces read and wrote memory at every step). Round `t` is the
- * FIPS 180-4 round, its eight working variables renamed instead of shifted: round t writes the
- * `d` and `h` of round t mod 8.
+ * One compression of the block in W[0..16) from the state `from` into `to` (the same array for
+ * in place). Written out 16 rounds at a time with the message schedule in 16 locals, which V8
+ * keeps in registers (the loop over a 64-word schedule array it replaces read and wrote memory at
+ * every step). Round `t` is the FIPS 180-4 round, its eight working variables renamed instead of
+ * shifted: round t writes the `d` and `h` of round t mod 8. (The block is not passed as 16
+ * parameters: a word outside the 31-bit small-integer range is boxed for the call, which made
+ * verify 1.02–1.03× slower.)
  *
  * The same rounds as `@keyward/webhooks`' compression, which reads its words from bytes, many
  * blocks per call. Folding the two into one (core depends on webhooks) was measured both ways and
@@ -44,15 +48,15 @@ const STATE = new Int32Array(8);
  * bytes as input made core's cached verify 1.02–1.07× slower (a 64-byte block to copy and re-read).
  */
 // biome-ignore format: one statement to a line shows the rounds side by side
-function compress(state: Int32Array): void {
-  let a = state[0]!;
-  let b = state[1]!;
-  let c = state[2]!;
-  let d = state[3]!;
-  let e = state[4]!;
-  let f = state[5]!;
-  let g = state[6]!;
-  let h = state[7]!;
+function compress(from: Int32Array, to: Int32Array): void {
+  let a = from[0]!;
+  let b = from[1]!;
+  let c = from[2]!;
+  let d = from[3]!;
+  let e = from[4]!;
+  let f = from[5]!;
+  let g = from[6]!;
+  let h = from[7]!;
   let w0 = W[0]!;
   let w1 = W[1]!;
   let w2 = W[2]!;
@@ -138,14 +142,14 @@ function compress(state: Int32Array): void {
     e = (e + t1) | 0;
     a = (t1 + ((((b >>> 2) | (b << 30)) ^ ((b >>> 13) | (b << 19)) ^ ((b >>> 22) | (b << 10))) + ((b & c) | (d & (b | c))))) | 0;
   }
-  state[0] = (state[0]! + a) | 0;
-  state[1] = (state[1]! + b) | 0;
-  state[2] = (state[2]! + c) | 0;
-  state[3] = (state[3]! + d) | 0;
-  state[4] = (state[4]! + e) | 0;
-  state[5] = (state[5]! + f) | 0;
-  state[6] = (state[6]! + g) | 0;
-  state[7] = (state[7]! + h) | 0;
+  to[0] = (from[0]! + a) | 0;
+  to[1] = (from[1]! + b) | 0;
+  to[2] = (from[2]! + c) | 0;
+  to[3] = (from[3]! + d) | 0;
+  to[4] = (from[4]! + e) | 0;
+  to[5] = (from[5]! + f) | 0;
+  to[6] = (from[6]! + g) | 0;
+  to[7] = (from[7]! + h) | 0;
 }
 
 /**
@@ -182,23 +186,6 @@ function loadText(text: string): void {
 }
 
 /**
- * Loads `bytes[start..start + n)` (n at most ONE_BLOCK_MAX) into W[0..16), four bytes a word
- * (zeros after them).
- */
-function loadRange(bytes: Uint8Array, start: number, n: number): void {
-  if (n > ONE_BLOCK_MAX) throw new RangeError('sha256ShortRange: at most 55 bytes fit one block');
-  let i = start;
-  let word = 0;
-  for (const whole = n >> 2; word < whole; word++, i += 4) {
-    W[word] = (bytes[i]! << 24) | (bytes[i + 1]! << 16) | (bytes[i + 2]! << 8) | bytes[i + 3]!;
-  }
-  let tail = 0;
-  for (let shift = 24, end = start + n; i < end; i++, shift -= 8) tail |= bytes[i]! << shift;
-  W[word] = tail;
-  for (word++; word < 16; word++) W[word] = 0;
-}
-
-/**
  * Pads the final block loaded with `n` message bytes: the 0x80 byte, and the message's length in
  * bits, where the message is `prefixBytes` already-compressed bytes followed by those `n`.
  */
@@ -207,10 +194,10 @@ function pad(n: number, prefixBytes: number): void {
   W[15] = (prefixBytes + n) * 8;
 }
 
-/** Writes the 8 words of `state` big-endian into `out` (32 bytes). */
-function writeDigest(state: Int32Array, out: Uint8Array): void {
+/** Writes the 8 words of `words` big-endian into `out` (32 bytes). */
+function writeDigest(words: Int32Array, out: Uint8Array): void {
   for (let i = 0; i < 8; i++) {
-    const word = state[i]!;
+    const word = words[i]!;
     out[4 * i] = word >>> 24;
     out[4 * i + 1] = (word >>> 16) & 0xff;
     out[4 * i + 2] = (word >>> 8) & 0xff;
@@ -219,52 +206,76 @@ function writeDigest(state: Int32Array, out: Uint8Array): void {
 }
 
 /**
+ * The scratch block held the input's bytes: nothing of them stays behind. (Plain loops: on a
+ * 16-word array they cost less than a call of the `fill` builtin.)
+ */
+function wipe(): void {
+  for (let i = 0; i < 16; i++) W[i] = 0;
+}
+
+/** {@link STATE} as 32 bytes into `out`, then zeroed. */
+function digestBytes(out: Uint8Array): void {
+  writeDigest(STATE, out);
+  for (let i = 0; i < 8; i++) STATE[i] = 0;
+}
+
+/**
  * SHA-256 of `text` (at most ONE_BLOCK_MAX chars, all ASCII: a TypeError otherwise) continued
  * from `initial`, the state after `prefixBytes` bytes (SHA256_IV and 0 for a plain hash), into
- * `out`.
+ * `out` as 8 words: the digest's bytes, four a word, big-endian (the form verify compares).
  */
+export function sha256ShortWords(
+  text: string,
+  out: Int32Array,
+  initial: Int32Array = SHA256_IV,
+  prefixBytes = 0,
+): void {
+  loadText(text);
+  pad(text.length, prefixBytes);
+  compress(initial, out);
+  wipe();
+}
+
+/** {@link sha256ShortWords} as 32 bytes into `out`. */
 export function sha256Short(
   text: string,
   out: Uint8Array,
   initial: Int32Array = SHA256_IV,
   prefixBytes = 0,
 ): void {
-  loadText(text);
-  finish(text.length, out, initial, prefixBytes);
+  sha256ShortWords(text, STATE, initial, prefixBytes);
+  digestBytes(out);
 }
 
 /**
- * {@link sha256Short} of `bytes[start..start + n)` (n at most ONE_BLOCK_MAX), read in place: the
- * same padding and compression, for any byte values.
+ * {@link sha256ShortWords} of the {@link SECRET_LENGTH} bytes at `bytes[start..]` (any byte
+ * values): the hot path of verify, which hashes a secret from the bytes its parse left. 43 bytes
+ * are ten whole words and three bytes, which with the 0x80 byte make the eleventh; the length in
+ * bits is the sixteenth. A range that does not fit `bytes` is a RangeError.
  */
-export function sha256ShortRange(
+export function sha256SecretWords(
   bytes: Uint8Array,
   start: number,
-  n: number,
-  out: Uint8Array,
+  out: Int32Array,
   initial: Int32Array = SHA256_IV,
   prefixBytes = 0,
 ): void {
-  loadRange(bytes, start, n);
-  finish(n, out, initial, prefixBytes);
-}
-
-/** Pads the loaded block of `n` bytes, compresses it from `initial` and writes the digest. */
-function finish(n: number, out: Uint8Array, initial: Int32Array, prefixBytes: number): void {
-  for (let i = 0; i < 8; i++) STATE[i] = initial[i]!;
-  pad(n, prefixBytes);
-  compress(STATE);
-  writeDigest(STATE, out);
+  if (!(start >= 0 && start + SECRET_LENGTH <= bytes.length)) {
+    throw new RangeError('sha256SecretWords: the secret must lie inside the bytes');
+  }
+  const b = bytes;
+  let i = start;
+  for (let word = 0; word < 10; word++, i += 4) {
+    W[word] = (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
+  }
+  W[10] = (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | 0x80;
+  W[11] = 0;
+  W[12] = 0;
+  W[13] = 0;
+  W[14] = 0;
+  W[15] = (prefixBytes + SECRET_LENGTH) * 8;
+  compress(initial, out);
   wipe();
-}
-
-/**
- * The scratch state held the secret's bytes and its digest: nothing of them stays behind. (Plain
- * loops: on a 16-word array they cost less than a call of the `fill` builtin.)
- */
-function wipe(): void {
-  for (let i = 0; i < 16; i++) W[i] = 0;
-  for (let i = 0; i < 8; i++) STATE[i] = 0;
 }
 
 /** The two keyed states of HMAC-SHA256 for one key: after its ipad and opad blocks. */
@@ -286,7 +297,7 @@ export function hmacStates(key: Uint8Array): HmacStates {
       W[i >> 2] = W[i >> 2]! | (byte << (24 - 8 * (i & 3)));
     }
     const state = Int32Array.from(SHA256_IV);
-    compress(state);
+    compress(state, state);
     return state;
   };
   const states = { inner: padded(0x36), outer: padded(0x5c) };
@@ -294,35 +305,39 @@ export function hmacStates(key: Uint8Array): HmacStates {
   return states;
 }
 
-const INNER = new Uint8Array(32);
+/** The inner digest of an HMAC, as words. */
+const INNER = new Int32Array(8);
 
-/** HMAC-SHA256 of `text` (at most ONE_BLOCK_MAX ASCII chars) under `states`, into `out`. */
-export function hmacSha256Short(text: string, states: HmacStates, out: Uint8Array): void {
-  sha256Short(text, INNER, states.inner, 64);
+/** HMAC-SHA256 of `text` (at most ONE_BLOCK_MAX ASCII chars) under `states`, as words into `out`. */
+export function hmacSha256ShortWords(text: string, states: HmacStates, out: Int32Array): void {
+  sha256ShortWords(text, INNER, states.inner, 64);
   outerHash(states, out);
 }
 
-/** {@link hmacSha256Short} of `bytes[start..start + n)` (n at most ONE_BLOCK_MAX), read in place. */
-export function hmacSha256ShortRange(
+/** {@link hmacSha256ShortWords} as 32 bytes into `out`. */
+export function hmacSha256Short(text: string, states: HmacStates, out: Uint8Array): void {
+  hmacSha256ShortWords(text, states, STATE);
+  digestBytes(out);
+}
+
+/** {@link hmacSha256ShortWords} of the {@link SECRET_LENGTH} bytes at `bytes[start..]`. */
+export function hmacSecretWords(
   bytes: Uint8Array,
   start: number,
-  n: number,
   states: HmacStates,
-  out: Uint8Array,
+  out: Int32Array,
 ): void {
-  sha256ShortRange(bytes, start, n, INNER, states.inner, 64);
+  sha256SecretWords(bytes, start, INNER, states.inner, 64);
   outerHash(states, out);
 }
 
 /** The outer hash of HMAC: the inner digest (in INNER) as one padded block after the opad state. */
-function outerHash(states: HmacStates, out: Uint8Array): void {
-  STATE.set(states.outer);
-  for (let i = 0; i < 16; i++) W[i] = 0;
-  for (let i = 0; i < 32; i++) W[i >> 2] = W[i >> 2]! | (INNER[i]! << (24 - 8 * (i & 3)));
+function outerHash(states: HmacStates, out: Int32Array): void {
+  for (let i = 0; i < 8; i++) W[i] = INNER[i]!;
   W[8] = 0x80000000;
+  for (let i = 9; i < 15; i++) W[i] = 0;
   W[15] = (64 + 32) * 8;
-  INNER.fill(0);
-  compress(STATE);
-  writeDigest(STATE, out);
+  compress(states.outer, out);
   wipe();
+  for (let i = 0; i < 8; i++) INNER[i] = 0;
 }
