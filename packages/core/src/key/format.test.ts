@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createKeyward, type Keyward } from '../keyward.js';
 import { bearer, PREFIX, RecordingStore } from '../test-helpers.js';
-import { parseKey, redactKey } from './format.js';
+import { formatKey, parseKey, redactKey } from './format.js';
 import { scanForKeys } from './scan.js';
 
 const KEY_SHAPE = /^acme_(live|test)_[0-9A-Za-z]{12}_[0-9A-Za-z]{49}$/;
@@ -84,6 +84,58 @@ describe('key format', () => {
       { numRuns: 1000 },
     );
     expect(substituted).toBeGreaterThan(900);
+  });
+
+  it('accepts, with a right checksum, exactly the base62 digits at every place of the environment, id and secret', () => {
+    // The checksum is public: a key made up with any char and its CRC recomputed must still be
+    // refused by the charset check alone. Every ASCII char (and a few others) at every place.
+    const id = 'AbCdEfGh1234';
+    const secret = 'x'.repeat(43);
+    const chars = [
+      ...Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)),
+      '\u00e9',
+      '\u0410',
+      '\uff10',
+    ];
+    const isBase62 = (char: string) => /^[0-9A-Za-z]$/.test(char);
+    let accepted = 0;
+    for (const type of ['secret', 'publishable'] as const) {
+      for (const part of ['environment', 'id', 'secret'] as const) {
+        const length = part === 'environment' ? 4 : part === 'id' ? 12 : 43;
+        for (let at = 0; at < length; at++) {
+          for (const char of chars) {
+            const put = (text: string) => text.slice(0, at) + char + text.slice(at + 1);
+            const environment = part === 'environment' ? put('live') : 'live';
+            const key = formatKey(
+              PREFIX,
+              environment,
+              part === 'id' ? put(id) : id,
+              part === 'secret' ? put(secret) : secret,
+              type,
+            );
+            const parsed = parseKey(key, PREFIX);
+            const expected =
+              part === 'environment' ? /^[a-z][a-z0-9]{1,7}$/.test(environment) : isBase62(char);
+            expect({ part, at, char, type, accepted: parsed !== undefined }).toEqual({
+              part,
+              at,
+              char,
+              type,
+              accepted: expected,
+            });
+            if (parsed !== undefined) accepted++;
+          }
+        }
+      }
+    }
+    expect(accepted).toBe(2 * (4 * 36 - 10 + 55 * 62));
+  });
+
+  it('refuses every key for a prefix holding `_` or a char other than a letter or digit', () => {
+    for (const prefix of ['my_app', 'my-app', 'ac.me', 'acmé']) {
+      const key = formatKey(prefix, 'live', 'AbCdEfGh1234', 'x'.repeat(43));
+      expect({ prefix, parsed: parseKey(key, prefix) }).toEqual({ prefix, parsed: undefined });
+    }
   });
 
   it('rejects inserted or deleted characters as malformed', () => {

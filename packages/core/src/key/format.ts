@@ -108,33 +108,64 @@ const [CRC_1, CRC_2, CRC_3] = (() => {
   return tables;
 })();
 
+/** Added to an ASCII word, these set bit 7 of each byte lane that is at least the bound. */
+const AT_LEAST_0 = 0x50505050; // '0' (0x30)
+const AT_LEAST_COLON = 0x46464646; // ':' (0x3a), just past '9'
+const AT_LEAST_A = 0x1f1f1f1f; // 'a' (0x61); OR 0x20 first folds 'A'–'Z' onto 'a'–'z'
+const AT_LEAST_BRACE = 0x05050505; // '{' (0x7b), just past 'z'
+const AT_LEAST_UNDERSCORE = 0x21212121; // '_' (0x5f)
+const AT_LEAST_BACKTICK = 0x20202020; // '`' (0x60), just past '_'
+const HIGH_BITS = 0x80808080;
+
+/** What {@link crcOfKeyBytes} found besides the CRC: whether every byte was a base62 digit or `_`… */
+let charsetOk = false;
+/** …and how many were `_`. */
+let underscores = 0;
+
 /**
- * The CRC-32 of the key bytes `[0..end)` before its final XOR: four bytes a step (a word read
- * little-endian), then one at a time.
+ * The CRC-32 of the ASCII key bytes `[0..end)` before its final XOR: four bytes a step (a word
+ * read little-endian), then one at a time. On the way, a word at a time, it checks the charset —
+ * each byte a base62 digit or `_` — and counts the `_`s (into {@link charsetOk} and
+ * {@link underscores}): adding `0x80 - c` to every lane sets a lane's bit 7 exactly when its byte
+ * is at least `c` (no carry crosses lanes: every byte is below 0x80), so a few additions per word
+ * test four bytes against each bound, where a table lookup per byte cost more.
  */
 function crcOfKeyBytes(end: number): number {
   const bytes = KEY_BYTES;
   let crc = 0xffffffff;
+  let valid = HIGH_BITS;
+  let lanes = 0;
   let i = 0;
   for (const whole = end - 3; i < whole; i += 4) {
-    crc ^= LITTLE_ENDIAN
+    const x = LITTLE_ENDIAN
       ? KEY_WORDS[i >> 2]!
       : bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24);
+    crc ^= x;
     crc =
       CRC_3[crc & 0xff]! ^
       CRC_2[(crc >>> 8) & 0xff]! ^
       CRC_1[(crc >>> 16) & 0xff]! ^
       CRC_TABLE[crc >>> 24]!;
+    const folded = x | 0x20202020;
+    const underscore = ((x + AT_LEAST_UNDERSCORE) | 0) & ~((x + AT_LEAST_BACKTICK) | 0);
+    valid &=
+      (((folded + AT_LEAST_A) | 0) & ~((folded + AT_LEAST_BRACE) | 0)) |
+      (((x + AT_LEAST_0) | 0) & ~((x + AT_LEAST_COLON) | 0)) |
+      underscore;
+    lanes += (underscore & HIGH_BITS) >>> 7;
   }
-  for (; i < end; i++) crc = CRC_TABLE[(crc ^ bytes[i]!) & 0xff]! ^ (crc >>> 8);
+  // At most 25 words: no lane count reaches 256, so one multiply sums the four lanes.
+  let count = Math.imul(lanes, 0x01010101) >>> 24;
+  let tail = 0;
+  for (; i < end; i++) {
+    const byte = bytes[i]!;
+    crc = CRC_TABLE[(crc ^ byte) & 0xff]! ^ (crc >>> 8);
+    if (byte === 95) count++;
+    else tail |= BASE62_VALUE[byte]!;
+  }
+  charsetOk = (~valid & HIGH_BITS) === 0 && tail >= 0;
+  underscores = count;
   return crc;
-}
-
-/** The base62 values of `bytes[from..to)` ORed: negative when any byte is not a base62 digit. */
-function base62Flags(bytes: Uint8Array, from: number, to: number): number {
-  let all = 0;
-  for (let i = from; i < to; i++) all |= BASE62_VALUE[bytes[i]!]!;
-  return all;
 }
 
 /** Zeroes the key bytes the last parse left (a word at a time: a byte loop costs 5× more). */
@@ -199,11 +230,12 @@ function environmentAt(
 }
 
 /**
- * Parses a presented key for a deployment's `prefix`. Checks the length before anything else,
- * then the layout, the charset and the CRC-32, then the checksum; never throws, never
- * normalises, and runs in time linear in the (bounded) length. The environment's length follows
- * from the key's length (everything after it has a fixed length), so nothing is searched for.
- * Leaves no copy of the key behind.
+ * Parses a presented key for a deployment's `prefix` (as `createKeyward` takes it: for a prefix
+ * holding `_` or a char other than a letter or digit every key is refused). Checks the length
+ * before anything else, then the prefix, the layout, the charset with the CRC-32, then the
+ * checksum; never throws, never normalises, and runs in time linear in the (bounded) length. The
+ * environment's length follows from the key's length (everything after it has a fixed length),
+ * so nothing is searched for. Leaves no copy of the key behind.
  *
  * @example
  * ```ts
@@ -228,7 +260,6 @@ export function readKey(input: unknown, prefix: string): ParsedKey | undefined {
   const prefixLength = prefix.length;
   let envStart = prefixLength + 1;
   if (length < envStart + MIN_ENV_LENGTH + TAIL_LENGTH) return undefined;
-  if (!input.startsWith(prefix)) return undefined;
   const previous = bytesLength;
   // One byte a char means ASCII only: any other char encodes to two or three.
   const written = ENCODER.encodeInto(input, KEY_BYTES).written;
@@ -238,6 +269,8 @@ export function readKey(input: unknown, prefix: string): ParsedKey | undefined {
   bytesLength = written;
   if (written !== length) return refused();
   const bytes = KEY_BYTES;
+  // The prefix, char by char (a char code above 0x7f never equals a byte of an ASCII key).
+  for (let i = 0; i < prefixLength; i++) if (bytes[i] !== prefix.charCodeAt(i)) return refused();
   if (bytes[prefixLength] !== 95) return refused();
   let type: KeyType = 'secret';
   // `pk_` right after the prefix: never an environment (`pk` is not a valid name).
@@ -251,15 +284,20 @@ export function readKey(input: unknown, prefix: string): ParsedKey | undefined {
   const secretStart = idStart + ID_LENGTH + 1;
   const checksumStart = secretStart + SECRET_LENGTH;
   if (bytes[idStart - 1] !== 95 || bytes[secretStart - 1] !== 95) return refused();
-  // The environment, the id, the secret and the checksum: base62 digits only.
-  const digits =
-    base62Flags(bytes, envStart, idStart - 1) |
-    base62Flags(bytes, idStart, secretStart - 1) |
-    base62Flags(bytes, secretStart, length);
-  if (digits < 0) return refused();
   let stated = 0;
-  for (let i = checksumStart; i < length; i++) stated = stated * 62 + BASE62_VALUE[bytes[i]!]!;
-  if (stated !== (crcOfKeyBytes(checksumStart) ^ 0xffffffff) >>> 0) return refused();
+  let digits = 0;
+  for (let i = checksumStart; i < length; i++) {
+    const digit = BASE62_VALUE[bytes[i]!]!;
+    digits |= digit;
+    stated = stated * 62 + digit;
+  }
+  const crc = crcOfKeyBytes(checksumStart);
+  // The environment, the id and the secret: base62 digits only. Everything before the checksum
+  // is base62 or `_`, and the only `_`s are the ones the layout puts at the places checked above
+  // (after the prefix, which holds none, after `pk`, before the id, before the secret).
+  if (!charsetOk || underscores !== (type === 'publishable' ? 4 : 3)) return refused();
+  // The checksum: base62 digits only, stating the CRC.
+  if (digits < 0 || stated !== (crc ^ 0xffffffff) >>> 0) return refused();
   const environment = environmentAt(input, bytes, envStart, idStart - 1);
   if (environment === undefined) return refused();
   const parsed: ParsedKey = {
