@@ -101,6 +101,38 @@ describe('IP allow-list matching', () => {
     expect(list.matches(ip)).toBe(expected);
   });
 
+  it('answers each list and address on its own while it remembers the last IP read', () => {
+    const ten = compileIpAllowList(['10.0.0.0/8']);
+    const doc = compileIpAllowList(['192.0.2.0/24', '2001:db8::/32']);
+    const loopback = compileIpAllowList(['127.0.0.0/8']);
+    const sequence: [typeof ten, string, boolean][] = [
+      [ten, '10.1.1.1', true],
+      [doc, '10.1.1.1', false],
+      [ten, '10.1.1.1', true],
+      [ten, '192.0.2.1', false],
+      [doc, '192.0.2.1', true],
+      [doc, '::ffff:192.0.2.1', true],
+      [ten, '::ffff:10.1.1.1', true],
+      [ten, '::ffff:10.1.1.1', true],
+      [doc, '2001:db8::1', true],
+      [doc, '2001:db8::1', true],
+      [ten, '2001:db8::1', false],
+      // Strict dotted decimal inside a mapped address, read twice (the second from memory).
+      [loopback, '::ffff:0177.0.0.1', false],
+      [loopback, '::ffff:0177.0.0.1', false],
+      [loopback, '127.0.0.1', true],
+      // The same text as a new string object.
+      [ten, ['10', '1', '1', '1'].join('.'), true],
+    ];
+    for (const [list, ip, expected] of sequence) {
+      expect({ ip, entries: list.entries, matches: list.matches(ip) }).toEqual({
+        ip,
+        entries: list.entries,
+        matches: expected,
+      });
+    }
+  });
+
   it('fails closed for a missing IP', () => {
     expect(list.matches(undefined)).toBe(false);
   });

@@ -146,6 +146,33 @@ export function compileIpAllowList(entries: unknown, option = 'ips'): IpAllowLis
 
 const MAPPED_PREFIX = '::ffff:';
 
+/**
+ * The IPv4 value of the last client IP {@link CompiledIpAllowList.matches} read (`undefined`:
+ * not IPv4), kept for the next call: a keep-alive connection's requests carry the same address,
+ * usually the very same string, so the common request compares one string instead of parsing it.
+ */
+let lastIp = '';
+let lastIpv4: number | undefined;
+
+/** A client IP with the `::ffff:` of an IPv4-mapped address written with dots taken off. */
+function unmapped(ip: string): string {
+  return ip.charCodeAt(0) === 58 &&
+    ip.length > 7 &&
+    ip.slice(0, 7).toLowerCase() === MAPPED_PREFIX &&
+    ip.includes('.')
+    ? ip.slice(7)
+    : ip;
+}
+
+/** The IPv4 value of a client IP (IPv4-mapped IPv6 as its IPv4), or undefined. */
+function ipv4Of(ip: string): number | undefined {
+  if (ip === lastIp) return lastIpv4;
+  const value = parseIPv4(unmapped(ip));
+  lastIp = ip;
+  lastIpv4 = value;
+  return value;
+}
+
 class CompiledIpAllowList implements IpAllowList {
   constructor(
     readonly entries: readonly string[],
@@ -155,21 +182,13 @@ class CompiledIpAllowList implements IpAllowList {
 
   matches(ip: string | undefined): boolean {
     if (typeof ip !== 'string' || ip.length === 0 || ip.length > 64) return false;
-    let text = ip;
-    if (
-      text.charCodeAt(0) === 58 &&
-      text.length > 7 &&
-      text.slice(0, 7).toLowerCase() === MAPPED_PREFIX &&
-      text.includes('.')
-    ) {
-      text = text.slice(7);
-    }
-    const value = parseIPv4(text);
+    const value = ipv4Of(ip);
     if (value !== undefined) {
       for (const range of this.v4) if ((value & range.mask) >>> 0 === range.network) return true;
       return false;
     }
     if (this.v6.length === 0 && this.v4.length === 0) return false;
+    const text = unmapped(ip);
     if (text.includes('%') || !ipaddr.IPv6.isValid(text)) return false;
     const parsed = ipaddr.IPv6.parse(literalIPv6(text));
     if (parsed.isIPv4MappedAddress()) return this.matches(parsed.toIPv4Address().toString());
