@@ -132,6 +132,46 @@ for (const [name, express] of versions) {
       );
     });
 
+    it('checks the client IP req.ip gives, under every trust proxy setting and in a mounted app', async () => {
+      const { key } = await keyward.create({ name: 'proxied', ips: ['203.0.113.7'] });
+      const settings: unknown[] = [
+        false,
+        true,
+        1,
+        'loopback',
+        '10.0.0.0/8',
+        (ip: string) => ip === '127.0.0.1',
+      ];
+      for (const setting of settings) {
+        for (const mounted of [false, true]) {
+          const app = express();
+          app.set('trust proxy', setting);
+          // A mounted app inherits its parent's setting; its requests carry its own `req.app`.
+          const inner = mounted ? express() : app;
+          inner.get('/ip', (req, res) => {
+            res.json({ ip: req.ip });
+          });
+          inner.get('/guarded', apiKeyAuth(keyward), (_req, res) => {
+            res.json({ ok: true });
+          });
+          if (mounted) app.use('/in', inner);
+          running = await listenOnLoopback(app);
+          const base = `${running.url}${mounted ? '/in' : ''}`;
+          const headers = { authorization: `Bearer ${key}`, 'x-forwarded-for': '203.0.113.7' };
+          const { ip } = (await send(`${base}/ip`, headers)).json() as { ip: string };
+          const guarded = await send(`${base}/guarded`, headers);
+          expect({ setting: String(setting), mounted, ip, status: guarded.status }).toEqual({
+            setting: String(setting),
+            mounted,
+            ip,
+            status: ip === '203.0.113.7' ? 200 : 403,
+          });
+          await running.close();
+          running = undefined;
+        }
+      }
+    });
+
     it('hands a rejected verify Promise to next(err)', async () => {
       const failure = Object.assign(new Error('verify broke'), { code: 'verify_broke' });
       const app = express();

@@ -55,6 +55,15 @@ function setHeaders(res: Response, headers: ResponseHeaders): void {
   for (const name in headers) res.setHeader(name, headers[name]!);
 }
 
+/**
+ * The client IP as `req.ip` gives it. With `trust proxy` false (Express's default), Express
+ * documents the client's IP address as `req.socket.remoteAddress`: read directly, it skips
+ * `req.ip`'s proxy-addr pass, which parses `X-Forwarded-For` on every request only to ignore it.
+ */
+function clientIp(req: Request): string | undefined {
+  return req.app?.settings?.['trust proxy'] === false ? req.socket?.remoteAddress : req.ip;
+}
+
 function sendProblem(res: Response, result: VerifyRejection): void {
   res.statusCode = result.status;
   setHeaders(res, result.headers);
@@ -118,7 +127,7 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): R
       {
         headers: req.headers,
         rawHeaders: req.rawHeaders,
-        ip: req.ip,
+        ip: clientIp(req),
         method: req.method,
         url: req.originalUrl,
         route: typeof routePath === 'string' ? req.baseUrl + routePath : undefined,
