@@ -2,8 +2,12 @@
 // options) with V8's sampling profiler and prints the functions with the most self time.
 // Not a section (the leading underscore keeps run.mjs from running it).
 //
-//   node bench/_profile-verify.mjs [--pepper] [--seconds 3] [--top 25]
+//   node bench/_profile-verify.mjs [--pepper] [--seconds 3] [--top 25] [--lines 40]
+//
+// --lines N also prints the N source lines of packages/core/dist/index.js with the most samples
+// (V8's per-line ticks), each with its function and its text.
 
+import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { blackhole, loadPackage, printTable, ROOT_DIR } from './lib.mjs';
@@ -18,6 +22,7 @@ const option = (name, fallback) => {
 };
 const seconds = Math.min(option('--seconds', 3), 60);
 const top = Math.min(option('--top', 25), 200);
+const lines = args.includes('--lines') ? Math.min(option('--lines', 40), 500) : 0;
 
 const { createKeyward, MemoryStore } = await loadPackage('core');
 const keyward = createKeyward({
@@ -75,3 +80,28 @@ printTable([
   ['function (self time)', 'self %'],
   ...rows.map(([name, count]) => [name, `${((count / total) * 100).toFixed(1)}%`]),
 ]);
+
+if (lines > 0) {
+  const dist = path.join(ROOT_DIR, 'packages/core/dist/index.js');
+  const source = readFileSync(dist, 'utf8').split('\n');
+  const byLine = new Map();
+  for (const node of profile.nodes) {
+    const frame = node.callFrame;
+    if (node.positionTicks === undefined || !frame.url.endsWith('packages/core/dist/index.js')) {
+      continue;
+    }
+    for (const { line, ticks } of node.positionTicks) {
+      const key = `${frame.functionName || '(anonymous)'}:${line}`;
+      byLine.set(key, (byLine.get(key) ?? 0) + ticks);
+    }
+  }
+  const hottest = [...byLine.entries()].sort((a, b) => b[1] - a[1]).slice(0, lines);
+  printTable([
+    ['function:line (dist/index.js)', 'self %', 'source'],
+    ...hottest.map(([key, ticks]) => [
+      key,
+      `${((ticks / total) * 100).toFixed(1)}%`,
+      (source[Number(key.split(':').pop()) - 1] ?? '').trim().slice(0, 90),
+    ]),
+  ]);
+}
