@@ -85,14 +85,25 @@ export class MemoryStore implements KeyStore, LimitStore, UsageStore, AuditStore
   }
 
   takeToken(bucket: string, limit: RateLimit, cost: number, now: number): LimitResult {
-    const { state, result } = takeToken(this.#buckets.get(bucket), limit, cost, now);
-    this.#buckets.set(bucket, state);
+    const previous = this.#buckets.get(bucket);
+    const { state, result } = takeToken(previous, limit, cost, now);
+    // A known bucket is updated in place: no second hash lookup to store it again.
+    if (previous === undefined) this.#buckets.set(bucket, state);
+    else {
+      previous.tokens = state.tokens;
+      previous.updatedAt = state.updatedAt;
+    }
     return result;
   }
 
   countQuota(name: string, quota: Quota, cost: number, now: number): LimitResult {
-    const { state, result } = countQuota(this.#quotas.get(name), quota, cost, now);
-    this.#quotas.set(name, state);
+    const previous = this.#quotas.get(name);
+    const { state, result } = countQuota(previous, quota, cost, now);
+    if (previous === undefined) this.#quotas.set(name, state);
+    else {
+      previous.windowStart = state.windowStart;
+      previous.used = state.used;
+    }
     return result;
   }
 
