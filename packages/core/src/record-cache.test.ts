@@ -68,6 +68,56 @@ describe('record cache slots', () => {
     expect(a.previousVersion).toBe(a.currentVersion);
   });
 
+  it('keeps the most recently used ids, each in a slot of its own, as a plain LRU model does', () => {
+    // The model: a Map re-inserted on every use iterates least recently used first.
+    for (const max of [1, 2, 3, 7, 40]) {
+      const cache = new RecordCache({ max, ttlMs: 1000, negativeTtlMs: 1000 });
+      const model = new Map<string, number>();
+      const ids = Array.from({ length: max + 5 }, () => newKeyId());
+      let random = max * 7919;
+      const next = (n: number) => {
+        random = (Math.imul(random, 1103515245) + 12345) >>> 0;
+        return random % n;
+      };
+      for (let step = 0; step < 3000; step++) {
+        const id = ids[next(ids.length)]!;
+        const op = next(10);
+        const freshUntil = step + 1000;
+        if (op < 4) {
+          cache.set(id, loadKey(PREFIX, undefined, peppers, freshUntil), cache.epoch);
+          model.delete(id);
+          model.set(id, freshUntil);
+          if (model.size > max) model.delete(model.keys().next().value!);
+        } else if (op < 8) {
+          const slot = cache.peek(id);
+          const known = model.get(id);
+          expect(slot >= 0).toBe(known !== undefined);
+          if (known !== undefined) {
+            expect(cache.freshUntil[slot]).toBe(known);
+            model.delete(id);
+            model.set(id, known);
+          }
+        } else if (op < 9) {
+          cache.invalidate(id);
+          model.delete(id);
+        } else if (next(20) === 0) {
+          cache.clear();
+          model.clear();
+        }
+        expect(cache.size).toBe(model.size);
+      }
+      const slots = new Set<number>();
+      for (const [id, freshUntil] of model) {
+        const slot = cache.peek(id);
+        expect(cache.freshUntil[slot]).toBe(freshUntil);
+        slots.add(slot);
+      }
+      expect(slots.size).toBe(model.size);
+      for (const id of ids) if (!model.has(id)) expect(cache.peek(id)).toBe(-1);
+      expect(cache.digests.length).toBeLessThanOrEqual(max * SLOT_WORDS);
+    }
+  });
+
   it('returns a slot on delete, clear, overwrite and eviction, so storage stays bounded', () => {
     const cache = new RecordCache({ max: 4, ttlMs: 1000, negativeTtlMs: 1000 });
     const negative = () => loadKey(PREFIX, undefined, peppers, 10);
@@ -79,7 +129,7 @@ describe('record cache slots', () => {
       if (i % 17 === 0) cache.clear();
     }
     expect(cache.size).toBeLessThanOrEqual(4);
-    expect(cache.digests.length).toBe(5 * SLOT_WORDS);
+    expect(cache.digests.length).toBe(4 * SLOT_WORDS);
     const slots = new Set<number>();
     const ids = [newKeyId(), newKeyId(), newKeyId(), newKeyId()];
     for (const id of ids) cache.set(id, negative(), cache.epoch);

@@ -1,4 +1,3 @@
-import { LRUCache } from 'lru-cache';
 import {
   type HeaderMemo,
   newHeaderMemo,
@@ -192,17 +191,22 @@ export interface RecordCacheOptions {
   readonly negativeTtlMs: number;
 }
 
-/** Slots allocated up front; the storage doubles from here up to `max + 1` slots. */
+/** Slots allocated up front; the storage doubles from here up to `max` slots. */
 const INITIAL_SLOTS = 1024;
+/** No slot: the end of the recency list. */
+const NONE = -1;
 
 /**
  * Bounded LRU of compiled records with keyward's clock deciding freshness. Invalidation bumps an
  * epoch, so a store read that started before a change cannot put the old record back.
  *
- * The LRU maps an id to a slot number. A slot's digests, freshness and pepper versions sit in flat
+ * A `Map` takes an id to a slot number. A slot's digests, freshness and pepper versions sit in flat
  * storage shared by every slot, filled alike for known and unknown ids, so comparing a secret
  * touches the same kinds of memory whether or not the id exists; the compiled record
- * ({@link RecordCache.entries}) is read only after a digest matched.
+ * ({@link RecordCache.entries}) is read only after a digest matched. The slots are also the nodes
+ * of the recency list (two typed arrays of links), so a hit costs one `Map` lookup and, unless the
+ * slot is the newest already, six link writes; when the cache is full, a new id takes the slot of
+ * the least recently used.
  */
 export class RecordCache {
   /** Digest arena, {@link SLOT_WORDS} per slot (see {@link LoadedKey.digests}). Read-only outside. */
@@ -215,39 +219,48 @@ export class RecordCache {
   readonly previousVersions: (string | undefined)[] = [];
   /** Per slot: the compiled record, `undefined` for an unknown id. Read-only outside. */
   readonly entries: (CachedKey | undefined)[] = [];
-  readonly #lru: LRUCache<string, number> | undefined;
+  /** id → slot of every cached id; `undefined` when the cache is off (`max` 0). */
+  readonly #slotOf: Map<string, number> | undefined;
+  /** Per slot: its id, while it holds one. */
+  readonly #ids: (string | undefined)[] = [];
+  /** Per slot: the next newer and the next older slot in the recency list (NONE at the ends). */
+  #newer = new Int32Array(0);
+  #older = new Int32Array(0);
+  #newest = NONE;
+  #oldest = NONE;
   readonly #free: number[] = [];
-  readonly #slots: number;
   readonly #inflight = new Map<string, Promise<LoadedKey>>();
   #epoch = 0;
 
   constructor(readonly options: RecordCacheOptions) {
-    // One slot more than the LRU holds: a new entry takes its slot before the LRU evicts one.
-    this.#slots = options.max > 0 ? options.max + 1 : 0;
     this.digests = new Int32Array(0);
     this.freshUntil = new Float64Array(0);
     if (options.max > 0) {
-      this.#lru = new LRUCache<string, number>({
-        max: options.max,
-        dispose: (slot) => this.#release(slot),
-      });
-      this.#grow(Math.min(this.#slots, INITIAL_SLOTS));
+      this.#slotOf = new Map();
+      this.#grow(Math.min(options.max, INITIAL_SLOTS));
     }
   }
 
   /** The slot holding a fresh entry for `id`, or -1. */
   get(id: string, now: number): number {
-    const slot = this.#lru?.get(id);
-    if (slot === undefined || this.freshUntil[slot]! <= now) return -1;
+    const slot = this.peek(id);
+    if (slot < 0 || this.freshUntil[slot]! <= now) return -1;
     return slot;
   }
 
   /**
-   * The slot holding an entry for `id`, fresh or not (its freshness is `freshUntil[slot]`), or -1.
-   * For the failed-attempt throttle, which lets a secret that matches a cached record through.
+   * The slot holding an entry for `id`, fresh or not (its freshness is `freshUntil[slot]`), or -1;
+   * a hit makes it the most recently used. For the failed-attempt throttle, which lets a secret
+   * that matches a cached record through.
    */
   peek(id: string): number {
-    return this.#lru?.get(id) ?? -1;
+    const slot = this.#slotOf?.get(id);
+    if (slot === undefined) return -1;
+    if (slot !== this.#newest) {
+      this.#unlink(slot);
+      this.#linkNewest(slot);
+    }
+    return slot;
   }
 
   get epoch(): number {
@@ -256,8 +269,12 @@ export class RecordCache {
 
   /** Stores an entry unless the cache is disabled or was invalidated since `epoch`. */
   set(id: string, loaded: LoadedKey, epoch: number): void {
-    if (this.#lru === undefined || epoch !== this.#epoch) return;
-    if (this.#free.length === 0) this.#grow(Math.min(this.#slots, this.entries.length * 2));
+    const slotOf = this.#slotOf;
+    if (slotOf === undefined || epoch !== this.#epoch) return;
+    const existing = slotOf.get(id);
+    if (existing !== undefined) this.#drop(existing);
+    else if (slotOf.size >= this.options.max) this.#drop(this.#oldest);
+    if (this.#free.length === 0) this.#grow(Math.min(this.options.max, this.entries.length * 2));
     const slot = this.#free.pop();
     if (slot === undefined) return;
     this.digests.set(loaded.digests, slot * SLOT_WORDS);
@@ -265,7 +282,9 @@ export class RecordCache {
     this.currentVersions[slot] = loaded.currentVersion;
     this.previousVersions[slot] = loaded.previousVersion;
     this.entries[slot] = loaded.entry;
-    this.#lru.set(id, slot);
+    this.#ids[slot] = id;
+    slotOf.set(id, slot);
+    this.#linkNewest(slot);
   }
 
   inflight(id: string): Promise<LoadedKey> | undefined {
@@ -282,25 +301,49 @@ export class RecordCache {
 
   invalidate(id: string): void {
     this.#epoch++;
-    this.#lru?.delete(id);
+    const slot = this.#slotOf?.get(id);
+    if (slot !== undefined) this.#drop(slot);
     this.#inflight.delete(id);
   }
 
   clear(): void {
     this.#epoch++;
-    this.#lru?.clear();
+    while (this.#oldest !== NONE) this.#drop(this.#oldest);
     this.#inflight.clear();
   }
 
   get size(): number {
-    return this.#lru?.size ?? 0;
+    return this.#slotOf?.size ?? 0;
   }
 
-  /** Called by the LRU for every entry it drops (evicted, overwritten, deleted, cleared). */
-  #release(slot: number): void {
+  /** Forgets the entry in `slot` (evicted, overwritten, invalidated, cleared): the slot is free. */
+  #drop(slot: number): void {
+    this.#unlink(slot);
+    this.#slotOf!.delete(this.#ids[slot]!);
+    this.#ids[slot] = undefined;
     this.freshUntil[slot] = 0;
     this.entries[slot] = undefined;
     this.#free.push(slot);
+  }
+
+  /** Takes `slot` out of the recency list. */
+  #unlink(slot: number): void {
+    const newer = this.#newer[slot]!;
+    const older = this.#older[slot]!;
+    if (newer === NONE) this.#newest = older;
+    else this.#older[newer] = older;
+    if (older === NONE) this.#oldest = newer;
+    else this.#newer[older] = newer;
+  }
+
+  /** Puts `slot` (out of the list) at its newest end. */
+  #linkNewest(slot: number): void {
+    const newest = this.#newest;
+    this.#newer[slot] = NONE;
+    this.#older[slot] = newest;
+    if (newest === NONE) this.#oldest = slot;
+    else this.#newer[newest] = slot;
+    this.#newest = slot;
   }
 
   #grow(slots: number): void {
@@ -312,10 +355,17 @@ export class RecordCache {
     const freshUntil = new Float64Array(slots);
     freshUntil.set(this.freshUntil);
     this.freshUntil = freshUntil;
+    const newer = new Int32Array(slots);
+    newer.set(this.#newer);
+    this.#newer = newer;
+    const older = new Int32Array(slots);
+    older.set(this.#older);
+    this.#older = older;
     for (let slot = had; slot < slots; slot++) {
       this.currentVersions.push(undefined);
       this.previousVersions.push(undefined);
       this.entries.push(undefined);
+      this.#ids.push(undefined);
     }
     for (let slot = slots - 1; slot >= had; slot--) this.#free.push(slot);
   }
