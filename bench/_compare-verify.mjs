@@ -6,7 +6,10 @@
 // CPU-time ratios, so a busy machine slows both sides alike. Not a section (the leading underscore
 // keeps run.mjs from running it).
 //
-//   node --expose-gc bench/_compare-verify.mjs <path/to/other/core/dist/index.js> [--rounds 60]
+//   node --expose-gc bench/_compare-verify.mjs <path/to/other/core/dist/index.js> [--rounds 60] [--routes]
+//
+// --routes gives the key the core section's four route patterns and verifies it over its 64
+// distinct paths (#14's routed case), to compare what a route check costs in each build.
 
 import path from 'node:path';
 import { blackhole, compare, loadPackage, ratio } from './lib.mjs';
@@ -21,6 +24,9 @@ if (other === undefined || other.startsWith('--')) {
 }
 const roundsAt = args.indexOf('--rounds');
 const rounds = Math.min(Math.max(Number(roundsAt >= 0 ? args[roundsAt + 1] : 60), 5), 400);
+const routed = args.includes('--routes');
+const ROUTES = ['GET /invoices', 'GET /invoices/*', 'POST /reports/**', 'GET /customers/*/orders'];
+const PATHS = Array.from({ length: 64 }, (_, i) => `/invoices/inv_${i}?expand=lines`);
 
 /** A keyward of `core`, its key's request and the options, checked to verify synchronously. */
 async function setUp(core) {
@@ -31,20 +37,25 @@ async function setUp(core) {
     scopes: ['invoices:read'],
     ips: ['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32'],
     rateLimit: { capacity: 1e12, refillPerSecond: 1e9 },
+    ...(routed ? { routes: ROUTES } : {}),
   });
-  const request = { headers: { authorization: `Bearer ${key}` }, ip: '10.20.30.40' };
+  const base = { headers: { authorization: `Bearer ${key}` }, ip: '10.20.30.40' };
+  const requests = routed ? PATHS.map((url) => ({ ...base, method: 'GET', url })) : [base];
   const options = Object.freeze({ scopes: Object.freeze(['invoices:read']) });
-  const first = keyward.verify(request, options);
-  if (typeof first?.then === 'function' || !first.ok) throw new Error('verify did not succeed');
-  return { keyward, request, options };
+  for (const request of requests) {
+    const first = keyward.verify(request, options);
+    if (typeof first?.then === 'function' || !first.ok) throw new Error('verify did not succeed');
+  }
+  return { keyward, requests, options };
 }
 
 const built = await setUp(await loadPackage('core'));
 const theirs = await setUp(await import(path.resolve(other)));
-const caseOf = (name, { keyward, request, options }) => ({
+const caseOf = (name, { keyward, requests, options }) => ({
   name,
   run(n) {
-    for (let i = 0; i < n; i++) blackhole(keyward.verify(request, options));
+    const mask = requests.length - 1;
+    for (let i = 0; i < n; i++) blackhole(keyward.verify(requests[i & mask], options));
   },
 });
 const [otherRun, builtRun] = await compare([caseOf('other', theirs), caseOf('built', built)], {
@@ -53,7 +64,7 @@ const [otherRun, builtRun] = await compare([caseOf('other', theirs), caseOf('bui
 });
 const r = ratio(builtRun, otherRun);
 console.log(
-  `cached verify, ${rounds} alternating rounds: other build ${otherRun.cpu.nsPerOp.toFixed(0)} ns, ` +
+  `cached verify${routed ? ' (4 route patterns, 64 paths)' : ''}, ${rounds} alternating rounds: other build ${otherRun.cpu.nsPerOp.toFixed(0)} ns, ` +
     `built ${builtRun.cpu.nsPerOp.toFixed(0)} ns (CPU); built / other = ${r.cpu.median.toFixed(3)} ` +
     `(rounds ${r.cpu.min.toFixed(2)}–${r.cpu.max.toFixed(2)}; wall-clock ${r.wall.median.toFixed(3)})`,
 );

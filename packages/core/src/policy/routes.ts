@@ -135,7 +135,7 @@ export function compileRouteAllowList(routes: unknown, option = 'routes'): Route
         segments.push(part);
       }
     }
-    const method = rawMethod.toUpperCase();
+    const method = literalMethod(rawMethod.toUpperCase());
     const normalised = `${method} ${path}`;
     if (!entries.includes(normalised)) {
       entries.push(normalised);
@@ -143,6 +143,18 @@ export function compileRouteAllowList(routes: unknown, option = 'routes'): Route
     }
   }
   return new CompiledRouteAllowList(Object.freeze(entries), compiled);
+}
+
+/** Methods whose name a pattern holds as a literal of this module (see {@link literalMethod}). */
+const STANDARD_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS', '*'];
+
+/**
+ * A standard method as this module's literal, which V8 keeps internalized like the method strings
+ * requests carry, so comparing the two on every request is one pointer compare, not a compare of
+ * characters; any other method as given.
+ */
+function literalMethod(method: string): string {
+  return STANDARD_METHODS.find((known) => known === method) ?? method;
 }
 
 /** {@link CompiledRoute.prefix} and {@link CompiledRoute.literalCount} of a pattern. */
