@@ -58,6 +58,20 @@ function query(overrides: Partial<UsageQuery> & Pick<UsageQuery, 'from' | 'to'>)
 }
 
 /**
+ * A random day on which `store` holds no usage at all, for a test that reads the whole
+ * deployment's totals: two tests of a shared store (or of earlier runs on the same database) can
+ * draw the same random day, 1 in 3,600 per pair.
+ */
+async function emptyDay(store: UsageStore): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const day = randomDay();
+    const held = await store.queryUsage(query({ from: day, to: day + DAY, granularity: 'day' }));
+    if (held.length === 0) return day;
+  }
+  throw new Error('no empty day in 20 random draws: the store holds usage on most days');
+}
+
+/**
  * The usage-store conformance suite: rows added (never replaced) per minute, hour and day, by
  * key, owner and for the whole deployment, grouped by time or route; two writers adding to one
  * row; a batch applied once; last use as a maximum; retention. Every test writes to its own
@@ -244,7 +258,7 @@ export function describeUsageStore(
 
     it('sums an owner’s keys, and everything for the deployment', async () => {
       const s = await store();
-      const day = randomDay();
+      const day = await emptyDay(s);
       const ownerId = `owner_${randomId()}`;
       const [k1, k2, other] = [randomId(), randomId(), randomId()];
       await s.recordUsage(
@@ -305,7 +319,7 @@ export function describeUsageStore(
 
     it('records a large batch whole', async () => {
       const s = await store();
-      const day = randomDay();
+      const day = await emptyDay(s);
       const keys = Array.from({ length: 500 }, () => randomId());
       const rows = keys.flatMap((keyId, i) => [
         row({ keyId, minute: day + (i % 60) * MINUTE, count: 1, cost: 1 }),
