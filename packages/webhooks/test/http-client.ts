@@ -32,7 +32,17 @@ export function post(url: string, options: PostOptions = {}): Promise<Answer> {
     const req = request(url, { method: options.method ?? 'POST', agent: false, headers });
     req.setTimeout(15_000, () => req.destroy(new Error(`request to ${url} timed out`)));
     req.on('error', (error) => {
-      if (!answered) reject(error);
+      if (answered) return;
+      // The server may answer (a 413) and close while the body is still being written: the write
+      // then fails, sometimes before the answer has been read. Give the answer a moment to end.
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE' || code === 'ECONNRESET') {
+        setTimeout(() => {
+          if (!answered) reject(error);
+        }, 1000).unref();
+        return;
+      }
+      reject(error);
     });
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
