@@ -2,10 +2,11 @@
 // options) with V8's sampling profiler and prints the functions with the most self time.
 // Not a section (the leading underscore keeps run.mjs from running it).
 //
-//   node bench/_profile-verify.mjs [--pepper] [--seconds 3] [--top 25] [--lines 40]
+//   node bench/_profile-verify.mjs [--pepper] [--routes] [--seconds 3] [--top 25] [--lines 40]
 //
 // --lines N also prints the N source lines of packages/core/dist/index.js with the most samples
-// (V8's per-line ticks), each with its function and its text.
+// (V8's per-line ticks), each with its function and its text. --routes profiles the core
+// section's routed key (four route patterns) over its 64 distinct paths.
 
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -14,6 +15,9 @@ import { blackhole, loadPackage, printTable, ROOT_DIR } from './lib.mjs';
 
 const args = process.argv.slice(2);
 const pepper = args.includes('--pepper');
+const routed = args.includes('--routes');
+const ROUTES = ['GET /invoices', 'GET /invoices/*', 'POST /reports/**', 'GET /customers/*/orders'];
+const PATHS = Array.from({ length: 64 }, (_, i) => `/invoices/inv_${i}?expand=lines`);
 const option = (name, fallback) => {
   const at = args.indexOf(name);
   const value = at >= 0 ? Number(args[at + 1]) : fallback;
@@ -35,17 +39,22 @@ const { key } = await keyward.create({
   scopes: ['invoices:read'],
   ips: ['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32'],
   rateLimit: { capacity: 1e12, refillPerSecond: 1e9 },
+  ...(routed ? { routes: ROUTES } : {}),
 });
-const request = { headers: { authorization: `Bearer ${key}` }, ip: '10.20.30.40' };
+const base = { headers: { authorization: `Bearer ${key}` }, ip: '10.20.30.40' };
+const requests = routed ? PATHS.map((url) => ({ ...base, method: 'GET', url })) : [base];
+const mask = requests.length - 1;
 const options = Object.freeze({ scopes: Object.freeze(['invoices:read']) });
-const first = keyward.verify(request, options);
-if (typeof first?.then === 'function' || !first.ok) throw new Error('verify did not succeed');
+for (const request of requests) {
+  const first = keyward.verify(request, options);
+  if (typeof first?.then === 'function' || !first.ok) throw new Error('verify did not succeed');
+}
 
 function spin(ms, maxCalls) {
   const end = Date.now() + ms;
   let calls = 0;
   while (Date.now() < end && calls < maxCalls) {
-    for (let i = 0; i < 1000; i++) blackhole(keyward.verify(request, options));
+    for (let i = 0; i < 1000; i++) blackhole(keyward.verify(requests[i & mask], options));
     calls += 1000;
   }
   return calls;
