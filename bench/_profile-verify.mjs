@@ -17,7 +17,10 @@ const args = process.argv.slice(2);
 const pepper = args.includes('--pepper');
 const routed = args.includes('--routes');
 const ROUTES = ['GET /invoices', 'GET /invoices/*', 'POST /reports/**', 'GET /customers/*/orders'];
-const PATHS = Array.from({ length: 64 }, (_, i) => `/invoices/inv_${i}?expand=lines`);
+// Flat strings, as in the core section (as Node's HTTP parser gives `req.url`).
+const PATHS = Array.from({ length: 64 }, (_, i) =>
+  Buffer.from(`/invoices/inv_${i}?expand=lines`, 'latin1').toString('latin1'),
+);
 const option = (name, fallback) => {
   const at = args.indexOf(name);
   const value = at >= 0 ? Number(args[at + 1]) : fallback;
