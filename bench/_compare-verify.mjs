@@ -12,7 +12,14 @@
 // distinct paths (#14's routed case), to compare what a route check costs in each build.
 
 import path from 'node:path';
-import { blackhole, compare, loadPackage, ratio } from './lib.mjs';
+import {
+  blackhole,
+  compare,
+  loadPackage,
+  BENCH_PATHS as PATHS,
+  BENCH_ROUTES as ROUTES,
+  ratio,
+} from './lib.mjs';
 
 const args = process.argv.slice(2);
 const other = args[0];
@@ -25,11 +32,6 @@ if (other === undefined || other.startsWith('--')) {
 const roundsAt = args.indexOf('--rounds');
 const rounds = Math.min(Math.max(Number(roundsAt >= 0 ? args[roundsAt + 1] : 60), 5), 400);
 const routed = args.includes('--routes');
-const ROUTES = ['GET /invoices', 'GET /invoices/*', 'POST /reports/**', 'GET /customers/*/orders'];
-// Flat strings, as in the core section (as Node's HTTP parser gives `req.url`).
-const PATHS = Array.from({ length: 64 }, (_, i) =>
-  Buffer.from(`/invoices/inv_${i}?expand=lines`, 'latin1').toString('latin1'),
-);
 
 /** A keyward of `core`, its key's request and the options, checked to verify synchronously. */
 async function setUp(core) {

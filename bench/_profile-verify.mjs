@@ -11,16 +11,18 @@
 import { readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import path from 'node:path';
-import { blackhole, loadPackage, printTable, ROOT_DIR } from './lib.mjs';
+import {
+  blackhole,
+  loadPackage,
+  BENCH_PATHS as PATHS,
+  printTable,
+  ROOT_DIR,
+  BENCH_ROUTES as ROUTES,
+} from './lib.mjs';
 
 const args = process.argv.slice(2);
 const pepper = args.includes('--pepper');
 const routed = args.includes('--routes');
-const ROUTES = ['GET /invoices', 'GET /invoices/*', 'POST /reports/**', 'GET /customers/*/orders'];
-// Flat strings, as in the core section (as Node's HTTP parser gives `req.url`).
-const PATHS = Array.from({ length: 64 }, (_, i) =>
-  Buffer.from(`/invoices/inv_${i}?expand=lines`, 'latin1').toString('latin1'),
-);
 const option = (name, fallback) => {
   const at = args.indexOf(name);
   const value = at >= 0 ? Number(args[at + 1]) : fallback;

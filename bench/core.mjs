@@ -19,8 +19,10 @@ import {
   heapUsedAfterGc,
   loadPackage,
   loadPackageDependency,
+  BENCH_PATHS as PATHS,
   printTable,
   publish,
+  BENCH_ROUTES as ROUTES,
   ratio,
   subheading,
 } from './lib.mjs';
@@ -536,17 +538,6 @@ async function verifyAsStoreGrows(figures, details) {
 }
 
 // ---------------------------------------------------------------------------------------------
-
-const ROUTES = ['GET /invoices', 'GET /invoices/*', 'POST /reports/**', 'GET /customers/*/orders'];
-/**
- * Distinct paths, so the route check's last-path memo misses as with real traffic; flat strings,
- * as Node's HTTP parser hands `req.url` over (a template literal makes a cons string, whose every
- * char read goes through one more pointer: the route check alone took 115 ns on those against 89
- * on flat ones, 2026-12-07; runs before that date measured cons strings).
- */
-const PATHS = Array.from({ length: 64 }, (_, i) =>
-  Buffer.from(`/invoices/inv_${i}?expand=lines`, 'latin1').toString('latin1'),
-);
 
 /**
  * A key with route restrictions vs the same key without, and a key whose owner has a shared

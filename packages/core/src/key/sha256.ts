@@ -301,7 +301,7 @@ export function hmacStates(key: Uint8Array): HmacStates {
     return state;
   };
   const states = { inner: padded(0x36), outer: padded(0x5c) };
-  W.fill(0);
+  wipe();
   return states;
 }
 
