@@ -121,7 +121,7 @@ const rows = [...names]
     return [name, a, b, b - a];
   })
   .sort((x, y) => y[3] - x[3])
-  .slice(0, 30);
+  .slice(0, Number(process.env.COST_DIFF_TOP ?? 30));
 printTable([
   ['function (self time)', `${base} µs/req`, 'keyward µs/req', 'difference'],
   ...rows.map(([name, a, b, d]) => [name, a.toFixed(2), b.toFixed(2), d.toFixed(2)]),

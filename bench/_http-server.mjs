@@ -11,7 +11,8 @@
 // (constant strings, set as the adapter sets them: `res.setHeader`, Fastify `reply.header`) that
 // #3 asks on every verified response: the least anything meeting #3 does (#13 calls it "floor").
 // `keyward` puts apiKeyAuth from the built adapter in front (default configuration: MemoryStore,
-// no pepper, default cache). `peer` is what users pick instead (#13): on Express the `floor`
+// no pepper, default cache); `base` the same from a snapshot of an earlier build
+// (bench/_snapshot-build.mjs), to compare two builds in one run. `peer` is what users pick instead (#13): on Express the `floor`
 // check (plus a scope test) and express-rate-limit 8 keyed by the record; on Koa the same check
 // and koa-ratelimit 6 with its memory driver, keyed by the record; on Fastify
 // @fastify/bearer-auth 10 and @fastify/rate-limit 11 keyed by the token. Over IPC it sends
@@ -23,14 +24,14 @@
 import { createHash } from 'node:crypto';
 import { Session } from 'node:inspector/promises';
 import { attributeProfile } from './_profile-attribution.mjs';
-import { loadPackage } from './lib.mjs';
+import { loadPackage, loadSnapshot } from './lib.mjs';
 
 const [framework, variant] = process.argv.slice(2);
 const FRAMEWORKS = ['express', 'koa', 'fastify'];
-const VARIANTS = ['bare', 'noop', 'floor', 'floorh', 'keyward', 'peer'];
+const VARIANTS = ['bare', 'noop', 'floor', 'floorh', 'keyward', 'peer', 'base'];
 if (!FRAMEWORKS.includes(framework) || !VARIANTS.includes(variant)) {
   throw new TypeError(
-    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|floorh|keyward|peer>',
+    'usage: node bench/_http-server.mjs <express|koa|fastify> <bare|noop|floor|floorh|keyward|peer|base>',
   );
 }
 
@@ -44,7 +45,9 @@ const KEY_OPTIONS = {
 const REQUIRED = { scopes: ['invoices:read'] };
 const HELLO = { hello: 'world' };
 
-const { createKeyward, MemoryStore } = await loadPackage('core');
+/** `base`: keyward from the snapshot bench/_snapshot-build.mjs took (an earlier build), to A/B. */
+const loadKeyward = (name) => (variant === 'base' ? loadSnapshot(name) : loadPackage(name));
+const { createKeyward, MemoryStore } = await loadKeyward('core');
 const keyward = createKeyward({ prefix: 'acme', store: new MemoryStore() });
 const { key } = await keyward.create(KEY_OPTIONS);
 
@@ -88,8 +91,8 @@ async function expressServer() {
       if (withHeaders) for (const name in FLOOR_HEADERS) res.setHeader(name, FLOOR_HEADERS[name]);
       next();
     });
-  } else if (variant === 'keyward') {
-    const { apiKeyAuth } = await loadPackage('express');
+  } else if (variant === 'keyward' || variant === 'base') {
+    const { apiKeyAuth } = await loadKeyward('express');
     app.use(apiKeyAuth(keyward, REQUIRED));
   } else if (variant === 'peer') {
     const { rateLimit } = await import('express-rate-limit');
@@ -142,8 +145,8 @@ async function koaServer() {
         for (const name in FLOOR_HEADERS) ctx.res.setHeader(name, FLOOR_HEADERS[name]);
       return next();
     });
-  } else if (variant === 'keyward') {
-    const { apiKeyAuth } = await loadPackage('koa');
+  } else if (variant === 'keyward' || variant === 'base') {
+    const { apiKeyAuth } = await loadKeyward('koa');
     app.use(apiKeyAuth(keyward, REQUIRED));
   } else if (variant === 'peer') {
     const { default: ratelimit } = await import('koa-ratelimit');
@@ -200,8 +203,8 @@ async function fastifyServer() {
       if (withHeaders) for (const name in FLOOR_HEADERS) reply.header(name, FLOOR_HEADERS[name]);
       done();
     });
-  } else if (variant === 'keyward') {
-    const { apiKeyAuth } = await loadPackage('fastify');
+  } else if (variant === 'keyward' || variant === 'base') {
+    const { apiKeyAuth } = await loadKeyward('fastify');
     await app.register(apiKeyAuth, { keyward, ...REQUIRED });
   } else if (variant === 'peer') {
     // Registered in this order, so the bearer check's onRequest hook runs before the limiter's.

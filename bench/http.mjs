@@ -6,7 +6,8 @@
 // check + koa-ratelimit 6, memory driver; Fastify: @fastify/bearer-auth 10 + @fastify/rate-limit
 // 11). Targets: keyward / floor ≥ 0.95 and keyward / peer ≥ 1.10 on each framework.
 // BENCH_HTTP_VARIANTS=noop,floor adds a no-op middleware (the floor any middleware sits on) and
-// the floor without the headers. Run: node bench/run.mjs http
+// the floor without the headers; `base` adds keyward from a snapshot of an earlier build
+// (bench/_snapshot-build.mjs), to compare two builds. Run: node bench/run.mjs http
 //
 // Every server runs in its own child process (bench/_http-server.mjs). The load generator is, by
 // default, bench/_loadgen.mjs in a process of its own: a client that never sleeps, so the server's
@@ -15,14 +16,21 @@
 // pays). BENCH_HTTP_LOADGEN=wrk or =autocannon measure with those instead. On a machine of 2+
 // cores with taskset, the server is pinned to CPU 1 and the load generator (not autocannon, which
 // runs in this process) to CPU 0, so neither migrates onto the other's core mid-run. Loopback
-// only, keep-alive connections. Runs are interleaved: every round runs each server of a framework once,
-// back to back, in an order that rotates between rounds, and ratios are taken round by round.
+// only, keep-alive connections. Every round starts new server processes for each variant of a
+// framework. By default the busy client then loads them in alternating slices of 250 ms (each
+// variant once per cycle, in an order that rotates between cycles; see _loadgen.mjs --slices):
+// this VM's speed drifts by up to 1.9× over seconds, and slices a second apart see the same
+// speed, so a round's ratio is the median of its cycles' ratios. With BENCH_HTTP_SLICE_MS=0 (and
+// with wrk or autocannon) each server is loaded alone for the round's run, back to back, in an
+// order that rotates between rounds. Ratios are the median of the per-round ratios.
 //
 // Environment (for quick trials; the defaults are what docs/benchmarks.md reports):
 //   BENCH_HTTP_SECONDS   seconds per measured run (default 3)
 //   BENCH_HTTP_ROUNDS    rounds (default 9; at least 3 are always run)
 //   BENCH_HTTP_ONLY      comma-separated frameworks to run (default express,koa,fastify)
-//   BENCH_HTTP_VARIANTS  comma-separated extra variants: noop, floor (default none)
+//   BENCH_HTTP_VARIANTS  comma-separated extra variants: noop, floor, base (default none)
+//   BENCH_HTTP_SLICE_MS  slice length of the sliced interleave (default 250; 0: each variant
+//                        loaded alone for BENCH_HTTP_SECONDS in turn, as before 2026-12-07)
 //   BENCH_HTTP_LOADGEN   poll (default), wrk (must be installed) or autocannon
 //   BENCH_HTTP_CONNECTIONS  keep-alive connections (default 10; #13 measured autocannon with 50)
 //   BENCH_HTTP_PIN       0 to not pin processes to cores
@@ -50,6 +58,8 @@ import {
 } from './lib.mjs';
 
 const SECONDS = boundedInt(process.env.BENCH_HTTP_SECONDS, 3, 1, 30);
+/** Slice length of the sliced interleave (0: each variant loaded alone for SECONDS, in turn). */
+const SLICE_MS = boundedInt(process.env.BENCH_HTTP_SLICE_MS, 250, 0, 5000);
 const ROUNDS = boundedInt(process.env.BENCH_HTTP_ROUNDS, 9, 3, 25);
 const MIN_ROUNDS = 3;
 const WARMUP_SECONDS = 2;
@@ -64,6 +74,10 @@ if (!['poll', 'wrk', 'autocannon'].includes(LOADGEN)) {
 }
 if (LOADGEN === 'wrk' && !onPath('wrk'))
   throw new Error('BENCH_HTTP_LOADGEN=wrk: wrk is not installed');
+if (SLICE_MS !== 0 && SLICE_MS < 20)
+  throw new RangeError('BENCH_HTTP_SLICE_MS must be 0 or 20–5000');
+/** Whether variants are loaded in alternating slices (only the busy-polling client does that). */
+const SLICED = SLICE_MS !== 0 && LOADGEN === 'poll';
 const PIN =
   LOADGEN !== 'autocannon' &&
   process.env.BENCH_HTTP_PIN !== '0' &&
@@ -77,8 +91,8 @@ const FLOOR_TARGET = 0.95;
 const PEER_TARGET = 1.1;
 const EXTRA_VARIANTS = (process.env.BENCH_HTTP_VARIANTS ?? '').split(',').filter((v) => v !== '');
 for (const extra of EXTRA_VARIANTS) {
-  if (!['noop', 'floor'].includes(extra)) {
-    throw new RangeError(`BENCH_HTTP_VARIANTS may name noop and floor, not ${extra}`);
+  if (!['noop', 'floor', 'base'].includes(extra)) {
+    throw new RangeError(`BENCH_HTTP_VARIANTS may name noop, floor and base, not ${extra}`);
   }
 }
 const VARIANTS = ['bare', ...EXTRA_VARIANTS, 'floorh', 'keyward', 'peer'];
@@ -203,7 +217,7 @@ async function checkServer(server) {
     );
   }
   if (
-    (server.variant === 'keyward' || server.variant === 'floorh') &&
+    ['keyward', 'base', 'floorh'].includes(server.variant) &&
     ok.headers.get('ratelimit') === null
   ) {
     throw new Error(
@@ -233,6 +247,66 @@ async function load(server, seconds) {
     p50Ms: result.p50Ms,
     p99Ms: result.p99Ms,
     serverCpuUsPerRequest: (cpuAfter - cpuBefore) / result.ok,
+  };
+}
+
+/**
+ * Loads every server of `servers` in alternating slices for `seconds` in all (see
+ * bench/_loadgen.mjs --slices): one run per server, as `load` returns, plus `cycleRates`, its
+ * rate in each cycle, to be compared with the other servers' rates of the same cycle.
+ */
+async function loadSliced(servers, seconds) {
+  const cpuBefore = await Promise.all(servers.map((server) => server.cpu()));
+  const args = [
+    path.join(BENCH_DIR, '_loadgen.mjs'),
+    '--slices',
+    String(SLICE_MS),
+    String(seconds),
+    String(CONNECTIONS),
+    ...servers.map((server) => `${server.port}=Bearer ${server.key}`),
+  ];
+  const { stdout } = PIN
+    ? await execFileAsync('taskset', ['-c', LOADGEN_CPU, process.execPath, ...args], {
+        maxBuffer: 64 << 20,
+      })
+    : await execFileAsync(process.execPath, args, { maxBuffer: 64 << 20 });
+  const cpuAfter = await Promise.all(servers.map((server) => server.cpu()));
+  const { servers: totals, cycles } = JSON.parse(stdout);
+  return servers.map((server, i) => {
+    const result = totals[i];
+    if (result.errors > 0 || result.non2xx > 0 || result.ok === 0) {
+      throw new Error(
+        `${server.framework}/${server.variant}: ${result.errors} socket errors or timeouts, ` +
+          `${result.non2xx} non-2xx responses under load`,
+      );
+    }
+    const ms = cycles.reduce((sum, cycle) => sum + cycle[i].ms, 0);
+    return {
+      rps: (result.ok / ms) * 1000,
+      requests: result.ok,
+      p50Ms: result.p50Ms,
+      p99Ms: result.p99Ms,
+      serverCpuUsPerRequest: (cpuAfter[i] - cpuBefore[i]) / result.ok,
+      cycleRates: cycles.map((cycle) => (cycle[i].ok / cycle[i].ms) * 1000),
+    };
+  });
+}
+
+/**
+ * Per round, how `a`'s requests per second compare with `b`'s: sliced runs give the median of
+ * the per-cycle ratios (each cycle's slices lie within a second of each other), others the ratio
+ * of the two runs. Returns roundRatio's shape.
+ */
+function rpsRatio(a, b) {
+  if (a[0]?.cycleRates === undefined) return roundRatio(a, b, 'rps');
+  const perRound = a.map((run, i) =>
+    median(run.cycleRates.map((rate, cycle) => rate / b[i].cycleRates[cycle])),
+  );
+  return {
+    median: median(perRound),
+    min: Math.min(...perRound),
+    max: Math.max(...perRound),
+    perRound,
   };
 }
 
@@ -324,8 +398,11 @@ heading(
   `HTTP adapters: hello world, bare vs behind apiKeyAuth (load generator: ${LOADGEN}, loopback)`,
 );
 console.log(
-  `  ${CONNECTIONS} keep-alive connections, pipelining ${PIPELINING}, ${SECONDS} s per run after a ` +
+  `  ${CONNECTIONS} keep-alive connections, pipelining ${PIPELINING}, ${SECONDS} s per variant after a ` +
     `${WARMUP_SECONDS} s warm-up per server; ${ROUNDS} interleaved rounds (at least ${MIN_ROUNDS}),\n` +
+    (SLICED
+      ? `  variants loaded in alternating ${SLICE_MS} ms slices (ratios: median over each round's cycles),\n`
+      : '  each variant loaded alone in turn,\n') +
     '  every round on new server processes\n' +
     '  key: IP allow-list 127.0.0.0/8 + ::1, scope invoices:read required, token bucket never empty;\n' +
     '  MemoryStore, default cache, no pepper. Each server in its own process; ' +
@@ -365,12 +442,20 @@ try {
       const order = rotate(framework.variants, round);
       const running = {};
       for (const variant of order) running[variant] = await freshServer(framework.name, variant);
-      for (const variant of order) await load(running[variant], WARMUP_SECONDS);
-      for (const variant of order) {
-        const run = await load(running[variant], SECONDS);
-        framework.runs[variant].push(run);
-        cells.push(`${framework.name}/${variant} ${formatOps(run.rps)}`);
+      const servers = order.map((variant) => running[variant]);
+      let runs;
+      if (SLICED) {
+        await loadSliced(servers, WARMUP_SECONDS * servers.length);
+        runs = await loadSliced(servers, SECONDS * servers.length);
+      } else {
+        for (const server of servers) await load(server, WARMUP_SECONDS);
+        runs = [];
+        for (const server of servers) runs.push(await load(server, SECONDS));
       }
+      order.forEach((variant, i) => {
+        framework.runs[variant].push(runs[i]);
+        cells.push(`${framework.name}/${variant} ${formatOps(runs[i].rps)}`);
+      });
       await Promise.all(order.map((variant) => retire(running[variant])));
     }
     rounds += 1;
@@ -423,11 +508,11 @@ try {
   for (const framework of FRAMEWORKS) {
     const { runs, label, name: n } = framework;
     const { bare, floorh, keyward, peer } = runs;
-    const keywardToBare = roundRatio(keyward, bare, 'rps');
-    const floorToBare = roundRatio(floorh, bare, 'rps');
-    const peerToBare = roundRatio(peer, bare, 'rps');
-    const keywardToFloor = roundRatio(keyward, floorh, 'rps');
-    const keywardToPeer = roundRatio(keyward, peer, 'rps');
+    const keywardToBare = rpsRatio(keyward, bare);
+    const floorToBare = rpsRatio(floorh, bare);
+    const peerToBare = rpsRatio(peer, bare);
+    const keywardToFloor = rpsRatio(keyward, floorh);
+    const keywardToPeer = rpsRatio(keyward, peer);
     const cpu = roundRatio(keyward, bare, 'serverCpuUsPerRequest');
     // The same ratios read from server CPU per request (what the rps ratio would be if the server
     // were the only bottleneck): steadier than rps while other processes compete for the cores.
@@ -508,7 +593,7 @@ try {
     for (const variant of framework.variants) {
       if (variant === 'bare') continue;
       perVariant[variant] = {
-        rpsToBare: roundRatio(runs[variant], bare, 'rps'),
+        rpsToBare: rpsRatio(runs[variant], bare),
         serverCpuToBare: roundRatio(runs[variant], bare, 'serverCpuUsPerRequest'),
       };
     }

@@ -39,6 +39,29 @@ export async function loadPackage(name, entry = 'index.js') {
 }
 
 /**
+ * Where bench/_snapshot-build.mjs keeps its copy of a package's build: inside the package's own
+ * node_modules, so the copy's bare imports resolve as the package's do.
+ */
+export function snapshotDir(name) {
+  return path.join(ROOT_DIR, 'packages', name, 'node_modules', '.keyward-snapshot');
+}
+
+/**
+ * Imports the snapshot of a package's build (see bench/_snapshot-build.mjs), to measure an
+ * earlier build beside the current one.
+ *
+ * @example
+ * const { createKeyward } = await loadSnapshot('core');
+ */
+export async function loadSnapshot(name) {
+  const file = path.join(snapshotDir(name), 'index.js');
+  if (!existsSync(file)) {
+    throw new Error(`no snapshot of ${name}: run node bench/_snapshot-build.mjs first`);
+  }
+  return import(pathToFileURL(file).href);
+}
+
+/**
  * Imports a dependency of a workspace package by file path (e.g. core's @noble/hashes), for
  * reference measurements of what the package uses internally.
  *
