@@ -132,6 +132,33 @@ for (const [name, express] of versions) {
       );
     });
 
+    it('adds nothing to req but apiKey: the verified mark goes on req.rawHeaders', async () => {
+      // Express gives each request a hidden class of its own, so every property added to req
+      // costs V8 a new class (docs/benchmarks.md). Two guards, so the second reads the mark.
+      const app = express();
+      const before = new WeakMap<object, (string | symbol)[]>();
+      app.use((req, _res, next) => {
+        before.set(req, Reflect.ownKeys(req));
+        next();
+      });
+      app.use(apiKeyAuth(keyward));
+      app.get('/me', apiKeyAuth(keyward, { scopes: ['items:read'] }), (req, res) => {
+        const old = new Set(before.get(req));
+        const added = Reflect.ownKeys(req).filter((name) => !old.has(name));
+        const marks = Object.getOwnPropertySymbols(req.rawHeaders).map((s) => s.description);
+        res.json({ added: added.map(String), marks, keyId: req.apiKey?.id });
+      });
+      running = await listenOnLoopback(app);
+      const reply = await send(`${running.url}/me`, { authorization: `Bearer ${readKey.key}` });
+      expect(reply.status).toBe(200);
+      const body = reply.json() as { added: string[]; marks: string[]; keyId: string };
+      expect(body.keyId).toBe(readKey.id);
+      // Express itself adds route, params and the like on the way; keyward only apiKey.
+      expect(body.added).toContain('apiKey');
+      expect(body.added.filter((name) => name.startsWith('Symbol('))).toEqual([]);
+      expect(body.marks).toEqual(['keyward.verified']);
+    });
+
     it('checks the client IP req.ip gives, under every trust proxy setting and in a mounted app', async () => {
       const { key } = await keyward.create({ name: 'proxied', ips: ['203.0.113.7'] });
       const settings: unknown[] = [
@@ -266,6 +293,43 @@ describe('apiKeyAuth (express): construction and the synchronous path', () => {
     expect(next).toHaveBeenCalledTimes(1);
     expect(next).toHaveBeenCalledWith();
     expect(req.apiKey?.id).toBe(readKey.id);
+  });
+
+  it('marks req itself when it has no rawHeaders array, and a later guard then charges nothing', async () => {
+    const limited = createKeyward({ prefix: 'acme', store: new MemoryStore() });
+    const { key } = await limited.create({
+      name: 'limited',
+      scopes: ['items:read'],
+      rateLimit: { capacity: 10, refillPerSecond: 0.001 },
+    });
+    const remaining: string[] = [];
+    const res = {
+      setHeader: (name: string, value: string) => {
+        if (name === 'ratelimit') remaining.push(value);
+      },
+    } as unknown as express5.Response;
+    const request = () =>
+      ({
+        headers: { authorization: `Bearer ${key}` },
+        ip: '127.0.0.1',
+        method: 'GET',
+        originalUrl: '/',
+      }) as unknown as express5.Request;
+    const req = request();
+    const next = vi.fn();
+    apiKeyAuth(limited)(req, res, next);
+    apiKeyAuth(limited, { scopes: ['items:read'] })(req, res, next);
+    expect(next).toHaveBeenCalledTimes(2);
+    expect(next).toHaveBeenLastCalledWith();
+    expect(Object.getOwnPropertySymbols(req).map((s) => s.description)).toEqual([
+      'keyward.verified',
+    ]);
+    // One token taken in all: the second guard found the mark and charged nothing.
+    expect(remaining).toHaveLength(1);
+    expect(remaining[0]).toMatch(/^"[^"]+";r=9;t=\d+$/);
+    // A fresh request object is verified and charged afresh.
+    apiKeyAuth(limited)(request(), res, next);
+    expect(remaining.at(-1)).toMatch(/;r=8;/);
   });
 
   it('passes rawHeaders, so Node dropping a repeated Authorization header cannot hide it', () => {

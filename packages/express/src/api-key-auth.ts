@@ -60,8 +60,40 @@ function setHeaders(res: Response, headers: ResponseHeaders): void {
  * documents the client's IP address as `req.socket.remoteAddress`: read directly, it skips
  * `req.ip`'s proxy-addr pass, which parses `X-Forwarded-For` on every request only to ignore it.
  */
+/*
+ * Express gives every request a hidden class of its own: it swaps the request's prototype, and V8
+ * does not reuse the class that results. Each access to `req` is then one V8's inline caches have
+ * never seen, and each property added to it makes V8 build yet another class. Two habits keep the
+ * adapter's share of that small (measured in bench/http.mjs, docs/benchmarks.md):
+ *
+ * - Own data properties that Node or Express set (`method`, `rawHeaders`, `originalUrl`,
+ *   `socket`) are read with keyed reads, which V8's generic keyed-load stub answers from the
+ *   object's own layout; a named read calls into the runtime instead. (`headers`, `ip` and `app`
+ *   live on prototypes, and `route` is often absent: those stay named reads, which fare no worse.)
+ * - Nothing is added to `req` but `req.apiKey`. `keyward.verifyOnce` marks the request's
+ *   `rawHeaders` array instead (see carrierOf).
+ */
+const METHOD: string = 'method';
+const RAW_HEADERS: string = 'rawHeaders';
+const ORIGINAL_URL: string = 'originalUrl';
+const SOCKET: string = 'socket';
+type Fields = Record<string, unknown>;
+
+/**
+ * The object `keyward.verifyOnce` marks as this request's verification: the request's
+ * `rawHeaders` array, which Node's parser creates for each request and nothing shares or
+ * replaces, so it lives exactly as long as the request, as a carrier must. Adding the mark to it
+ * costs what it costs on any array; adding it to `req` made V8 build a hidden class per request
+ * (≈ 2.7 % of Express's throughput in the http bench). A request without the array is marked
+ * itself.
+ */
+function carrierOf(req: Request, rawHeaders: unknown): object {
+  return Array.isArray(rawHeaders) ? rawHeaders : req;
+}
+
 function clientIp(req: Request): string | undefined {
-  return req.app?.settings?.['trust proxy'] === false ? req.socket?.remoteAddress : req.ip;
+  if (req.app?.settings?.['trust proxy'] !== false) return req.ip;
+  return ((req as unknown as Fields)[SOCKET] as Request['socket'] | undefined)?.remoteAddress;
 }
 
 function sendProblem(res: Response, result: VerifyRejection): void {
@@ -78,7 +110,8 @@ function sendProblem(res: Response, result: VerifyRejection): void {
  * Express's `trust proxy` to match your proxies. A request already verified by an earlier
  * `apiKeyAuth` of the same keyward (`app.use('/api', apiKeyAuth(keyward))`) is not verified or
  * charged again: this one checks its own scopes and anyScopes, and charges only a `cost` it names
- * (see `Keyward.verifyOnce`).
+ * (see `Keyward.verifyOnce`; the mark of a verified request goes on `req.rawHeaders`, so nothing
+ * but `req.apiKey` is added to `req`).
  *
  * @example
  * ```ts
@@ -121,15 +154,17 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): R
   return function keywardApiKeyAuth(req: Request, res: Response, next: NextFunction): void {
     // The matched route's template, once Express routed the request (route-level middleware);
     // `app.use` middleware runs before any route matched, so there it is unknown.
+    const fields = req as unknown as Fields;
+    const rawHeaders = fields[RAW_HEADERS];
     const routePath: unknown = req.route?.path;
     const result = keyward.verifyOnce(
-      req,
+      carrierOf(req, rawHeaders),
       {
         headers: req.headers,
-        rawHeaders: req.rawHeaders,
+        rawHeaders: rawHeaders as string[] | undefined,
         ip: clientIp(req),
-        method: req.method,
-        url: req.originalUrl,
+        method: fields[METHOD] as string | undefined,
+        url: fields[ORIGINAL_URL] as string | undefined,
         route: typeof routePath === 'string' ? req.baseUrl + routePath : undefined,
       },
       verifyOptions,
