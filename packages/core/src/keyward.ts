@@ -340,8 +340,8 @@ export class Keyward {
   /**
    * On a request this instance verified: its KeyInfo (see {@link verifyOnce}). One property
    * store per verified request: on Koa's and Fastify's requests it costs next to nothing in a
-   * server profile; on Express's (whose prototype Express swaps, so each request's hidden class is
-   * new) each added property is a slow store, about 1 µs there.
+   * server profile; Express's `req` gets a hidden class of its own per request, where each added
+   * property makes V8 build a new class, so the Express adapter passes `req.rawHeaders` instead.
    */
   readonly #verifiedKey = Symbol('keyward.verified');
   /**
@@ -607,7 +607,8 @@ export class Keyward {
    * For adapters: verifies a request once however many guards of this instance it passes, so a
    * request is never charged twice (`app.use('/api', apiKeyAuth(keyward))` plus
    * `apiKeyAuth(keyward, { scopes })` on a route). `carrier` is the object that is the request for
-   * as long as it lives (Node's `IncomingMessage`: `req`, `ctx.req`, `request.raw`).
+   * as long as it lives and serves no other request (Node's `IncomingMessage`: `ctx.req`,
+   * `request.raw`; the Express adapter passes `req.rawHeaders`, see docs/adapters.md).
    *
    * The first call for a carrier is `verify(request, options)`; a success marks the carrier under
    * a symbol private to this instance (so nothing a user or another instance puts on the request,

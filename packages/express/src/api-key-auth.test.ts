@@ -1,3 +1,4 @@
+import { Agent, get as httpGet } from 'node:http';
 import { createKeyward, type Keyward, MemoryStore, type VerifyResult } from '@keyward/core';
 import express5, { type ErrorRequestHandler } from 'express';
 import express4 from 'express4';
@@ -159,6 +160,41 @@ for (const [name, express] of versions) {
       expect(body.marks).toEqual(['keyward.verified']);
     });
 
+    it('verifies every request of one keep-alive connection afresh (rawHeaders is per request)', async () => {
+      const app = express();
+      app.use(apiKeyAuth(keyward));
+      app.get('/me', apiKeyAuth(keyward, { scopes: ['items:read'] }), (req, res) => {
+        res.json({ keyId: req.apiKey?.id });
+      });
+      running = await listenOnLoopback(app);
+      const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+      const sockets = new Set<unknown>();
+      const get = (headers: Record<string, string>) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const request = httpGet(`${running!.url}/me`, { agent, headers }, (response) => {
+            let body = '';
+            response.setEncoding('utf8');
+            response.on('data', (chunk: string) => {
+              body += chunk;
+            });
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          });
+          request.on('socket', (socket) => sockets.add(socket));
+          request.on('error', reject);
+        });
+      try {
+        const bearer = { authorization: `Bearer ${readKey.key}` };
+        const replies = [await get(bearer), await get({}), await get(bearer), await get({})];
+        expect(sockets.size).toBe(1);
+        expect(replies.map((reply) => reply.status)).toEqual([200, 401, 200, 401]);
+        expect(JSON.parse(replies[0]!.body)).toEqual({ keyId: readKey.id });
+        expect(JSON.parse(replies[1]!.body).code).toBe('missing_key');
+        expect(JSON.parse(replies[3]!.body).code).toBe('missing_key');
+      } finally {
+        agent.destroy();
+      }
+    });
+
     it('checks the client IP req.ip gives, under every trust proxy setting and in a mounted app', async () => {
       const { key } = await keyward.create({ name: 'proxied', ips: ['203.0.113.7'] });
       const settings: unknown[] = [
@@ -295,7 +331,7 @@ describe('apiKeyAuth (express): construction and the synchronous path', () => {
     expect(req.apiKey?.id).toBe(readKey.id);
   });
 
-  it('marks req itself when it has no rawHeaders array, and a later guard then charges nothing', async () => {
+  it('marks req.rawHeaders, or req itself when it has none; a later guard then charges nothing', async () => {
     const limited = createKeyward({ prefix: 'acme', store: new MemoryStore() });
     const { key } = await limited.create({
       name: 'limited',
@@ -330,6 +366,17 @@ describe('apiKeyAuth (express): construction and the synchronous path', () => {
     // A fresh request object is verified and charged afresh.
     apiKeyAuth(limited)(request(), res, next);
     expect(remaining.at(-1)).toMatch(/;r=8;/);
+    // With a rawHeaders array, the array carries the mark and req gets none.
+    const rawHeaders = ['Authorization', `Bearer ${key}`];
+    const withRaw = Object.assign(request(), { rawHeaders });
+    apiKeyAuth(limited)(withRaw, res, next);
+    apiKeyAuth(limited, { scopes: ['items:read'] })(withRaw, res, next);
+    expect(remaining).toHaveLength(3);
+    expect(remaining.at(-1)).toMatch(/;r=7;/);
+    expect(Object.getOwnPropertySymbols(withRaw)).toEqual([]);
+    expect(Object.getOwnPropertySymbols(rawHeaders).map((s) => s.description)).toEqual([
+      'keyward.verified',
+    ]);
   });
 
   it('passes rawHeaders, so Node dropping a repeated Authorization header cannot hide it', () => {

@@ -55,11 +55,6 @@ function setHeaders(res: Response, headers: ResponseHeaders): void {
   for (const name in headers) res.setHeader(name, headers[name]!);
 }
 
-/**
- * The client IP as `req.ip` gives it. With `trust proxy` false (Express's default), Express
- * documents the client's IP address as `req.socket.remoteAddress`: read directly, it skips
- * `req.ip`'s proxy-addr pass, which parses `X-Forwarded-For` on every request only to ignore it.
- */
 /*
  * Express gives every request a hidden class of its own: it swaps the request's prototype, and V8
  * does not reuse the class that results. Each access to `req` is then one V8's inline caches have
@@ -81,16 +76,22 @@ type Fields = Record<string, unknown>;
 
 /**
  * The object `keyward.verifyOnce` marks as this request's verification: the request's
- * `rawHeaders` array, which Node's parser creates for each request and nothing shares or
- * replaces, so it lives exactly as long as the request, as a carrier must. Adding the mark to it
- * costs what it costs on any array; adding it to `req` made V8 build a hidden class per request
- * (≈ 2.7 % of Express's throughput in the http bench). A request without the array is marked
- * itself.
+ * `rawHeaders` array, which Node's parser creates afresh for each request (also for each request
+ * of one keep-alive connection; tested), so it lives exactly as long as the request, as a carrier
+ * must. Adding the mark to it costs what it costs on any array; adding it to `req` made V8 build a
+ * hidden class per request (≈ 2.7 % of Express's throughput in the http bench). A request without
+ * the array is marked itself. Like `req` before it, the array must never serve two requests: a
+ * hand-made request that reused a marked array would count as verified with the earlier key.
  */
 function carrierOf(req: Request, rawHeaders: unknown): object {
   return Array.isArray(rawHeaders) ? rawHeaders : req;
 }
 
+/**
+ * The client IP as `req.ip` gives it. With `trust proxy` false (Express's default), Express
+ * documents the client's IP address as `req.socket.remoteAddress`: read directly, it skips
+ * `req.ip`'s proxy-addr pass, which parses `X-Forwarded-For` on every request only to ignore it.
+ */
 function clientIp(req: Request): string | undefined {
   if (req.app?.settings?.['trust proxy'] !== false) return req.ip;
   return ((req as unknown as Fields)[SOCKET] as Request['socket'] | undefined)?.remoteAddress;
