@@ -12,8 +12,9 @@
 // #3 asks on every verified response: the least anything meeting #3 does (#13 calls it "floor").
 // `keyward` puts apiKeyAuth from the built adapter in front (default configuration: MemoryStore,
 // no pepper, default cache); `base` the same from a snapshot of an earlier build
-// (bench/_snapshot-build.mjs), to compare two builds in one run. `peer` is what users pick instead (#13): on Express the `floor`
-// check (plus a scope test) and express-rate-limit 8 keyed by the record; on Koa the same check
+// (bench/_snapshot-build.mjs), to compare two builds in one run. `peer` is what users pick
+// instead (#13): on Express the `floor` check (plus a scope test) and express-rate-limit 8 keyed
+// by the record; on Koa the same check
 // and koa-ratelimit 6 with its memory driver, keyed by the record; on Fastify
 // @fastify/bearer-auth 10 and @fastify/rate-limit 11 keyed by the token. Over IPC it sends
 // { type: 'ready', port, key } once listening, and answers { type: 'cpu' } with this process's

@@ -35,6 +35,8 @@ import net from 'node:net';
 
 const HEADER_END = Buffer.from('\r\n\r\n', 'latin1');
 const LATENCY_CAP = 1_000_000;
+/** How long a slice waits for the answers still in flight when its time is up. */
+const DRAIN_MS = 10_000;
 
 function usage() {
   console.error(
@@ -82,12 +84,23 @@ class Target {
     for (const connection of this.sockets) connection.send();
   }
 
-  /** Stops sending; resolves once every request in flight has been answered. */
+  /**
+   * Stops sending; resolves once every request in flight has been answered, or after DRAIN_MS
+   * with the unanswered ones counted as errors (a server that stops answering ends the run).
+   */
   stop() {
     this.sending = false;
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => {
-      this.onDrained = resolve;
+      const timer = setTimeout(() => {
+        this.onDrained = undefined;
+        this.errors += this.inFlight;
+        resolve();
+      }, DRAIN_MS);
+      this.onDrained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
     });
   }
 

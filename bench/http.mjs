@@ -265,11 +265,11 @@ async function loadSliced(servers, seconds) {
     String(CONNECTIONS),
     ...servers.map((server) => `${server.port}=Bearer ${server.key}`),
   ];
+  // Bounded: the run, plus the last slice's wait for its answers (10 s at most) and start-up.
+  const limits = { maxBuffer: 64 << 20, timeout: seconds * 1000 + 30_000 };
   const { stdout } = PIN
-    ? await execFileAsync('taskset', ['-c', LOADGEN_CPU, process.execPath, ...args], {
-        maxBuffer: 64 << 20,
-      })
-    : await execFileAsync(process.execPath, args, { maxBuffer: 64 << 20 });
+    ? await execFileAsync('taskset', ['-c', LOADGEN_CPU, process.execPath, ...args], limits)
+    : await execFileAsync(process.execPath, args, limits);
   const cpuAfter = await Promise.all(servers.map((server) => server.cpu()));
   const { servers: totals, cycles } = JSON.parse(stdout);
   return servers.map((server, i) => {
@@ -338,9 +338,10 @@ async function runPoll(server, seconds) {
     String(CONNECTIONS),
     `Bearer ${server.key}`,
   ];
+  const limits = { timeout: seconds * 1000 + 30_000 };
   const { stdout } = PIN
-    ? await execFileAsync('taskset', ['-c', LOADGEN_CPU, process.execPath, ...args])
-    : await execFileAsync(process.execPath, args);
+    ? await execFileAsync('taskset', ['-c', LOADGEN_CPU, process.execPath, ...args], limits)
+    : await execFileAsync(process.execPath, args, limits);
   return JSON.parse(stdout);
 }
 

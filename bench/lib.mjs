@@ -106,10 +106,6 @@ export function onPath(command) {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// Timing
-
-let sinkValue;
 /** The route patterns of the core section's routed key (#14). */
 export const BENCH_ROUTES = [
   'GET /invoices',
@@ -128,6 +124,10 @@ export const BENCH_PATHS = Array.from({ length: 64 }, (_, i) =>
   Buffer.from(`/invoices/inv_${i}?expand=lines`, 'latin1').toString('latin1'),
 );
 
+// ---------------------------------------------------------------------------------------------
+// Timing
+
+let sinkValue;
 /**
  * Keeps a value observable so the JIT cannot drop the work that produced it.
  *

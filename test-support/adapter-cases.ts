@@ -3,7 +3,7 @@
  * adapter and each supported major version (see `describeAdapterCases`), in this process or, for a
  * {@link RemoteHarness}, inside another runtime (Bun, Deno, workerd).
  */
-import { createServer, request as httpRequest, type RequestListener } from 'node:http';
+import { type Agent, createServer, request as httpRequest, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   type CreateKeyOptions,
@@ -148,15 +148,16 @@ export function listenOnLoopback(listener: RequestListener): Promise<RunningApp>
 }
 
 /**
- * Sends one request with node:http (no keep-alive). A header given as an array is sent as that
- * many separate header lines, which `fetch` cannot do.
+ * Sends one request with node:http (no keep-alive, unless `agent` keeps its connections alive). A
+ * header given as an array is sent as that many separate header lines, which `fetch` cannot do.
  */
 export function send(
   url: string,
   headers: Readonly<Record<string, string | readonly string[]>> = {},
+  agent: Agent | false = false,
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(url, { agent: false, headers: headers as Record<string, string> });
+    const req = httpRequest(url, { agent, headers: headers as Record<string, string> });
     req.setTimeout(15_000, () => req.destroy(new Error(`request to ${url} timed out`)));
     req.on('error', reject);
     req.on('response', (res) => {

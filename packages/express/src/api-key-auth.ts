@@ -153,10 +153,10 @@ export function apiKeyAuth(keyward: Keyward, options: ApiKeyAuthOptions = {}): R
   }
 
   return function keywardApiKeyAuth(req: Request, res: Response, next: NextFunction): void {
-    // The matched route's template, once Express routed the request (route-level middleware);
-    // `app.use` middleware runs before any route matched, so there it is unknown.
     const fields = req as unknown as Fields;
     const rawHeaders = fields[RAW_HEADERS];
+    // The matched route's template, once Express routed the request (route-level middleware);
+    // `app.use` middleware runs before any route matched, so there it is unknown.
     const routePath: unknown = req.route?.path;
     const result = keyward.verifyOnce(
       carrierOf(req, rawHeaders),
