@@ -26,7 +26,26 @@ interface Report {
   numPassedTests: number;
   numFailedTests: number;
   numFailedTestSuites: number;
-  testResults: Array<{ name: string }>;
+  testResults: Array<{
+    name: string;
+    message?: string;
+    assertionResults?: Array<{ fullName: string; status: string; failureMessages?: string[] }>;
+  }>;
+}
+
+/** What failed, by file and test, with the first lines of each message: the JSON reporter prints none of it. */
+function failures(report: Report): string {
+  const lines: string[] = [];
+  for (const file of report.testResults) {
+    const name = path.relative(ROOT, file.name);
+    if (file.message) lines.push(`${name}: ${file.message.slice(0, 800)}`);
+    for (const test of file.assertionResults ?? []) {
+      if (test.status !== 'failed') continue;
+      const message = (test.failureMessages ?? []).join('\n').split('\n').slice(0, 6).join('\n');
+      lines.push(`${name} > ${test.fullName}\n${message}`);
+    }
+  }
+  return lines.join('\n\n');
 }
 
 /** Runs core's tests under `runtime`; resolves with vitest's JSON report and the runtime marks. */
@@ -76,7 +95,7 @@ describe.concurrent('@keyward/core unit tests on other runtimes', () => {
     }, async () => {
       const { report, marks, output } = await runCoreTests(runtime);
       const failed = report.numFailedTests + report.numFailedTestSuites;
-      expect(failed, output).toBe(0);
+      expect(failed, `${failures(report)}\n\n${output}`).toBe(0);
       expect(report.numPassedTests).toBeGreaterThan(300);
       // One mark per test file, each from the runtime asked for.
       expect(marks).toHaveLength(report.testResults.length);
