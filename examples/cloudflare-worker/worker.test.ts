@@ -122,7 +122,9 @@ describe('the Cloudflare Worker example', () => {
     expect([missing.status, missing.body?.code]).toStrictEqual([401, 'missing_key']);
     expect(missing.headers['content-type']).toBe('application/problem+json');
     expect(missing.headers['www-authenticate']).toBeDefined();
-    const malformed = await request('/invoices', { headers: bearer(`${key.slice(0, -1)}x`) });
+    // The last character changed (never to itself: it is the checksum's, so 1 key in 62 ends in x).
+    const badChecksum = `${key.slice(0, -1)}${key.endsWith('x') ? 'y' : 'x'}`;
+    const malformed = await request('/invoices', { headers: bearer(badChecksum) });
     expect([malformed.status, malformed.body?.code]).toStrictEqual([401, 'malformed_key']);
     const scope = await request('/invoices', { method: 'POST', headers: bearer(key) });
     expect([scope.status, scope.body?.code]).toStrictEqual([403, 'insufficient_scope']);

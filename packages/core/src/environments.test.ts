@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scanForKeys } from './key/scan.js';
 import { createKeyward } from './keyward.js';
-import { bearer, RecordingStore } from './test-helpers.js';
+import { bearer, RecordingStore, wrongChecksum } from './test-helpers.js';
 import type { VerifyResult } from './types.js';
 
 const outcome = (result: VerifyResult | Promise<VerifyResult>) => {
@@ -65,7 +65,7 @@ describe('deployment-named environments', () => {
       environment: 'staging',
       referrers: ['https://a.example.com/*'],
     });
-    const text = `const a = "${staging.key}";\nb=${qa.key} c=${pk.key}\n${staging.key.slice(0, -1)}x`;
+    const text = `const a = "${staging.key}";\nb=${qa.key} c=${pk.key}\n${wrongChecksum(staging.key)}`;
     const found = scanForKeys(text);
     expect(found.map((f) => [f.environment, f.type, f.id])).toEqual([
       ['staging', 'secret', staging.record.id],

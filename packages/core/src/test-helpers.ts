@@ -63,34 +63,30 @@ export class RecordingStore extends MemoryStore {
  */
 export class AsyncKeyStore implements KeyStore {
   reads = 0;
-  #held: Array<() => void> | undefined;
+  #hold: { released: boolean; waiting: Array<() => void> } | undefined;
 
   constructor(
     readonly inner: MemoryStore = new MemoryStore(),
     private readonly delayMs = 5,
   ) {}
 
-  /** Holds the next getKey until the returned function is called. */
+  /** Holds the next getKey until the returned function is called (a read after that is not held). */
   holdNext(): () => void {
-    let release: (() => void) | undefined;
-    let released = false;
-    this.#held = [];
-    const held = this.#held;
+    const hold = { released: false, waiting: [] as Array<() => void> };
+    this.#hold = hold;
     return () => {
-      if (released) return;
-      released = true;
-      release = held[0];
-      release?.();
+      hold.released = true;
+      for (const answer of hold.waiting.splice(0)) answer();
     };
   }
 
   getKey(id: string): Promise<KeyRecord | undefined> {
     this.reads++;
     const snapshot = this.inner.getKey(id);
-    const held = this.#held;
-    if (held !== undefined) {
-      this.#held = undefined;
-      return new Promise((resolve) => held.push(() => resolve(snapshot)));
+    const hold = this.#hold;
+    this.#hold = undefined;
+    if (hold !== undefined && !hold.released) {
+      return new Promise((resolve) => hold.waiting.push(() => resolve(snapshot)));
     }
     return new Promise((resolve) => setTimeout(() => resolve(snapshot), this.delayMs));
   }
@@ -155,6 +151,14 @@ export function secretOf(key: string, prefix = PREFIX): string {
   const parsed = parseKey(key, prefix);
   if (parsed === undefined) throw new Error('not a key');
   return parsed.secret;
+}
+
+/**
+ * `key` with its last character changed, so its checksum no longer matches. The last character
+ * is a base62 digit of the CRC, so a fixed replacement would be the key itself once in 62 keys.
+ */
+export function wrongChecksum(key: string): string {
+  return `${key.slice(0, -1)}${key.endsWith('x') ? 'y' : 'x'}`;
 }
 
 /** A 43-char base62 secret that differs from `secret`. */

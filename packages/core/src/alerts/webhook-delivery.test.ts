@@ -143,16 +143,20 @@ describe('alert webhooks', () => {
   it('stops after maxAttempts when the receiver never answers in time', async () => {
     const server = await receiver([0]);
     cleanups.push(server.close);
+    // The receiver runs in this process: after a stall, the client's timeout can fire before the
+    // server has read the request, so the timeout leaves room for a loaded machine.
     const { events, raise } = await alerting({
       url: server.url,
-      timeoutMs: 100,
+      timeoutMs: 1_500,
       maxAttempts: 3,
       retryBaseMs: 10,
     });
     raise();
     await vi.waitFor(() => expect(events.some((e) => e.type === 'alert.undelivered')).toBe(true), {
-      timeout: 5000,
+      timeout: 10_000,
     });
+    await vi.waitFor(() => expect(server.received).toHaveLength(3), { timeout: 5000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
     expect(server.received).toHaveLength(3);
     expect(events.find((e) => e.type === 'alert.undelivered')).toMatchObject({
       reason: 'failed',

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createKeyward } from '../keyward.js';
 import { MemoryStore } from '../stores/memory-store.js';
-import { AsyncKeyStore, bearer, PREFIX } from '../test-helpers.js';
+import { AsyncKeyStore, bearer, PREFIX, wrongChecksum } from '../test-helpers.js';
 import {
   formatKey,
   keyBytes,
@@ -89,7 +89,7 @@ describe('the key-bytes scratch', () => {
       bearer(key),
       bearer(key), // cached
       bearer(other.key), // unknown id
-      bearer(`${key.slice(0, -1)}x`), // bad checksum
+      bearer(wrongChecksum(key)),
     ]) {
       await keyward.verify(request);
       expect(scratchIsEmpty()).toBe(true);

@@ -219,11 +219,7 @@ describe('usage recording', () => {
     );
     expect(timers).toHaveLength(1);
     expect(timers[0]?.hasRef?.()).toBe(false);
-    const deadline = Date.now() + 2000;
-    while (store.batches.length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-    expect(store.batches).toHaveLength(1);
+    await vi.waitFor(() => expect(store.batches).toHaveLength(1), { timeout: 10_000, interval: 5 });
     expect(store.batches[0]?.rows[0]?.count).toBe(50);
     await keyward.close();
   });
