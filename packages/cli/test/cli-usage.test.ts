@@ -19,13 +19,31 @@ afterAll(() => rmSync(cwd, { recursive: true, force: true }));
 
 let used: { key: string; id: string };
 let idle: string;
+/** When the usage was recorded (the API process's clock is held there). */
+let recordedAt: number;
+
+const HOUR = 3_600_000;
+/**
+ * The sparkline `keyward usage` draws at `now` over its default range: one character per UTC hour
+ * from the hour 24 h before `now` through `now`'s hour, █ in the hour the usage was recorded.
+ */
+function expectedSparkline(now: number): string {
+  const from = Math.floor((now - 24 * HOUR) / HOUR) * HOUR;
+  const to = Math.ceil(now / HOUR) * HOUR;
+  const recordedHour = Math.floor(recordedAt / HOUR) * HOUR;
+  return Array.from({ length: (to - from) / HOUR }, (_, i) =>
+    from + i * HOUR === recordedHour ? '█' : '▁',
+  ).join('');
+}
 
 beforeAll(async () => {
   // An API process on the same file: verifications on two routes (one named with an escape
   // sequence), one rejected, flushed on close. The key's name holds a bidi override (names
-  // cannot hold control characters, but they may hold that).
+  // cannot hold control characters, but they may hold that). Its clock is held at one instant so
+  // all five fall in one hour bucket, whose place in the CLI's range the test computes.
+  recordedAt = Date.now();
   const store = new SqliteStore({ path: db });
-  const keyward = createKeyward({ prefix: 'acme', store });
+  const keyward = createKeyward({ prefix: 'acme', store, clock: () => recordedAt });
   const created = await keyward.create({ name: 'billing \u202esync', environment: 'live' });
   used = { key: created.key, id: created.record.id };
   idle = (await keyward.create({ name: 'idle', environment: 'live' })).record.id;
@@ -43,15 +61,24 @@ beforeAll(async () => {
 
 describe('keyward usage', () => {
   it('prints a title, a sparkline and a table of the buckets with usage', async () => {
+    // The CLI's range ends at its own now, somewhere between these two: an hour boundary may
+    // have passed since the usage was recorded, or during the run.
+    const before = Date.now();
     const result = await run(['usage', used.id]);
+    const after = Date.now();
     expect(result.code, result.stderr).toBe(0);
     const lines = result.stdout.split('\n');
-    expect(lines[0]).toContain(`${used.id} (billing \\u202esync) — last 24h, last used 20`);
+    expect(lines[0]).toContain(
+      `${used.id} (billing \\u202esync) — last 24h, last used ${new Date(recordedAt).toISOString()}`,
+    );
     expect(lines[1]).toBe('5 verifications by hour');
-    expect(lines[3]).toMatch(/^[▁▂▃▄▅▆▇█]{24,25}$/);
-    expect(lines[3]?.endsWith('█')).toBe(true);
+    expect([expectedSparkline(before), expectedSparkline(after)]).toContain(lines[3]);
     expect(lines[5]).toMatch(/^START \(UTC\)\s+TOTAL\s+VERIFIED\s+REJECTED\s+REJECTIONS$/);
-    expect(lines[6]).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:00\s+5\s+4\s+1\s+insufficient_scope 1$/);
+    const recordedHour = `${new Date(recordedAt).toISOString().slice(0, 13).replace('T', ' ')}:00`;
+    expect(lines[6]).toMatch(
+      new RegExp(`^${recordedHour}\\s+5\\s+4\\s+1\\s+insufficient_scope 1$`),
+    );
+    expect(lines[7]).toBe('');
     expect(result.stdout).not.toMatch(/[\u001b\u202e]/);
   });
 

@@ -488,7 +488,9 @@ describe('reading', () => {
       ids.push(record.id);
     }
     // keyward raises alerts off the request path: wait for the third.
-    await vi.waitFor(async () => expect((await get('/alerts')).dropped).toBe(1));
+    await vi.waitFor(async () => expect((await get('/alerts')).dropped).toBe(1), {
+      timeout: 10_000,
+    });
     const all = await get('/alerts');
     expect(all.items.map((a) => [a.kind, a.keyId])).toEqual([
       ['revoked_key_used', ids[2]],
