@@ -42,8 +42,8 @@ describe.skipIf(!available)('cache-miss verify latency on PostgreSQL', () => {
     for (let i = 0; i < WARM_UP; i++) await keyward.verify(request, options);
     const samples: number[] = [];
     let failures = 0;
-    const deadline = Date.now() + 60_000;
-    for (let i = 0; i < VERIFIES && Date.now() < deadline; i++) {
+    // Bounded by the test's timeout: every sample is needed, so there is no deadline of its own.
+    for (let i = 0; i < VERIFIES; i++) {
       const started = performance.now();
       const result = await keyward.verify(request, options);
       samples.push(performance.now() - started);

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { generateWebhookSecret } from './secret.js';
 import { signWebhook } from './sign.js';
 import { verifyWebhook } from './verify.js';
@@ -125,23 +125,30 @@ describe('interoperability with the standardwebhooks library', () => {
   });
 
   it('both see the same timestamp window (5 minutes either way)', () => {
-    const secret = generateWebhookSecret();
-    for (const offset of [-301, -290, 290, 301]) {
-      const headers = signWebhook({
-        secret,
-        id: 'msg_1',
-        timestamp: nowSeconds() + offset,
-        body: '{}',
-      });
-      let theirs = true;
-      try {
-        new Webhook(secret).verify('{}', { ...headers });
-      } catch {
-        theirs = false;
+    // Both read Date.now(): pinned, so a second ticking between their checks cannot split them.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      vi.setSystemTime(1_800_000_000_500);
+      const secret = generateWebhookSecret();
+      for (const offset of [-301, -290, 290, 301]) {
+        const headers = signWebhook({
+          secret,
+          id: 'msg_1',
+          timestamp: nowSeconds() + offset,
+          body: '{}',
+        });
+        let theirs = true;
+        try {
+          new Webhook(secret).verify('{}', { ...headers });
+        } catch {
+          theirs = false;
+        }
+        expect(verifyWebhook({ secrets: secret, headers, body: '{}' }).ok, `offset ${offset}`).toBe(
+          theirs,
+        );
       }
-      expect(verifyWebhook({ secrets: secret, headers, body: '{}' }).ok, `offset ${offset}`).toBe(
-        theirs,
-      );
+    } finally {
+      vi.useRealTimers();
     }
   });
 });

@@ -302,7 +302,8 @@ export function describeReceiverCases(harness: ReceiverHarness): void {
           'store_unavailable',
           503,
         );
-        expect(Date.now() - started).toBeLessThan(2000);
+        // The store never answers, so the 503 is the timeout's; the bound leaves room for a stall.
+        expect(Date.now() - started).toBeLessThan(10_000);
       });
 
       it('onReject shapes the response', async () => {

@@ -65,7 +65,9 @@ describe.skipIf(!available)('RedisSeenIdStore (real Redis)', () => {
       const started = Date.now();
       await expect(store.add('msg_down', 1000)).rejects.toThrow(/down/);
       await expect(store.delete('msg_down')).rejects.toThrow(/down/);
-      expect(Date.now() - started).toBeLessThan(500);
+      // The errors are the store's own (/down/), not the offline queue giving up after ioredis's
+      // retries; the bound leaves room for an event-loop stall.
+      expect(Date.now() - started).toBeLessThan(3000);
     } finally {
       down.disconnect();
     }
