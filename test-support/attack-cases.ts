@@ -915,7 +915,9 @@ export function describeAttackCases(
         it(`${label} ${attack.name}`, () => run(attack));
       }
 
-      it('rejects 100,000-char values in keyward.verify directly, in linear time (< 50 ms each)', async (ctx) => {
+      // Each value is timed 5 times and the fastest call must take < 50 ms: one GC pause or OS stall
+      // cannot fail the test, while quadratic work on 100,000 chars (seconds) fails every call.
+      it('rejects 100,000-char values in keyward.verify directly, in linear time (fastest of 5 calls < 50 ms)', async (ctx) => {
         if (deployment.local === undefined) ctx.skip(IN_RUNTIME);
         const keyward = deployment.local!;
         const valid = keys.valid;
@@ -934,11 +936,14 @@ export function describeAttackCases(
               ip: '127.0.0.1',
             };
             keyward.verify(request);
-            const started = performance.now();
-            const result = keyward.verify(request) as VerifyResult;
-            const elapsed = performance.now() - started;
-            expect(result.ok).toBe(false);
-            expect(elapsed).toBeLessThan(50);
+            let fastest = Number.POSITIVE_INFINITY;
+            for (let i = 0; i < 5; i++) {
+              const started = performance.now();
+              const result = keyward.verify(request) as VerifyResult;
+              fastest = Math.min(fastest, performance.now() - started);
+              expect(result.ok).toBe(false);
+            }
+            expect(fastest).toBeLessThan(50);
           }
         }
       });

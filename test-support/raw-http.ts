@@ -20,8 +20,12 @@ export interface RawReply extends Reply {
   readonly statusLine: string;
 }
 
-/** No single attack may take longer than this to be answered: a slower answer is a hang. */
-export const ANSWER_TIMEOUT_MS = 5_000;
+/**
+ * No single attack may take longer than this to be answered: a slower answer is a hang. The same
+ * 15 s as `send()` (adapter-cases.ts) and the runtimes' control calls: a Bun, Deno or workerd
+ * child on a loaded machine can be slow to answer, but not this slow.
+ */
+export const ANSWER_TIMEOUT_MS = 15_000;
 
 /** UTF-8 bytes of `text`, for header values carrying Unicode. */
 export function utf8(text: string): Buffer {

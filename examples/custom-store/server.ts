@@ -22,7 +22,8 @@ export interface RunningExample {
 }
 
 /**
- * Builds the API on a MapStore, issues a key allowed 3 requests in a burst, and listens.
+ * Builds the API on a MapStore, issues a key allowed 3 requests in a burst (then one a minute),
+ * and listens.
  *
  * @example
  * ```ts
@@ -38,7 +39,8 @@ export async function start({
     name: 'custom store demo',
     environment: 'test',
     scopes: ['reports:read'],
-    rateLimit: { capacity: 3, refillPerSecond: 0.5 },
+    // One token a minute, so request 4 of the walk-through is refused even on a loaded machine.
+    rateLimit: { capacity: 3, refillPerSecond: 1 / 60 },
   });
 
   const app = express();
@@ -82,7 +84,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   const example = await start();
   console.log(`Custom-store example listening on ${example.url}
 Keys and limits live in MapStore (map-store.ts): a Map behind a 2 ms async delay.
-Key ${example.keyId} may make 3 requests in a burst, then one every 2 s.
+Key ${example.keyId} may make 3 requests in a burst, then one a minute.
 `);
   for (const line of await walkThrough(example)) console.log(`  ${line}`);
   if (process.env['EXAMPLE_EXIT'] === '1') {

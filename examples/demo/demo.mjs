@@ -86,7 +86,8 @@ const reader = await keyward.create({
   name: 'reporting script',
   environment: 'test',
   scopes: ['invoices:read'],
-  rateLimit: { capacity: 3, refillPerSecond: 0.5 },
+  // One token a minute: none comes back during the walk-through, even on a loaded machine.
+  rateLimit: { capacity: 3, refillPerSecond: 1 / 60 },
 });
 const office = await keyward.create({
   name: 'office-only key',
@@ -95,7 +96,7 @@ const office = await keyward.create({
   ips: ['10.0.0.0/8'],
 });
 console.log(
-  `Issued "${reader.record.name}" (${reader.record.redacted}) with scope invoices:read, bucket 3 / 0.5 per s,`,
+  `Issued "${reader.record.name}" (${reader.record.redacted}) with scope invoices:read and a burst of 3 requests (then 1 per minute),`,
 );
 console.log(
   `and "${office.record.name}" (${office.record.redacted}) allowed only from 10.0.0.0/8.`,

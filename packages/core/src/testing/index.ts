@@ -393,7 +393,9 @@ export function describeLimitStore(
     it('never over-counts a quota under concurrency', async () => {
       const s = await store();
       const name = `quota_${randomId()}`;
-      const quota = { limit: 10, period: 'minute' as const };
+      // A day: a store on its own clock counts by real time, and a window boundary falling between
+      // the calls (every minute for `minute`) would start a fresh count and grant more than 10.
+      const quota = { limit: 10, period: 'day' as const };
       const now = Date.now();
       const results = await Promise.all(
         Array.from({ length: 40 }, () => Promise.resolve(s.countQuota(name, quota, 1, now))),
