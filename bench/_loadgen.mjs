@@ -16,7 +16,7 @@
 // cycle, a second apart at most, so a change in the machine's speed that lasts longer than a
 // cycle (on this VM the same loop runs up to 1.9× faster or slower from one second to the next)
 // cancels out of the ratios. It prints one JSON line:
-//   { servers: [{ ok, non2xx, errors, p50Ms, p99Ms }…], cycles: [[{ ok, ms }, …one per server]…] }
+//   { servers: [{ ok, non2xx, errors, p50Ms, p99Ms }…], cycles: [[{ responses, ms }, …one per server]…] }
 //
 // Why not wrk or autocannon: on loopback, the server's write runs the client's receive path in
 // the server's own system call, including waking the client's thread when it sleeps. In a VM whose
@@ -199,12 +199,12 @@ class Target {
 
 /** Loads `target` for `ms`; resolves with the responses of the slice and the time it took. */
 async function slice(target, ms) {
-  const okBefore = target.ok + target.non2xx;
+  const before = target.ok + target.non2xx;
   const startedAt = performance.now();
   target.start();
   await new Promise((resolve) => setTimeout(resolve, ms));
   await target.stop();
-  return { ok: target.ok + target.non2xx - okBefore, ms: performance.now() - startedAt };
+  return { responses: target.ok + target.non2xx - before, ms: performance.now() - startedAt };
 }
 
 // The busy loop: while an immediate is pending, libuv polls for I/O without sleeping.

@@ -265,11 +265,7 @@ async function loadSliced(servers, seconds) {
     String(CONNECTIONS),
     ...servers.map((server) => `${server.port}=Bearer ${server.key}`),
   ];
-  // Bounded: the run, plus the last slice's wait for its answers (10 s at most) and start-up.
-  const limits = { maxBuffer: 64 << 20, timeout: seconds * 1000 + 30_000 };
-  const { stdout } = PIN
-    ? await execFileAsync('taskset', ['-c', LOADGEN_CPU, process.execPath, ...args], limits)
-    : await execFileAsync(process.execPath, args, limits);
+  const stdout = await runLoadgen(args, seconds, { maxBuffer: 64 << 20 });
   const cpuAfter = await Promise.all(servers.map((server) => server.cpu()));
   const { servers: totals, cycles } = JSON.parse(stdout);
   return servers.map((server, i) => {
@@ -287,7 +283,7 @@ async function loadSliced(servers, seconds) {
       p50Ms: result.p50Ms,
       p99Ms: result.p99Ms,
       serverCpuUsPerRequest: (cpuAfter[i] - cpuBefore[i]) / result.ok,
-      cycleRates: cycles.map((cycle) => (cycle[i].ok / cycle[i].ms) * 1000),
+      cycleRates: cycles.map((cycle) => (cycle[i].responses / cycle[i].ms) * 1000),
     };
   });
 }
@@ -330,6 +326,18 @@ async function runAutocannon(server, seconds) {
 
 const execFileAsync = promisify(execFile);
 
+/**
+ * Runs bench/_loadgen.mjs with `args` (pinned to its core when PIN) and returns what it printed.
+ * Bounded: the run, plus the last slice's wait for its answers (10 s at most) and start-up.
+ */
+async function runLoadgen(args, seconds, options = {}) {
+  const limits = { ...options, timeout: seconds * 1000 + 30_000 };
+  const { stdout } = PIN
+    ? await execFileAsync('taskset', ['-c', LOADGEN_CPU, process.execPath, ...args], limits)
+    : await execFileAsync(process.execPath, args, limits);
+  return stdout;
+}
+
 async function runPoll(server, seconds) {
   const args = [
     path.join(BENCH_DIR, '_loadgen.mjs'),
@@ -338,11 +346,7 @@ async function runPoll(server, seconds) {
     String(CONNECTIONS),
     `Bearer ${server.key}`,
   ];
-  const limits = { timeout: seconds * 1000 + 30_000 };
-  const { stdout } = PIN
-    ? await execFileAsync('taskset', ['-c', LOADGEN_CPU, process.execPath, ...args], limits)
-    : await execFileAsync(process.execPath, args, limits);
-  return JSON.parse(stdout);
+  return JSON.parse(await runLoadgen(args, seconds));
 }
 
 async function runWrk(server, seconds) {

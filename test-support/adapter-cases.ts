@@ -148,6 +148,12 @@ export function listenOnLoopback(listener: RequestListener): Promise<RunningApp>
 }
 
 /**
+ * How long a test client waits for an answer before it counts as a hang: a Bun, Deno or workerd
+ * child on a machine loaded by the rest of CI can be slow to answer, but not this slow.
+ */
+export const ANSWER_TIMEOUT_MS = 15_000;
+
+/**
  * Sends one request with node:http (no keep-alive, unless `agent` keeps its connections alive). A
  * header given as an array is sent as that many separate header lines, which `fetch` cannot do.
  */
@@ -158,7 +164,7 @@ export function send(
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(url, { agent, headers: headers as Record<string, string> });
-    req.setTimeout(15_000, () => req.destroy(new Error(`request to ${url} timed out`)));
+    req.setTimeout(ANSWER_TIMEOUT_MS, () => req.destroy(new Error(`request to ${url} timed out`)));
     req.on('error', reject);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];

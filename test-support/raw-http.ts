@@ -6,7 +6,7 @@
 import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { connect } from 'node:net';
-import type { Reply, RunningApp } from './adapter-cases.js';
+import { ANSWER_TIMEOUT_MS, type Reply, type RunningApp } from './adapter-cases.js';
 
 /**
  * One header line. A string value is written one byte per char (latin1) and must not hold a
@@ -19,13 +19,6 @@ export interface RawReply extends Reply {
   /** The response's first line, e.g. `HTTP/1.1 431 Request Header Fields Too Large`. */
   readonly statusLine: string;
 }
-
-/**
- * No single attack may take longer than this to be answered: a slower answer is a hang. The same
- * 15 s as `send()` (adapter-cases.ts) and the runtimes' control calls: a Bun, Deno or workerd
- * child on a loaded machine can be slow to answer, but not this slow.
- */
-export const ANSWER_TIMEOUT_MS = 15_000;
 
 /** UTF-8 bytes of `text`, for header values carrying Unicode. */
 export function utf8(text: string): Buffer {
